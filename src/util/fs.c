@@ -1,0 +1,277 @@
+#include "fs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+int
+fs_mkdir_p (const char *path, mode_t mode, berr_t *err)
+{
+  cleanup_free char *p = xstrdup (path);
+  size_t n = strlen (p);
+  for (size_t i = 1; i <= n; i++)
+    {
+      if (p[i] != '/' && p[i] != '\0')
+        continue;
+      char saved = p[i];
+      p[i] = '\0';
+      if (mkdir (p, mode) < 0 && errno != EEXIST)
+        return berr_set (err, errno, "mkdir %s", p);
+      p[i] = saved;
+    }
+  return 0;
+}
+
+static int
+rm_rf_fd (int dirfd, berr_t *err)
+{
+  cleanup_closedir DIR *d = fdopendir (dirfd);
+  if (d == NULL)
+    {
+      close (dirfd);
+      return berr_set (err, errno, "fdopendir");
+    }
+  struct dirent *de;
+  while ((de = readdir (d)))
+    {
+      if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
+        continue;
+      if (fs_rm_rf_at (dirfd, de->d_name, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+int
+fs_rm_rf_at (int dirfd, const char *name, berr_t *err)
+{
+  if (unlinkat (dirfd, name, 0) == 0 || errno == ENOENT)
+    return 0;
+  if (errno != EISDIR && errno != EPERM)
+    return berr_set (err, errno, "remove %s", name);
+  int fd = openat (dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    {
+      if (errno == ENOENT)
+        return 0;
+      return berr_set (err, errno, "open %s", name);
+    }
+  if (rm_rf_fd (fd, err) < 0)
+    return berr_wrap (err, "remove %s", name);
+  if (unlinkat (dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+    return berr_set (err, errno, "rmdir %s", name);
+  return 0;
+}
+
+int
+fs_rm_rf (const char *path, berr_t *err)
+{
+  return fs_rm_rf_at (AT_FDCWD, path, err);
+}
+
+int
+fs_write_all (int fd, const void *data, size_t len)
+{
+  const char *p = data;
+  while (len > 0)
+    {
+      ssize_t w = write (fd, p, len);
+      if (w < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          return -1;
+        }
+      p += w;
+      len -= (size_t) w;
+    }
+  return 0;
+}
+
+int
+fs_fsync_dir (const char *path, berr_t *err)
+{
+  cleanup_close int fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return berr_set (err, errno, "open %s", path);
+  if (fsync (fd) < 0)
+    return berr_set (err, errno, "fsync %s", path);
+  return 0;
+}
+
+int
+fs_write_atomic (const char *path, const void *data, size_t len, mode_t mode, berr_t *err)
+{
+  cleanup_free char *tmp = xasprintf ("%s.tmp-%d", path, getpid ());
+  cleanup_close int fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0)
+    return berr_set (err, errno, "create %s", tmp);
+  if (fs_write_all (fd, data, len) < 0 || fsync (fd) < 0)
+    {
+      int e = errno;
+      unlink (tmp);
+      return berr_set (err, e, "write %s", tmp);
+    }
+  if (rename (tmp, path) < 0)
+    {
+      int e = errno;
+      unlink (tmp);
+      return berr_set (err, e, "rename %s", path);
+    }
+  cleanup_free char *dir = xstrdup (path);
+  char *slash = strrchr (dir, '/');
+  if (slash && slash != dir)
+    {
+      *slash = '\0';
+      return fs_fsync_dir (dir, err);
+    }
+  return 0;
+}
+
+int
+fs_read_fd (int fd, size_t max, char **out, size_t *len, berr_t *err)
+{
+  struct sbuf b;
+  sbuf_init (&b);
+  for (;;)
+    {
+      sbuf_grow (&b, 65536);
+      ssize_t r = read (fd, b.buf + b.len, b.cap - b.len - 1);
+      if (r < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          sbuf_release (&b);
+          return berr_set (err, errno, "read");
+        }
+      if (r == 0)
+        break;
+      b.len += (size_t) r;
+      b.buf[b.len] = '\0';
+      if (b.len > max)
+        {
+          sbuf_release (&b);
+          return berr_setk (err, BERR_INVALID, 0, "file larger than %zu bytes", max);
+        }
+    }
+  if (len)
+    *len = b.len;
+  *out = sbuf_detach (&b);
+  return 0;
+}
+
+int
+fs_read_file (const char *path, size_t max, char **out, size_t *len, berr_t *err)
+{
+  cleanup_close int fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return berr_set (err, errno, "open %s", path);
+  if (fs_read_fd (fd, max, out, len, err) < 0)
+    return berr_wrap (err, "%s", path);
+  return 0;
+}
+
+int
+fs_open_in_root (int rootfd, const char *path, int flags, mode_t mode)
+{
+  struct open_how how = { 0 };
+  how.flags = (uint64_t) flags | O_CLOEXEC;
+  how.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0;
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  for (;;)
+    {
+      long r = syscall (SYS_openat2, rootfd, path, &how, sizeof how);
+      if (r < 0 && errno == EAGAIN)
+        continue; /* a concurrent rename raced the lookup; retry */
+      return (int) r;
+    }
+}
+
+int
+fs_mkdir_in_root (int rootfd, const char *path, mode_t mode)
+{
+  int fd = fs_open_in_root (rootfd, path, O_PATH | O_DIRECTORY, 0);
+  if (fd >= 0 || errno != ENOENT)
+    return fd;
+  /* Walk prefix by prefix. Each prefix is resolved from the root (so a symlink met on the way,
+   * absolute or relative, stays inside the tree); a missing last component is created in its
+   * already-resolved parent. */
+  cleanup_close int parent = fcntl (rootfd, F_DUPFD_CLOEXEC, 3);
+  if (parent < 0)
+    return -1;
+  cleanup_free char *p = xstrdup (path);
+  size_t n = strlen (p);
+  size_t start = 0;
+  while (start < n)
+    {
+      while (start < n && p[start] == '/')
+        start++;
+      if (start >= n)
+        break;
+      size_t end = start;
+      while (end < n && p[end] != '/')
+        end++;
+      char saved = p[end];
+      p[end] = '\0';
+      const char *comp = p + start;
+      int next = fs_open_in_root (rootfd, p, O_PATH | O_DIRECTORY, 0);
+      if (next < 0 && errno == ENOENT && strcmp (comp, "..") != 0 && strcmp (comp, ".") != 0)
+        {
+          if (mkdirat (parent, comp, mode) < 0 && errno != EEXIST)
+            return -1;
+          next = fs_open_in_root (rootfd, p, O_PATH | O_DIRECTORY, 0);
+        }
+      if (next < 0)
+        return -1;
+      close (parent);
+      parent = next;
+      p[end] = saved;
+      start = end;
+    }
+  return steal_fd (&parent);
+}
+
+static int64_t
+tree_size_fd (int dirfd)
+{
+  int64_t total = 0;
+  DIR *d = fdopendir (dirfd);
+  if (d == NULL)
+    {
+      close (dirfd);
+      return 0;
+    }
+  struct dirent *de;
+  while ((de = readdir (d)))
+    {
+      struct stat st;
+      if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
+        continue;
+      if (fstatat (dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        continue;
+      if (S_ISDIR (st.st_mode))
+        {
+          int fd = openat (dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+          if (fd >= 0)
+            total += tree_size_fd (fd);
+        }
+      else if (S_ISREG (st.st_mode) || S_ISLNK (st.st_mode))
+        total += st.st_size;
+    }
+  closedir (d);
+  return total;
+}
+
+int64_t
+fs_tree_size (const char *path)
+{
+  int fd = open (path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return 0;
+  return tree_size_fd (fd);
+}
