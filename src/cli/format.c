@@ -1,1 +1,121 @@
-/* placeholder */
+/* format.c — output helpers shared by the verbs: sizes, times, IDs, --format. */
+#include <string.h>
+
+#include "cli/cli.h"
+#include "util/template.h"
+#include "util/units.h"
+
+char *
+fmt_since (int64_t ns)
+{
+  if (ns <= 0)
+    return xstrdup ("N/A");
+  int64_t secs = (now_ns () - ns) / 1000000000LL;
+  if (secs < 0)
+    secs = 0;
+  char buf[64];
+  units_human_duration (secs, buf, sizeof buf);
+  return xasprintf ("%s ago", buf);
+}
+
+char *
+fmt_size (int64_t bytes)
+{
+  char buf[UNITS_BUFSZ];
+  return xstrdup (units_human_size_prec ((double) bytes, 3, buf, sizeof buf));
+}
+
+char *
+fmt_size4 (int64_t bytes)
+{
+  char buf[UNITS_BUFSZ];
+  return xstrdup (units_human_size ((double) bytes, buf, sizeof buf));
+}
+
+char *
+fmt_short_id (const char *id)
+{
+  const char *hex = str_has_prefix (id, "sha256:") ? id + 7 : id;
+  return xstrndup (hex, 12);
+}
+
+int
+print_rows (json_t *rows, const char *format, const char *default_table, json_t *headers)
+{
+  berr_t err = BERR_INIT;
+  const char *f = (format && format[0]) ? format : default_table;
+  struct formatter *fm = formatter_new (f, headers, &err);
+  if (fm == NULL)
+    {
+      fprintf (stderr, "%s\n", err.msg);
+      berr_release (&err);
+      return EXIT_ENGINE;
+    }
+  size_t i;
+  json_t *row;
+  json_array_foreach (rows, i, row)
+  {
+    if (formatter_row (fm, row, &err) < 0)
+      {
+        formatter_free (fm);
+        return cli_error (&err);
+      }
+  }
+  int rc = formatter_finish (fm, stdout, &err) < 0 ? cli_error (&err) : 0;
+  formatter_free (fm);
+  return rc;
+}
+
+int
+print_inspect (json_t *objs, const char *format)
+{
+  if (format == NULL || format[0] == '\0')
+    {
+      char *s = json_dumps (objs, JSON_INDENT (4));
+      printf ("%s\n", s);
+      free (s);
+      return 0;
+    }
+  berr_t err = BERR_INIT;
+  /* Docker turns the two characters \t and \n of a command-line format into TAB and newline. */
+  struct tmpl *t = NULL;
+  {
+    struct sbuf b;
+    sbuf_init (&b);
+    for (const char *p = format; *p; p++)
+      {
+        if (p[0] == '\\' && p[1] == 't')
+          sbuf_addc (&b, '\t'), p++;
+        else if (p[0] == '\\' && p[1] == 'n')
+          sbuf_addc (&b, '\n'), p++;
+        else
+          sbuf_addc (&b, *p);
+      }
+    t = tmpl_parse (b.buf ? b.buf : "", &err);
+    sbuf_release (&b);
+  }
+  if (t == NULL)
+    {
+      fprintf (stderr, "%s\n", err.msg);
+      berr_release (&err);
+      return EXIT_ENGINE;
+    }
+  size_t i;
+  json_t *o;
+  int rc = 0;
+  json_array_foreach (objs, i, o)
+  {
+    struct sbuf out;
+    sbuf_init (&out);
+    if (tmpl_exec (t, o, &out, &err) < 0)
+      {
+        sbuf_release (&out);
+        rc = cli_error (&err);
+        break;
+      }
+    printf ("%s\n", out.buf ? out.buf : "");
+    sbuf_release (&out);
+  }
+  tmpl_free (t);
+  return rc;
+}

@@ -198,42 +198,84 @@ fs_mkdir_in_root (int rootfd, const char *path, mode_t mode)
   int fd = fs_open_in_root (rootfd, path, O_PATH | O_DIRECTORY, 0);
   if (fd >= 0 || errno != ENOENT)
     return fd;
-  /* Walk prefix by prefix. Each prefix is resolved from the root (so a symlink met on the way,
-   * absolute or relative, stays inside the tree); a missing last component is created in its
-   * already-resolved parent. */
-  cleanup_close int parent = fcntl (rootfd, F_DUPFD_CLOEXEC, 3);
-  if (parent < 0)
-    return -1;
-  cleanup_free char *p = xstrdup (path);
-  size_t n = strlen (p);
-  size_t start = 0;
-  while (start < n)
+  /* Walk prefix by prefix. Each prefix is opened from the root (RESOLVE_IN_ROOT), so nothing
+   * met on the way can lead outside. A missing component is created in its resolved parent; a
+   * dangling symlink is followed by hand (its target taken relative to the root) so the
+   * directories are created where the link points inside the tree, as an unpacker expects. */
+  cleanup_free char *cur = xstrdup (path);
+  for (int links = 0; links < 40; links++)
     {
-      while (start < n && p[start] == '/')
-        start++;
-      if (start >= n)
-        break;
-      size_t end = start;
-      while (end < n && p[end] != '/')
-        end++;
-      char saved = p[end];
-      p[end] = '\0';
-      const char *comp = p + start;
-      int next = fs_open_in_root (rootfd, p, O_PATH | O_DIRECTORY, 0);
-      if (next < 0 && errno == ENOENT && strcmp (comp, "..") != 0 && strcmp (comp, ".") != 0)
-        {
-          if (mkdirat (parent, comp, mode) < 0 && errno != EEXIST)
-            return -1;
-          next = fs_open_in_root (rootfd, p, O_PATH | O_DIRECTORY, 0);
-        }
-      if (next < 0)
+      cleanup_free char *prefix = xstrdup ("");
+      cleanup_close int parent = fcntl (rootfd, F_DUPFD_CLOEXEC, 3);
+      if (parent < 0)
         return -1;
-      close (parent);
-      parent = next;
-      p[end] = saved;
-      start = end;
+      char *save = NULL;
+      char *restart = NULL;
+      cleanup_free char *work = xstrdup (cur);
+      char *comp = strtok_r (work, "/", &save);
+      for (; comp; comp = strtok_r (NULL, "/", &save))
+        {
+          if (strcmp (comp, ".") == 0)
+            continue;
+          char *next_prefix;
+          if (strcmp (comp, "..") == 0)
+            {
+              char *slash = strrchr (prefix, '/');
+              next_prefix = slash ? xstrndup (prefix, (size_t) (slash - prefix)) : xstrdup ("");
+            }
+          else
+            next_prefix = prefix[0] ? xasprintf ("%s/%s", prefix, comp) : xstrdup (comp);
+          int next = next_prefix[0] ? fs_open_in_root (rootfd, next_prefix, O_PATH | O_DIRECTORY, 0)
+                                    : fcntl (rootfd, F_DUPFD_CLOEXEC, 3);
+          if (next < 0 && errno == ENOENT)
+            {
+              struct stat st;
+              if (fstatat (parent, comp, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                {
+                  if (errno != ENOENT || (mkdirat (parent, comp, mode) < 0 && errno != EEXIST))
+                    {
+                      free (next_prefix);
+                      return -1;
+                    }
+                  next = fs_open_in_root (rootfd, next_prefix, O_PATH | O_DIRECTORY, 0);
+                }
+              else if (S_ISLNK (st.st_mode))
+                {
+                  char target[4096];
+                  ssize_t n = readlinkat (parent, comp, target, sizeof target - 1);
+                  free (next_prefix);
+                  if (n < 0)
+                    return -1;
+                  target[n] = '\0';
+                  const char *rest = save && *save ? save : "";
+                  restart = target[0] == '/' ? xasprintf ("%s/%s", target, rest)
+                                             : xasprintf ("%s/%s/%s", prefix, target, rest);
+                  break;
+                }
+              else
+                {
+                  free (next_prefix);
+                  errno = ENOTDIR;
+                  return -1;
+                }
+            }
+          if (next < 0)
+            {
+              free (next_prefix);
+              return -1;
+            }
+          close (parent);
+          parent = next;
+          free (prefix);
+          prefix = next_prefix;
+        }
+      if (restart == NULL)
+        return steal_fd (&parent);
+      free (cur);
+      cur = restart;
     }
-  return steal_fd (&parent);
+  errno = ELOOP;
+  return -1;
 }
 
 static int64_t

@@ -1,0 +1,29 @@
+#!/bin/bash
+# `make demo`: berth's main job, offline, on the bundled demo image.
+# Builds a busybox image from Debian's busybox-static, loads it, and shows what berth knows.
+# The demo uses its own store (.demo/root) so it never touches /var/lib/berth.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+B=${BERTH:-./build/berth}
+DEMO=.demo
+mkdir -p "$DEMO"
+ROOT=$PWD/$DEMO/root RUNROOT=$PWD/$DEMO/run
+b() { echo; echo "\$ berth $*"; "$B" --root "$ROOT" --runroot "$RUNROOT" "$@"; }
+
+echo "== building the demo image offline (tests/fixtures/mkimages)"
+tests/fixtures/mkimages "$DEMO/images" >/dev/null
+ls -l "$DEMO/images/busybox.tar"
+
+b --version
+b load -i "$DEMO/images/busybox.tar"
+b images
+b image inspect --format '{{.Id}} {{.Os}}/{{.Architecture}} layers={{len .RootFS.Layers}} cmd={{json .Config.Cmd}}' busybox
+b history busybox
+b tag busybox demo/busybox:v1
+b images --format 'table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.Size}}'
+b save -o "$DEMO/busybox-saved.tar" demo/busybox:v1
+echo "saved $(stat -c %s "$DEMO/busybox-saved.tar") bytes to $DEMO/busybox-saved.tar (docker load / skopeo read it)"
+b rmi demo/busybox:v1
+b system df
+echo
+echo "Demo store: $ROOT — try: $B --root $ROOT images"

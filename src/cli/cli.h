@@ -1,0 +1,104 @@
+/* cli.h — the command line: argv -> request -> one core call -> output and exit code.
+ * Printing and exit codes live only under src/cli. */
+#ifndef BERTH_CLI_H
+#define BERTH_CLI_H
+
+#include <jansson.h>
+
+#include "store/store.h"
+#include "util/err.h"
+
+/* Docker's exit codes. */
+#define EXIT_ENGINE 125  /* flag errors, engine errors in run */
+#define EXIT_CANNOT_EXEC 126
+#define EXIT_NOT_FOUND 127
+
+struct berth_ctx
+{
+  const char *root;
+  const char *runroot;
+  const char *config_path;
+  json_t *config;            /* berth's config file, or an empty object */
+  uint64_t max_layer_size;   /* from config "max-layer-size"; 0 = no bound */
+  struct store *store;       /* opened on first use */
+  const char *cmdpath;       /* "berth images" for messages */
+};
+
+/* Open the store on first use (errors are printed; returns -1). */
+int ctx_store (struct berth_ctx *ctx, struct store **out);
+
+/* Print "Error: <msg>" and return the exit code for it (1). */
+int cli_error (berr_t *err);
+/* Print a formatted error and return 1. */
+int cli_errorf (const char *fmt, ...) PRINTF_LIKE (1, 2);
+
+/* ---- flags (docker/pflag conventions) ---- */
+enum opt_type
+{
+  OPT_BOOL,
+  OPT_STRING,
+  OPT_STRINGS, /* repeatable, collected into a strv */
+  OPT_INT,
+};
+
+struct opt
+{
+  const char *name;   /* long name without "--" */
+  char shorthand;     /* 0 for none */
+  enum opt_type type;
+  void *ptr;          /* bool*, const char**, char***, long* */
+  const char *metavar;/* "string", "filter", "list", "int" */
+  const char *help;
+};
+
+struct cmd_spec
+{
+  const char *use;     /* "images [OPTIONS] [REPOSITORY[:TAG]]" */
+  const char *short_help;
+  const char *aliases; /* "berth image ls, berth image list, berth images" or NULL */
+  const struct opt *opts;  /* terminated by an entry with name NULL */
+  int min_args;
+  int max_args;        /* -1: unlimited */
+  const char *args_desc; /* for "requires at least 1 argument" wording: NULL -> generic */
+};
+
+/* Parse argv[1..]; positional arguments are left in *args (NULL-terminated array to free, its
+ * strings pointing into argv). Returns 0 to go on, -1 when help was printed (exit 0), or an exit
+ * code > 0 after printing a usage error (125 for flags, 1 for the argument count). */
+int opts_parse (const struct cmd_spec *spec, const char *cmdpath, int argc, char **argv,
+                char ***args);
+void opts_print_help (const struct cmd_spec *spec, const char *cmdpath, FILE *out);
+
+/* ---- output helpers (format.c) ---- */
+/* "2 weeks ago" from ns since the epoch. */
+char *fmt_since (int64_t ns);
+/* Docker's decimal size with 3 significant digits, "4.26MB" (images, history). */
+char *fmt_size (int64_t bytes);
+/* units.HumanSize, 4 significant digits (system df, prune totals). */
+char *fmt_size4 (int64_t bytes);
+/* 12-hex short ID of "sha256:<hex>" (or of a bare hex). */
+char *fmt_short_id (const char *id);
+/* Print rows through --format (table/json/template) or the default table format.
+ * Returns an exit code. */
+int print_rows (json_t *rows, const char *format, const char *default_table, json_t *headers);
+/* Print inspect output: a JSON array (4-space indent) or, with a format, the template per object. */
+int print_inspect (json_t *objs, const char *format);
+
+/* ---- verbs ---- */
+typedef int (*cmd_fn) (int argc, char **argv, struct berth_ctx *ctx);
+
+int cmd_images (int argc, char **argv, struct berth_ctx *ctx);
+int cmd_load (int argc, char **argv, struct berth_ctx *ctx);
+int cmd_save (int argc, char **argv, struct berth_ctx *ctx);
+int cmd_import (int argc, char **argv, struct berth_ctx *ctx);
+int cmd_tag (int argc, char **argv, struct berth_ctx *ctx);
+int cmd_rmi (int argc, char **argv, struct berth_ctx *ctx);
+int cmd_image_inspect (int argc, char **argv, struct berth_ctx *ctx);
+int cmd_inspect (int argc, char **argv, struct berth_ctx *ctx);
+int cmd_history (int argc, char **argv, struct berth_ctx *ctx);
+int cmd_image_prune (int argc, char **argv, struct berth_ctx *ctx);
+int cmd_version (int argc, char **argv, struct berth_ctx *ctx);
+int cmd_info (int argc, char **argv, struct berth_ctx *ctx);
+int cmd_system_df (int argc, char **argv, struct berth_ctx *ctx);
+
+#endif

@@ -1,0 +1,126 @@
+/* store.h — berth's image store: SQLite metadata (WAL), content-addressable blobs, layers
+ * unpacked once under layers/<hex>/diff, and atomic ingest.
+ *
+ * Crash safety: everything new is staged in a per-process area tmp/<id>/ guarded by an flock on
+ * tmp/<id>.lock (the kernel drops it when the process dies). Staged files are renamed into place
+ * inside the SQLite write transaction that records them; before that rename an intent line names
+ * the final path. A later berth process that finds a dead owner's area removes every intent path
+ * that no row references, then the area itself. So the store holds either the old state or the
+ * new one, never a half-written object.
+ *
+ * Concurrency: SQLite transactions (BEGIN IMMEDIATE for writers, busy timeout) serialize
+ * commits; unpacking and hashing happen outside the lock, so parallel loads overlap. */
+#ifndef BERTH_STORE_H
+#define BERTH_STORE_H
+
+#include <jansson.h>
+
+#include "util/digest.h"
+
+struct store;
+
+int store_open (const char *root, const char *runroot, struct store **out, berr_t *err);
+void store_close (struct store *s);
+const char *store_root (struct store *s);
+const char *store_runroot (struct store *s);
+
+/* A new empty directory (or file path) inside this process's staging area. */
+int store_stage_dir (struct store *s, const char *prefix, char **path, berr_t *err);
+int store_stage_file (struct store *s, const char *prefix, char **path, int *fd, berr_t *err);
+
+/* Blobs: blobs/sha256/<hex>. */
+char *store_blob_path (struct store *s, const char *digest);
+bool store_blob_exists (struct store *s, const char *digest);
+int store_blob_read (struct store *s, const char *digest, size_t max, char **data, size_t *len,
+                     berr_t *err);
+
+struct layer_info
+{
+  char diff_id[DIGEST_STR_LEN];
+  char blob[DIGEST_STR_LEN];  /* digest of the stored blob ("" when none) */
+  char *media_type;           /* of the stored blob */
+  int64_t blob_size;
+  int64_t tar_size;           /* uncompressed tar bytes */
+  int64_t size;               /* content bytes */
+};
+void layer_info_release (struct layer_info *l);
+/* 0 found, 1 not found, -1 error. */
+int store_layer_get (struct store *s, const char *diff_id, struct layer_info *out, berr_t *err);
+/* 0 found, 1 not found: a layer whose stored blob has this digest. */
+int store_layer_by_blob (struct store *s, const char *blob, struct layer_info *out, berr_t *err);
+char *store_layer_dir (struct store *s, const char *diff_id);
+
+struct image_rec
+{
+  char id[DIGEST_STR_LEN];  /* sha256:<config digest> */
+  int64_t created;          /* ns, from the config */
+  int64_t added;            /* ns, when stored */
+  int64_t last_tag_time;    /* ns, 0 if never tagged */
+  int64_t size;             /* sum of layer content sizes */
+  char *parent;             /* image id or NULL */
+  char **tags;              /* full names, "docker.io/library/busybox:latest", sorted */
+  char **digests;           /* full "name@sha256:..." */
+  char **diff_ids;          /* in order */
+};
+void image_rec_free (struct image_rec *r);
+void image_recs_free (struct image_rec **v, size_t n);
+
+/* All images, newest first (by created, then id). */
+int store_image_list (struct store *s, struct image_rec ***out, size_t *n, berr_t *err);
+/* Docker's lookup: full ID, "sha256:" ID, a reference (":latest" implied), a unique ID prefix.
+ * Not found: kind BERR_NOT_FOUND, "No such image: <input>". */
+int store_image_lookup (struct store *s, const char *name, struct image_rec **out, berr_t *err);
+int store_image_get (struct store *s, const char *id, struct image_rec **out, berr_t *err);
+/* The image config JSON (the blob whose digest is the ID). */
+int store_image_config (struct store *s, const char *id, json_t **out, berr_t *err);
+int store_count_images (struct store *s, int64_t *n, berr_t *err);
+
+/* --- ingest: what a load/import/pull/build adds, committed in one transaction --- */
+struct ingest_layer
+{
+  char diff_id[DIGEST_STR_LEN];
+  char *staged_dir;   /* unpacked layer in the staging area, or NULL if already stored */
+  char *staged_blob;  /* raw blob in the staging area, or NULL */
+  char blob[DIGEST_STR_LEN];
+  char *media_type;
+  int64_t blob_size, tar_size, size;
+};
+struct ingest_image
+{
+  char id[DIGEST_STR_LEN];
+  char *staged_config;  /* config blob in the staging area (or NULL if the blob is stored) */
+  int64_t created;
+  char **diff_ids;
+  char **tags;          /* full names to point at this image */
+  char **digests;       /* full name@digest */
+  char *manifest;       /* manifest digest or NULL */
+  char *staged_manifest;
+  char *parent;
+};
+/* What a tag pointed at before it was moved (for "renaming the old one" messages). */
+struct tag_move
+{
+  char *tag;
+  char old_id[DIGEST_STR_LEN];
+};
+int store_commit (struct store *s, struct ingest_layer *layers, size_t nlayers,
+                  struct ingest_image *images, size_t nimages, struct tag_move **moved,
+                  size_t *nmoved, berr_t *err);
+void tag_moves_free (struct tag_move *m, size_t n);
+
+/* Point a full tag name at an image. old_id receives the previous image ("" if none). */
+int store_tag (struct store *s, const char *image_id, const char *full_name,
+               char old_id[DIGEST_STR_LEN], berr_t *err);
+
+/* rmi: untag or delete; lines receives Docker's "Untagged: x" / "Deleted: sha256:..." lines. */
+int store_image_remove (struct store *s, const char *name, bool force, bool prune, char ***lines,
+                        int64_t *reclaimed, berr_t *err);
+/* Delete an image by ID, with all its tags, when nothing else needs it (used by prune). */
+int store_image_delete_id (struct store *s, const char *id, char ***lines, int64_t *reclaimed,
+                           berr_t *err);
+
+/* Sum of the content sizes of all layers (Docker's "Images SIZE" in system df counts unique
+ * layers once). */
+int store_layers_total (struct store *s, int64_t *total, int64_t *count, berr_t *err);
+
+#endif
