@@ -249,7 +249,7 @@ static int
 read_outer (struct load_ctx *c, int fd, berr_t *err)
 {
   struct archive *a = archive_read_new ();
-  archive_read_support_filter_all (a);
+  layer_add_filters (a);
   archive_read_support_format_tar (a);
   archive_read_support_format_gnutar (a);
   if (archive_read_open_fd (a, fd, 1 << 20) != ARCHIVE_OK)
@@ -970,7 +970,7 @@ write_layer (struct store *s, struct archive *a, const char *diff_id, berr_t *er
       /* The blob as received; decompress it when it was compressed. */
       cleanup_free char *bp = store_blob_path (s, li.blob);
       struct archive *rd = archive_read_new ();
-      archive_read_support_filter_all (rd);
+      layer_add_filters (rd);
       archive_read_support_format_raw (rd);
       struct archive_entry *ae;
       if (archive_read_open_filename (rd, bp, 1 << 20) != ARCHIVE_OK

@@ -44,8 +44,7 @@
 /* Clean a tar name lexically: leading and repeated "/" and "." components are dropped, ".."
  * removes the previous component. A ".." at the top is an error (-1), unless clamp is set, in
  * which case it is dropped the way ".." at "/" resolves to "/". *out is "" for the root. */
-static int
-clean_path (const char *name, bool clamp, char **out)
+static int clean_path (const char *name, bool clamp, char **out)
 {
   size_t n = strlen (name);
   cleanup_free char *buf = xmalloc (n + 1);
@@ -61,7 +60,7 @@ clean_path (const char *name, bool clamp, char **out)
       const char *s = p;
       while (*p && *p != '/')
         p++;
-      size_t cl = (size_t) (p - s);
+      size_t cl = (size_t)(p - s);
       if (cl == 1 && s[0] == '.')
         continue;
       if (cl == 2 && s[0] == '.' && s[1] == '.')
@@ -89,8 +88,7 @@ clean_path (const char *name, bool clamp, char **out)
 }
 
 /* Split a cleaned, non-empty path in place: *parent is "" for the root. */
-static void
-split_path (char *path, const char **parent, const char **base)
+static void split_path (char *path, const char **parent, const char **base)
 {
   char *slash = strrchr (path, '/');
   if (slash == NULL)
@@ -146,8 +144,7 @@ struct apply_ctx
   size_t cap_dirs;
 };
 
-static void
-apply_ctx_release (struct apply_ctx *c)
+static void apply_ctx_release (struct apply_ctx *c)
 {
   if (c->inner)
     archive_read_free (c->inner);
@@ -166,8 +163,7 @@ apply_ctx_release (struct apply_ctx *c)
 }
 
 /* Account raw input bytes: digest, size, blob copy. */
-static int
-raw_consume (struct apply_ctx *c, const void *buf, size_t n)
+static int raw_consume (struct apply_ctx *c, const void *buf, size_t n)
 {
   sha256_update (&c->raw_hash, buf, n);
   c->size += n;
@@ -176,8 +172,7 @@ raw_consume (struct apply_ctx *c, const void *buf, size_t n)
   return 0;
 }
 
-static ssize_t
-raw_read (struct apply_ctx *c)
+static ssize_t raw_read (struct apply_ctx *c)
 {
   for (;;)
     {
@@ -186,16 +181,15 @@ raw_read (struct apply_ctx *c)
         continue;
       if (n < 0)
         return berr_set (&c->cb_err, errno, "read layer");
-      if ((size_t) n > IO_BUF_SIZE)
+      if ((size_t)n > IO_BUF_SIZE)
         return berr_set (&c->cb_err, EINVAL, "read layer");
-      if (raw_consume (c, c->rawbuf, (size_t) n) < 0)
+      if (raw_consume (c, c->rawbuf, (size_t)n) < 0)
         return -1;
       return n;
     }
 }
 
-static la_ssize_t
-raw_read_cb (struct archive *a, void *data, const void **buf)
+static la_ssize_t raw_read_cb (struct archive *a, void *data, const void **buf)
 {
   struct apply_ctx *c = data;
   ssize_t n = raw_read (c);
@@ -209,8 +203,7 @@ raw_read_cb (struct archive *a, void *data, const void **buf)
 }
 
 /* The next block of the decompressed stream: 0 at its end, -1 on error (c->cb_err set). */
-static ssize_t
-tar_next_block (struct apply_ctx *c, const void **buf)
+static ssize_t tar_next_block (struct apply_ctx *c, const void **buf)
 {
   while (!c->outer_eof)
     {
@@ -238,13 +231,12 @@ tar_next_block (struct apply_ctx *c, const void **buf)
       c->tar_size += len;
       if (c->hash_tar)
         sha256_update (&c->tar_hash, *buf, len);
-      return (ssize_t) len;
+      return (ssize_t)len;
     }
   return 0;
 }
 
-static la_ssize_t
-tar_read_cb (struct archive *a, void *data, const void **buf)
+static la_ssize_t tar_read_cb (struct archive *a, void *data, const void **buf)
 {
   struct apply_ctx *c = data;
   ssize_t n = tar_next_block (c, buf);
@@ -257,8 +249,7 @@ tar_read_cb (struct archive *a, void *data, const void **buf)
 }
 
 /* Report a libarchive failure, preferring the error raised in our own callbacks. */
-static int
-archive_fail (struct apply_ctx *c, struct archive *a, berr_t *err, const char *what)
+static int archive_fail (struct apply_ctx *c, struct archive *a, berr_t *err, const char *what)
 {
   if (berr_is_set (&c->cb_err))
     {
@@ -274,8 +265,7 @@ archive_fail (struct apply_ctx *c, struct archive *a, berr_t *err, const char *w
 
 /* An O_PATH fd of the parent directory, created as needed (mode 0755, like containerd's
  * MkdirAll), every component resolved inside the root. Borrowed: valid until the next call. */
-static int
-get_parent (struct apply_ctx *c, const char *parent, berr_t *err)
+static int get_parent (struct apply_ctx *c, const char *parent, berr_t *err)
 {
   if (parent[0] == '\0')
     return c->root;
@@ -295,9 +285,8 @@ get_parent (struct apply_ctx *c, const char *parent, berr_t *err)
 
 /* Remove pfd/name (already lstat'ed into st), never following it. Removing a directory or a
  * symlink can change what a cached parent path resolves to, so the cache is dropped then. */
-static int
-remove_existing (struct apply_ctx *c, int pfd, const char *name, const struct stat *st,
-                 berr_t *err)
+static int remove_existing (struct apply_ctx *c, int pfd, const char *name, const struct stat *st,
+                            berr_t *err)
 {
   if (S_ISDIR (st->st_mode) || S_ISLNK (st->st_mode))
     c->cache_stale = true;
@@ -310,8 +299,7 @@ remove_existing (struct apply_ctx *c, int pfd, const char *name, const struct st
 
 /* Called after a create failed with EEXIST: remove what is there so the create can be
  * retried. */
-static int
-replace_existing (struct apply_ctx *c, int pfd, const char *name, berr_t *err)
+static int replace_existing (struct apply_ctx *c, int pfd, const char *name, berr_t *err)
 {
   struct stat st;
   if (fstatat (pfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
@@ -327,22 +315,20 @@ replace_existing (struct apply_ctx *c, int pfd, const char *name, berr_t *err)
  * trusted.overlay.* (nor user.overlay.*, used by userxattr mounts): from a tar they would let a
  * layer forge overlayfs metadata (redirects, metacopy, opaque), and in a diff they are
  * overlayfs' own, written back as OCI whiteouts instead. */
-static bool
-xattr_is_layer_data (const char *name)
+static bool xattr_is_layer_data (const char *name)
 {
   if (strcmp (name, "security.capability") == 0)
     return true;
   if (str_has_prefix (name, "user."))
     return !str_has_prefix (name, "user.overlay.");
   if (str_has_prefix (name, "trusted."))
-    return true;
+    return !str_has_prefix (name, "trusted.overlay.");
   return false;
 }
 
 /* Set the entry's xattrs on fd, or (fd < 0) on pfd/name without following it. Must run after
  * chown, which clears security.capability. */
-static int
-apply_xattrs (struct archive_entry *e, int fd, int pfd, const char *name, berr_t *err)
+static int apply_xattrs (struct archive_entry *e, int fd, int pfd, const char *name, berr_t *err)
 {
   if (archive_entry_xattr_count (e) == 0)
     return 0;
@@ -377,21 +363,18 @@ apply_xattrs (struct archive_entry *e, int fd, int pfd, const char *name, berr_t
   return 0;
 }
 
-static int
-entry_owner (struct archive_entry *e, uid_t *uid, gid_t *gid, berr_t *err)
+static int entry_owner (struct archive_entry *e, uid_t *uid, gid_t *gid, berr_t *err)
 {
   la_int64_t u = archive_entry_uid (e), g = archive_entry_gid (e);
   /* (uid_t)-1 would mean "leave unchanged" to chown. */
-  if (u < 0 || g < 0 || u >= (la_int64_t) UINT32_MAX || g >= (la_int64_t) UINT32_MAX)
-    return berr_setk (err, BERR_INVALID, 0, "invalid owner %lld:%lld", (long long) u,
-                      (long long) g);
-  *uid = (uid_t) u;
-  *gid = (gid_t) g;
+  if (u < 0 || g < 0 || u >= (la_int64_t)UINT32_MAX || g >= (la_int64_t)UINT32_MAX)
+    return berr_setk (err, BERR_INVALID, 0, "invalid owner %lld:%lld", (long long)u, (long long)g);
+  *uid = (uid_t)u;
+  *gid = (gid_t)g;
   return 0;
 }
 
-static void
-entry_times (struct archive_entry *e, struct timespec ts[2])
+static void entry_times (struct archive_entry *e, struct timespec ts[2])
 {
   ts[1].tv_sec = archive_entry_mtime (e);
   ts[1].tv_nsec = archive_entry_mtime_nsec (e);
@@ -409,11 +392,11 @@ entry_times (struct archive_entry *e, struct timespec ts[2])
 }
 
 /* Owner, mode, xattrs and times of a non-regular, non-directory entry at pfd/name. */
-static int
-apply_meta_at (struct archive_entry *e, int pfd, const char *name, bool is_symlink, berr_t *err)
+static int apply_meta_at (struct archive_entry *e, int pfd, const char *name, bool is_symlink,
+                          berr_t *err)
 {
-  uid_t uid;
-  gid_t gid;
+  uid_t uid = 0;
+  gid_t gid = 0;
   struct timespec ts[2];
   if (entry_owner (e, &uid, &gid, err) < 0)
     return -1;
@@ -431,11 +414,10 @@ apply_meta_at (struct archive_entry *e, int pfd, const char *name, bool is_symli
 }
 
 /* Owner, mode and xattrs through an fd we opened ourselves (regular files, directories). */
-static int
-apply_meta_fd (struct archive_entry *e, int fd, const char *name, berr_t *err)
+static int apply_meta_fd (struct archive_entry *e, int fd, const char *name, berr_t *err)
 {
-  uid_t uid;
-  gid_t gid;
+  uid_t uid = 0;
+  gid_t gid = 0;
   if (entry_owner (e, &uid, &gid, err) < 0)
     return -1;
   if (fchown (fd, uid, gid) < 0)
@@ -446,8 +428,7 @@ apply_meta_fd (struct archive_entry *e, int fd, const char *name, berr_t *err)
   return apply_xattrs (e, fd, -1, name, err);
 }
 
-static int
-write_file_data (struct apply_ctx *c, int fd, int64_t size, berr_t *err)
+static int write_file_data (struct apply_ctx *c, int fd, int64_t size, berr_t *err)
 {
   int64_t end = 0;
   for (;;)
@@ -460,7 +441,7 @@ write_file_data (struct apply_ctx *c, int fd, int64_t size, berr_t *err)
         break;
       if (r < ARCHIVE_WARN)
         return archive_fail (c, c->inner, err, "read data");
-      if (off < 0 || (size >= 0 && off + (int64_t) len > size))
+      if (off < 0 || (size >= 0 && off + (int64_t)len > size))
         return berr_setk (err, BERR_INVALID, 0, "data outside the file's size");
       const char *p = buf;
       /* pwrite at the block's offset: the holes of a sparse entry stay holes. */
@@ -474,7 +455,7 @@ write_file_data (struct apply_ctx *c, int fd, int64_t size, berr_t *err)
               return berr_set (err, errno, "write");
             }
           p += w;
-          len -= (size_t) w;
+          len -= (size_t)w;
           off += w;
         }
       if (off > end)
@@ -485,15 +466,14 @@ write_file_data (struct apply_ctx *c, int fd, int64_t size, berr_t *err)
   return 0;
 }
 
-static int
-apply_regular (struct apply_ctx *c, struct archive_entry *e, int pfd, const char *name,
-               berr_t *err)
+static int apply_regular (struct apply_ctx *c, struct archive_entry *e, int pfd, const char *name,
+                          berr_t *err)
 {
   int64_t size = archive_entry_size_is_set (e) ? archive_entry_size (e) : 0;
   if (size < 0)
     return berr_setk (err, BERR_INVALID, 0, "invalid size %" PRId64, size);
   /* A sparse entry can claim more than the tar holds; no file may exceed the bound either. */
-  if (c->max_size && (uint64_t) size > c->max_size)
+  if (c->max_size && (uint64_t)size > c->max_size)
     return berr_setk (err, BERR_INVALID, 0, "layer exceeds the maximum size of %" PRIu64 " bytes",
                       c->max_size);
   cleanup_close int fd = -1;
@@ -516,13 +496,12 @@ apply_regular (struct apply_ctx *c, struct archive_entry *e, int pfd, const char
   entry_times (e, ts);
   if (futimens (fd, ts) < 0)
     return berr_set (err, errno, "set times");
-  c->content_size += (uint64_t) size;
+  c->content_size += (uint64_t)size;
   return 0;
 }
 
-static int
-apply_dir (struct apply_ctx *c, struct archive_entry *e, int pfd, const char *name,
-           const char *path, berr_t *err)
+static int apply_dir (struct apply_ctx *c, struct archive_entry *e, int pfd, const char *name,
+                      const char *path, berr_t *err)
 {
   if (mkdirat (pfd, name, 0700) < 0)
     {
@@ -557,9 +536,8 @@ apply_dir (struct apply_ctx *c, struct archive_entry *e, int pfd, const char *na
 }
 
 /* Create a symlink, device node or fifo at pfd/name, replacing what is there. */
-static int
-create_node (struct apply_ctx *c, struct archive_entry *e, int pfd, const char *name,
-             berr_t *err)
+static int create_node (struct apply_ctx *c, struct archive_entry *e, int pfd, const char *name,
+                        berr_t *err)
 {
   mode_t type = archive_entry_filetype (e);
   for (int tries = 0;; tries++)
@@ -587,9 +565,8 @@ create_node (struct apply_ctx *c, struct archive_entry *e, int pfd, const char *
 /* A hardlink's target is resolved inside the root (".." at the top is clamped, as in a chroot)
  * and must already exist there: entries only exist in the root because this layer extracted
  * them. linkat without AT_SYMLINK_FOLLOW links a symlink itself, never what it points to. */
-static int
-apply_hardlink (struct apply_ctx *c, struct archive_entry *e, int pfd, const char *name,
-                const char *link, berr_t *err)
+static int apply_hardlink (struct apply_ctx *c, struct archive_entry *e, int pfd, const char *name,
+                           const char *link, berr_t *err)
 {
   cleanup_free char *tpath = NULL;
   clean_path (link, true, &tpath);
@@ -627,9 +604,8 @@ apply_hardlink (struct apply_ctx *c, struct archive_entry *e, int pfd, const cha
 }
 
 /* ".wh.<name>" and ".wh..wh..opq" (OCI image-spec layer.md, "Whiteouts"), in overlayfs form. */
-static int
-apply_whiteout (struct apply_ctx *c, struct archive_entry *e, const char *parent,
-                const char *base, berr_t *err)
+static int apply_whiteout (struct apply_ctx *c, struct archive_entry *e, const char *parent,
+                           const char *base, berr_t *err)
 {
   if (strcmp (base, WHITEOUT_OPAQUE) == 0)
     {
@@ -660,8 +636,8 @@ apply_whiteout (struct apply_ctx *c, struct archive_entry *e, const char *parent
     return -1;
   if (mknodat (pfd, wname, S_IFCHR | 0, makedev (0, 0)) < 0)
     return berr_set (err, errno, "create whiteout");
-  uid_t uid;
-  gid_t gid;
+  uid_t uid = 0;
+  gid_t gid = 0;
   struct timespec ts[2];
   if (entry_owner (e, &uid, &gid, err) < 0)
     return -1;
@@ -673,8 +649,7 @@ apply_whiteout (struct apply_ctx *c, struct archive_entry *e, const char *parent
   return 0;
 }
 
-static int
-apply_entry (struct apply_ctx *c, struct archive_entry *e, const char *name, berr_t *err)
+static int apply_entry (struct apply_ctx *c, struct archive_entry *e, const char *name, berr_t *err)
 {
   cleanup_free char *path = NULL;
   if (clean_path (name, false, &path) < 0)
@@ -713,14 +688,13 @@ apply_entry (struct apply_ctx *c, struct archive_entry *e, const char *name, ber
       return apply_meta_at (e, pfd, base, false, err);
     default:
       return berr_setk (err, BERR_INVALID, 0, "unsupported entry type 0%o",
-                        (unsigned) archive_entry_filetype (e));
+                        (unsigned)archive_entry_filetype (e));
     }
 }
 
 /* utimensat never touches the parent's mtime, so order does not matter; forward order lets the
  * last of duplicate directory entries win. */
-static int
-restore_dir_times (struct apply_ctx *c, berr_t *err)
+static int restore_dir_times (struct apply_ctx *c, berr_t *err)
 {
   for (size_t i = 0; i < c->n_dirs; i++)
     {
@@ -741,8 +715,8 @@ restore_dir_times (struct apply_ctx *c, berr_t *err)
 /* Register the decompression filters built into libarchive, and only those: a filter backed by
  * an external program (libarchive's fallback when a library is missing, and always for lrzip,
  * lzop, grzip) would run a binary from $PATH on untrusted input (GHSA-x86f-5xw2-fm2r). */
-static void
-add_filters (struct archive *a)
+void
+layer_add_filters (struct archive *a)
 {
   if (archive_zlib_version () != NULL)
     archive_read_support_filter_gzip (a);
@@ -754,8 +728,7 @@ add_filters (struct archive *a)
     archive_read_support_filter_zstd (a);
 }
 
-static const char *
-compression_name (int code)
+static const char *compression_name (int code)
 {
   switch (code)
     {
@@ -776,13 +749,13 @@ compression_name (int code)
 
 /* Open the decompression stage and detect the compression. *empty is set for a 0-byte input,
  * which is taken as an empty layer (like Go's archive/tar). */
-static int
-open_outer (struct apply_ctx *c, struct layer_apply_result *res, bool *empty, berr_t *err)
+static int open_outer (struct apply_ctx *c, struct layer_apply_result *res, bool *empty,
+                       berr_t *err)
 {
   c->outer = archive_read_new ();
   if (c->outer == NULL)
     abort ();
-  add_filters (c->outer);
+  layer_add_filters (c->outer);
   archive_read_support_format_raw (c->outer);
   /* Opening already reads the first bytes, to detect the compression. */
   int r = archive_read_open (c->outer, c, NULL, raw_read_cb, NULL);
@@ -813,8 +786,7 @@ open_outer (struct apply_ctx *c, struct layer_apply_result *res, bool *empty, be
   return 0;
 }
 
-static int
-extract_all (struct apply_ctx *c, berr_t *err)
+static int extract_all (struct apply_ctx *c, berr_t *err)
 {
   c->inner = archive_read_new ();
   if (c->inner == NULL)
@@ -843,8 +815,7 @@ extract_all (struct apply_ctx *c, berr_t *err)
 
 /* Read both streams to their end so the hashes cover every byte: tar padding and zero blocks
  * after the end marker are part of the diff_id, trailing bytes part of the digest. */
-static int
-drain (struct apply_ctx *c, berr_t *err)
+static int drain (struct apply_ctx *c, berr_t *err)
 {
   for (;;)
     {
@@ -871,9 +842,8 @@ drain (struct apply_ctx *c, berr_t *err)
     }
 }
 
-int
-layer_apply (layer_read_fn rd, void *cookie, int dirfd, const struct layer_apply_opts *opts,
-             struct layer_apply_result *res, berr_t *err)
+int layer_apply (layer_read_fn rd, void *cookie, int dirfd, const struct layer_apply_opts *opts,
+                 struct layer_apply_result *res, berr_t *err)
 {
   __attribute__ ((cleanup (apply_ctx_release))) struct apply_ctx c = { 0 };
   c.rd = rd;
@@ -906,15 +876,13 @@ layer_apply (layer_read_fn rd, void *cookie, int dirfd, const struct layer_apply
   return 0;
 }
 
-static ssize_t
-fd_read (void *cookie, void *buf, size_t len)
+static ssize_t fd_read (void *cookie, void *buf, size_t len)
 {
-  return read (*(int *) cookie, buf, len);
+  return read (*(int *)cookie, buf, len);
 }
 
-int
-layer_apply_fd (int fd, int dirfd, const struct layer_apply_opts *opts,
-                struct layer_apply_result *res, berr_t *err)
+int layer_apply_fd (int fd, int dirfd, const struct layer_apply_opts *opts,
+                    struct layer_apply_result *res, berr_t *err)
 {
   return layer_apply (fd_read, &fd, dirfd, opts, res, err);
 }
@@ -938,16 +906,16 @@ struct diff_ctx
   uint64_t size;
   unsigned char *out; /* output buffer, so the caller sees few large writes */
   size_t out_len;
-  unsigned char *io;  /* file read buffer */
+  unsigned char *io; /* file read buffer */
   berr_t cb_err;
   struct link_slot *links;
   size_t n_links;
-  size_t cap_links;   /* power of two */
+  size_t cap_links; /* power of two */
 };
 
-static void
-diff_ctx_release (struct diff_ctx *d)
+static void diff_ctx_release (struct diff_ctx *d)
 {
+  d->wr = NULL;
   if (d->a)
     archive_write_free (d->a);
   sha256_release (&d->hash);
@@ -959,8 +927,7 @@ diff_ctx_release (struct diff_ctx *d)
   free (d->links);
 }
 
-static int
-diff_flush (struct diff_ctx *d)
+static int diff_flush (struct diff_ctx *d)
 {
   if (d->out_len == 0)
     return 0;
@@ -971,10 +938,11 @@ diff_flush (struct diff_ctx *d)
   return 0;
 }
 
-static la_ssize_t
-diff_write_cb (struct archive *a, void *data, const void *buf, size_t len)
+static la_ssize_t diff_write_cb (struct archive *a, void *data, const void *buf, size_t len)
 {
   struct diff_ctx *d = data;
+  if (d->wr == NULL)
+    return (la_ssize_t)len; /* failed already: archive_write_free's end marker goes nowhere */
   sha256_update (&d->hash, buf, len);
   d->size += len;
   if (d->out_len + len > IO_BUF_SIZE && diff_flush (d) < 0)
@@ -986,18 +954,17 @@ diff_write_cb (struct archive *a, void *data, const void *buf, size_t len)
           berr_set (&d->cb_err, errno, "write layer");
           goto fail;
         }
-      return (la_ssize_t) len;
+      return (la_ssize_t)len;
     }
   memcpy (d->out + d->out_len, buf, len);
   d->out_len += len;
-  return (la_ssize_t) len;
+  return (la_ssize_t)len;
 fail:
   archive_set_error (a, d->cb_err.errnum ? d->cb_err.errnum : EIO, "%s", d->cb_err.msg);
   return -1;
 }
 
-static int
-diff_fail (struct diff_ctx *d, berr_t *err, const char *what)
+static int diff_fail (struct diff_ctx *d, berr_t *err, const char *what)
 {
   if (berr_is_set (&d->cb_err))
     {
@@ -1008,16 +975,14 @@ diff_fail (struct diff_ctx *d, berr_t *err, const char *what)
   return berr_set (err, 0, "%s: %s", what, msg ? msg : "unknown libarchive error");
 }
 
-static size_t
-link_hash (dev_t dev, ino_t ino)
+static size_t link_hash (dev_t dev, ino_t ino)
 {
-  uint64_t h = (uint64_t) ino * 0x9e3779b97f4a7c15ULL ^ (uint64_t) dev;
-  return (size_t) (h ^ (h >> 29));
+  uint64_t h = (uint64_t)ino * 0x9e3779b97f4a7c15ULL ^ (uint64_t)dev;
+  return (size_t)(h ^ (h >> 29));
 }
 
 /* The first path seen for (dev, ino), or NULL after remembering path for it. */
-static const char *
-link_lookup_or_add (struct diff_ctx *d, dev_t dev, ino_t ino, const char *path)
+static const char *link_lookup_or_add (struct diff_ctx *d, dev_t dev, ino_t ino, const char *path)
 {
   if (2 * (d->n_links + 1) > d->cap_links)
     {
@@ -1049,14 +1014,12 @@ link_lookup_or_add (struct diff_ctx *d, dev_t dev, ino_t ino, const char *path)
   return NULL;
 }
 
-static int
-cmp_names (const void *a, const void *b)
+static int cmp_names (const void *a, const void *b)
 {
-  return strcmp (*(char *const *) a, *(char *const *) b);
+  return strcmp (*(char *const *)a, *(char *const *)b);
 }
 
-static int
-diff_xattrs (struct archive_entry *e, const char *procpath, berr_t *err)
+static int diff_xattrs (struct archive_entry *e, const char *procpath, berr_t *err)
 {
   ssize_t n = llistxattr (procpath, NULL, 0);
   if (n < 0)
@@ -1067,8 +1030,8 @@ diff_xattrs (struct archive_entry *e, const char *procpath, berr_t *err)
     }
   if (n == 0)
     return 0;
-  cleanup_free char *list = xmalloc ((size_t) n + 1);
-  n = llistxattr (procpath, list, (size_t) n);
+  cleanup_free char *list = xmalloc ((size_t)n + 1);
+  n = llistxattr (procpath, list, (size_t)n);
   if (n < 0)
     return berr_set (err, errno, "list xattrs");
   list[n] = '\0';
@@ -1091,25 +1054,23 @@ diff_xattrs (struct archive_entry *e, const char *procpath, berr_t *err)
             continue;
           return berr_set (err, errno, "get xattr %s", names[i]);
         }
-      cleanup_free char *v = xmalloc ((size_t) vn + 1);
-      vn = lgetxattr (procpath, names[i], v, (size_t) vn);
+      cleanup_free char *v = xmalloc ((size_t)vn + 1);
+      vn = lgetxattr (procpath, names[i], v, (size_t)vn);
       if (vn < 0)
         return berr_set (err, errno, "get xattr %s", names[i]);
-      archive_entry_xattr_add_entry (e, names[i], v, (size_t) vn);
+      archive_entry_xattr_add_entry (e, names[i], v, (size_t)vn);
     }
   return 0;
 }
 
-static bool
-dir_is_opaque (const char *procpath)
+static bool dir_is_opaque (const char *procpath)
 {
   char v[2];
   ssize_t n = lgetxattr (procpath, OVERLAY_OPAQUE_XATTR, v, sizeof v);
   return n == 1 && v[0] == 'y';
 }
 
-static void
-entry_common (struct archive_entry *e, const struct stat *st, const char *path)
+static void entry_common (struct archive_entry *e, const struct stat *st, const char *path)
 {
   archive_entry_copy_pathname (e, path);
   archive_entry_set_uid (e, st->st_uid);
@@ -1119,8 +1080,7 @@ entry_common (struct archive_entry *e, const struct stat *st, const char *path)
   archive_entry_set_mtime (e, st->st_mtim.tv_sec, 0);
 }
 
-static int
-write_header (struct diff_ctx *d, struct archive_entry *e, berr_t *err)
+static int write_header (struct diff_ctx *d, struct archive_entry *e, berr_t *err)
 {
   int r = archive_write_header (d->a, e);
   /* ARCHIVE_WARN: e.g. a name not valid in the locale, written as raw bytes. */
@@ -1129,8 +1089,7 @@ write_header (struct diff_ctx *d, struct archive_entry *e, berr_t *err)
   return 0;
 }
 
-static int
-diff_file_data (struct diff_ctx *d, int dfd, const char *name, int64_t size, berr_t *err)
+static int diff_file_data (struct diff_ctx *d, int dfd, const char *name, int64_t size, berr_t *err)
 {
   cleanup_close int fd = openat (dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0)
@@ -1138,7 +1097,7 @@ diff_file_data (struct diff_ctx *d, int dfd, const char *name, int64_t size, ber
   int64_t left = size;
   while (left > 0)
     {
-      size_t want = left < IO_BUF_SIZE ? (size_t) left : IO_BUF_SIZE;
+      size_t want = left < IO_BUF_SIZE ? (size_t)left : IO_BUF_SIZE;
       ssize_t n = read (fd, d->io, want);
       if (n < 0)
         {
@@ -1148,7 +1107,7 @@ diff_file_data (struct diff_ctx *d, int dfd, const char *name, int64_t size, ber
         }
       if (n == 0)
         break; /* shrank since stat: libarchive pads the entry with zeros */
-      if (archive_write_data (d->a, d->io, (size_t) n) < 0)
+      if (archive_write_data (d->a, d->io, (size_t)n) < 0)
         return diff_fail (d, err, "write data");
       left -= n;
     }
@@ -1157,8 +1116,7 @@ diff_file_data (struct diff_ctx *d, int dfd, const char *name, int64_t size, ber
 
 static int diff_dir (struct diff_ctx *d, int dfd, const char *prefix, berr_t *err);
 
-static void
-cleanup_entryp (struct archive_entry **e)
+static void cleanup_entryp (struct archive_entry **e)
 {
   if (*e)
     archive_entry_free (*e);
@@ -1166,9 +1124,8 @@ cleanup_entryp (struct archive_entry **e)
 #define cleanup_entry __attribute__ ((cleanup (cleanup_entryp)))
 
 /* Write the entry for dfd/name (wpath: its path in the tar); *is_dir says whether to descend. */
-static int
-diff_entry (struct diff_ctx *d, int dfd, const char *name, const struct stat *st,
-            struct sbuf *wpath, bool *is_dir, berr_t *err)
+static int diff_entry (struct diff_ctx *d, int dfd, const char *name, const struct stat *st,
+                       struct sbuf *wpath, bool *is_dir, berr_t *err)
 {
   char procpath[64 + NAME_MAX];
   snprintf (procpath, sizeof procpath, "/proc/self/fd/%d/%s", dfd, name);
@@ -1211,14 +1168,14 @@ diff_entry (struct diff_ctx *d, int dfd, const char *name, const struct stat *st
     }
   if (S_ISLNK (st->st_mode))
     {
-      size_t cap = (size_t) st->st_size + 1;
+      size_t cap = (size_t)st->st_size + 1;
       for (;;)
         {
           cleanup_free char *target = xmalloc (cap);
           ssize_t n = readlinkat (dfd, name, target, cap);
           if (n < 0)
             return berr_set (err, errno, "readlink");
-          if ((size_t) n < cap)
+          if ((size_t)n < cap)
             {
               target[n] = '\0';
               archive_entry_copy_symlink (e, target);
@@ -1256,8 +1213,7 @@ diff_entry (struct diff_ctx *d, int dfd, const char *name, const struct stat *st
   return write_header (d, o, err);
 }
 
-static int
-diff_one (struct diff_ctx *d, int dfd, const char *prefix, const char *name, berr_t *err)
+static int diff_one (struct diff_ctx *d, int dfd, const char *prefix, const char *name, berr_t *err)
 {
   struct stat st;
   cleanup_sbuf struct sbuf wpath;
@@ -1287,8 +1243,7 @@ diff_one (struct diff_ctx *d, int dfd, const char *prefix, const char *name, ber
 /* Entries of dfd sorted by name (byte order), each directory followed by its subtree, like a
  * sorted `find`. prefix is the directory's path in the tar with a trailing "/" ("" for the
  * root). */
-static int
-diff_dir (struct diff_ctx *d, int dfd, const char *prefix, berr_t *err)
+static int diff_dir (struct diff_ctx *d, int dfd, const char *prefix, berr_t *err)
 {
   cleanup_free char **names = NULL;
   size_t count = 0, cap = 0;
@@ -1328,9 +1283,8 @@ diff_dir (struct diff_ctx *d, int dfd, const char *prefix, berr_t *err)
   return ret;
 }
 
-int
-layer_diff (int dirfd, layer_write_fn wr, void *cookie, char diff_id[DIGEST_STR_LEN],
-            uint64_t *tar_size, berr_t *err)
+int layer_diff (int dirfd, layer_write_fn wr, void *cookie, char diff_id[DIGEST_STR_LEN],
+                uint64_t *tar_size, berr_t *err)
 {
   __attribute__ ((cleanup (diff_ctx_release))) struct diff_ctx d = { 0 };
   d.wr = wr;

@@ -31,23 +31,23 @@ struct tw_line
 struct tabwriter
 {
   int minwidth, tabwidth, padding;
-  struct sbuf text;       /* cell contents without the tabs and newlines */
-  struct tw_cell cell;    /* the cell being filled */
-  struct tw_line *lines;  /* the last one is the line being filled */
+  struct sbuf text;      /* cell contents without the tabs and newlines */
+  struct tw_cell cell;   /* the cell being filled */
+  struct tw_line *lines; /* the last one is the line being filled */
   size_t nlines, lines_cap;
-  size_t *widths;         /* column widths of the block being formatted */
+  size_t *widths; /* column widths of the block being formatted */
   size_t nwidths;
-  struct sbuf out;        /* formatted output not yet handed out */
+  struct sbuf out; /* formatted output not yet handed out */
 };
 
 static const struct
 {
   unsigned lo, hi;
 } zero_width[] = {
-  { 0x0300, 0x036f }, { 0x0483, 0x0489 }, { 0x0591, 0x05bd }, { 0x0610, 0x061a },
-  { 0x064b, 0x065f }, { 0x0e31, 0x0e31 }, { 0x0e34, 0x0e3a }, { 0x1ab0, 0x1aff },
-  { 0x1dc0, 0x1dff }, { 0x200b, 0x200f }, { 0x2028, 0x202e }, { 0x2060, 0x2064 },
-  { 0x20d0, 0x20ff }, { 0xfe00, 0xfe0f }, { 0xfe20, 0xfe2f }, { 0xfeff, 0xfeff },
+  { 0x0300, 0x036f },   { 0x0483, 0x0489 }, { 0x0591, 0x05bd }, { 0x0610, 0x061a },
+  { 0x064b, 0x065f },   { 0x0e31, 0x0e31 }, { 0x0e34, 0x0e3a }, { 0x1ab0, 0x1aff },
+  { 0x1dc0, 0x1dff },   { 0x200b, 0x200f }, { 0x2028, 0x202e }, { 0x2060, 0x2064 },
+  { 0x20d0, 0x20ff },   { 0xfe00, 0xfe0f }, { 0xfe20, 0xfe2f }, { 0xfeff, 0xfeff },
   { 0xe0100, 0xe01ef },
 };
 
@@ -74,10 +74,9 @@ static const struct
   { 0x20000, 0x2fffd }, { 0x30000, 0x3fffd },
 };
 
-static size_t
-rune_width (unsigned r)
+static size_t rune_width (unsigned r)
 {
-  if (r < 0x20 || (r >= 0x7f && r < 0xa0))
+  if (r < 0x20 || (r >= 0x7f && r < 0xa0) || r == 0xad)
     return 0;
   if (r < 0x300)
     return 1;
@@ -90,44 +89,40 @@ rune_width (unsigned r)
   return 1;
 }
 
-static size_t
-text_width (const char *s, size_t len)
+static size_t text_width (const char *s, size_t len)
 {
   size_t w = 0;
   for (size_t i = 0; i < len;)
     {
       unsigned r;
-      i += (size_t) tmpl_utf8_decode (s + i, len - i, &r);
+      i += (size_t)tmpl_utf8_decode (s + i, len - i, &r);
       w += rune_width (r);
     }
   return w;
 }
 
-static void
-add_line (struct tabwriter *tw)
+static void add_line (struct tabwriter *tw)
 {
   if (tw->nlines == tw->lines_cap)
     {
       tw->lines_cap = tw->lines_cap ? tw->lines_cap * 2 : 16;
       tw->lines = xrealloc (tw->lines, tw->lines_cap * sizeof *tw->lines);
     }
-  tw->lines[tw->nlines++] = (struct tw_line) { NULL, 0, 0 };
+  tw->lines[tw->nlines++] = (struct tw_line){ NULL, 0, 0 };
 }
 
-static void
-reset (struct tabwriter *tw)
+static void reset (struct tabwriter *tw)
 {
   for (size_t i = 0; i < tw->nlines; i++)
     free (tw->lines[i].cells);
   tw->nlines = 0;
   sbuf_reset (&tw->text);
-  tw->cell = (struct tw_cell) { 0, 0, false };
+  tw->cell = (struct tw_cell){ 0, 0, false };
   tw->nwidths = 0;
   add_line (tw);
 }
 
-struct tabwriter *
-tabwriter_new (int minwidth, int tabwidth, int padding)
+struct tabwriter *tabwriter_new (int minwidth, int tabwidth, int padding)
 {
   struct tabwriter *tw = xzalloc (sizeof *tw);
   tw->minwidth = minwidth > 0 ? minwidth : 0;
@@ -140,8 +135,7 @@ tabwriter_new (int minwidth, int tabwidth, int padding)
 }
 
 /* End the current cell; returns the number of cells in its line. */
-static size_t
-terminate_cell (struct tabwriter *tw, bool htab)
+static size_t terminate_cell (struct tabwriter *tw, bool htab)
 {
   struct tw_line *l = &tw->lines[tw->nlines - 1];
   const char *start = (tw->text.buf ? tw->text.buf : "") + tw->text.len - tw->cell.size;
@@ -153,20 +147,18 @@ terminate_cell (struct tabwriter *tw, bool htab)
       l->cells = xrealloc (l->cells, l->cap * sizeof *l->cells);
     }
   l->cells[l->n++] = tw->cell;
-  tw->cell = (struct tw_cell) { 0, 0, false };
+  tw->cell = (struct tw_cell){ 0, 0, false };
   return l->n;
 }
 
-static void
-write_padding (struct tabwriter *tw, size_t textw, size_t cellw)
+static void write_padding (struct tabwriter *tw, size_t textw, size_t cellw)
 {
   for (size_t i = textw; i < cellw; i++)
     sbuf_addc (&tw->out, ' ');
 }
 
 /* Print lines [line0, line1) with the current column widths; pos is where line0's text starts. */
-static size_t
-write_lines (struct tabwriter *tw, size_t pos, size_t line0, size_t line1)
+static size_t write_lines (struct tabwriter *tw, size_t pos, size_t line0, size_t line1)
 {
   for (size_t i = line0; i < line1; i++)
     {
@@ -193,24 +185,23 @@ write_lines (struct tabwriter *tw, size_t pos, size_t line0, size_t line1)
 
 /* Go's format(): find the block of lines that have a cell in the next column, fix that
  * column's width, and recurse for the columns to its right within the block. */
-static size_t
-format (struct tabwriter *tw, size_t pos, size_t line0, size_t line1)
+static size_t format (struct tabwriter *tw, size_t pos, size_t line0, size_t line1)
 {
   size_t column = tw->nwidths;
-  for (size_t this = line0; this < line1; this++)
+  for (size_t this = line0; this < line1; this ++)
     {
       if (column + 1 >= tw->lines[this].n)
         continue;
       pos = write_lines (tw, pos, line0, this);
       line0 = this;
 
-      size_t width = (size_t) tw->minwidth;
-      for (; this < line1; this++)
+      size_t width = (size_t)tw->minwidth;
+      for (; this < line1; this ++)
         {
           struct tw_line *l = &tw->lines[this];
           if (column + 1 >= l->n)
             break;
-          size_t w = l->cells[column].width + (size_t) tw->padding;
+          size_t w = l->cells[column].width + (size_t)tw->padding;
           if (w > width)
             width = w;
         }
@@ -224,19 +215,17 @@ format (struct tabwriter *tw, size_t pos, size_t line0, size_t line1)
   return write_lines (tw, pos, line0, line1);
 }
 
-static void
-flush_internal (struct tabwriter *tw)
+static void flush_internal (struct tabwriter *tw)
 {
   if (tw->cell.size > 0)
     terminate_cell (tw, false);
   if (tw->text.buf == NULL)
-    sbuf_grow (&tw->text, 0);
+    sbuf_add (&tw->text, "", 0);
   format (tw, 0, 0, tw->nlines);
   reset (tw);
 }
 
-void
-tabwriter_write (struct tabwriter *tw, const char *text, size_t len)
+void tabwriter_write (struct tabwriter *tw, const char *text, size_t len)
 {
   for (size_t i = 0; i < len; i++)
     {
@@ -258,16 +247,14 @@ tabwriter_write (struct tabwriter *tw, const char *text, size_t len)
     }
 }
 
-void
-tabwriter_flush (struct tabwriter *tw, struct sbuf *out)
+void tabwriter_flush (struct tabwriter *tw, struct sbuf *out)
 {
   flush_internal (tw);
   sbuf_add (out, tw->out.buf ? tw->out.buf : "", tw->out.len);
   sbuf_reset (&tw->out);
 }
 
-void
-tabwriter_free (struct tabwriter *tw)
+void tabwriter_free (struct tabwriter *tw)
 {
   if (tw == NULL)
     return;

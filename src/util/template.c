@@ -11,10 +11,9 @@
 
 #include "tabwriter.h"
 
-int
-tmpl_utf8_decode (const char *s, size_t len, unsigned *rune)
+int tmpl_utf8_decode (const char *s, size_t len, unsigned *rune)
 {
-  const unsigned char *u = (const unsigned char *) s;
+  const unsigned char *u = (const unsigned char *)s;
   unsigned r;
   int n;
 
@@ -31,7 +30,7 @@ tmpl_utf8_decode (const char *s, size_t len, unsigned *rune)
     n = 4, r = u[0] & 0x07;
   else
     goto bad;
-  if ((size_t) n > len)
+  if ((size_t)n > len)
     goto bad;
   for (int i = 1; i < n; i++)
     {
@@ -50,49 +49,46 @@ bad:
   return 1;
 }
 
-void
-tmpl_utf8_encode (struct sbuf *out, unsigned r)
+void tmpl_utf8_encode (struct sbuf *out, unsigned r)
 {
   char b[4];
   if (r < 0x80)
-    sbuf_addc (out, (char) r);
+    sbuf_addc (out, (char)r);
   else if (r < 0x800)
     {
-      b[0] = (char) (0xc0 | (r >> 6));
-      b[1] = (char) (0x80 | (r & 0x3f));
+      b[0] = (char)(0xc0 | (r >> 6));
+      b[1] = (char)(0x80 | (r & 0x3f));
       sbuf_add (out, b, 2);
     }
   else if (r < 0x10000)
     {
-      b[0] = (char) (0xe0 | (r >> 12));
-      b[1] = (char) (0x80 | ((r >> 6) & 0x3f));
-      b[2] = (char) (0x80 | (r & 0x3f));
+      b[0] = (char)(0xe0 | (r >> 12));
+      b[1] = (char)(0x80 | ((r >> 6) & 0x3f));
+      b[2] = (char)(0x80 | (r & 0x3f));
       sbuf_add (out, b, 3);
     }
   else
     {
-      b[0] = (char) (0xf0 | (r >> 18));
-      b[1] = (char) (0x80 | ((r >> 12) & 0x3f));
-      b[2] = (char) (0x80 | ((r >> 6) & 0x3f));
-      b[3] = (char) (0x80 | (r & 0x3f));
+      b[0] = (char)(0xf0 | (r >> 18));
+      b[1] = (char)(0x80 | ((r >> 12) & 0x3f));
+      b[2] = (char)(0x80 | ((r >> 6) & 0x3f));
+      b[3] = (char)(0x80 | (r & 0x3f));
       sbuf_add (out, b, 4);
     }
 }
 
-static size_t
-rune_count (const char *s, size_t len)
+static size_t rune_count (const char *s, size_t len)
 {
   size_t n = 0;
   for (size_t i = 0; i < len; n++)
     {
       unsigned r;
-      i += (size_t) tmpl_utf8_decode (s + i, len - i, &r);
+      i += (size_t)tmpl_utf8_decode (s + i, len - i, &r);
     }
   return n;
 }
 
-void
-tmpl_add_location (struct sbuf *out, const char *src, size_t pos)
+void tmpl_add_location (struct sbuf *out, const char *src, size_t pos)
 {
   size_t line = 1, line_start = 0;
   for (size_t i = 0; i < pos && src[i]; i++)
@@ -103,8 +99,7 @@ tmpl_add_location (struct sbuf *out, const char *src, size_t pos)
 
 /* The Go type a JSON value would have after encoding/json decoded it into interface{} (with
  * integers kept as int), for messages such as %!d(string=x). */
-const char *
-tmpl_type_name (json_t *v)
+const char *tmpl_type_name (json_t *v)
 {
   switch (json_typeof (v))
     {
@@ -136,8 +131,7 @@ struct digits
   int dp; /* decimal point position: value = 0.d * 10^dp */
 };
 
-static void
-shortest_digits (double v, struct digits *g)
+static void shortest_digits (double v, struct digits *g)
 {
   char buf[40];
   const char *e;
@@ -159,8 +153,7 @@ shortest_digits (double v, struct digits *g)
     g->nd--;
 }
 
-static void
-layout_e (struct sbuf *out, const struct digits *g, int prec, char e, bool zero)
+static void layout_e (struct sbuf *out, const struct digits *g, int prec, char e, bool zero)
 {
   int exp = zero ? 0 : g->dp - 1;
   sbuf_addc (out, g->d[0]);
@@ -173,8 +166,7 @@ layout_e (struct sbuf *out, const struct digits *g, int prec, char e, bool zero)
   sbuf_addf (out, "%c%c%02d", e, exp < 0 ? '-' : '+', exp < 0 ? -exp : exp);
 }
 
-static void
-layout_f (struct sbuf *out, const struct digits *g, int prec)
+static void layout_f (struct sbuf *out, const struct digits *g, int prec)
 {
   if (g->dp > 0)
     for (int i = 0; i < g->dp; i++)
@@ -193,8 +185,7 @@ layout_f (struct sbuf *out, const struct digits *g, int prec)
 }
 
 /* strconv.FormatFloat (|v|, verb, prec) for verbs e E f F g G; prec -1 is "shortest". */
-static void
-format_float_abs (struct sbuf *out, double v, char verb, int prec)
+static void format_float_abs (struct sbuf *out, double v, char verb, int prec)
 {
   v = fabs (v);
   if (isinf (v))
@@ -237,11 +228,10 @@ struct spec
 
 static const struct spec default_spec = { false, false, false, false, false, -1, -1 };
 
-static void
-pad (struct sbuf *out, const struct spec *sp, const char *s, size_t len)
+static void pad (struct sbuf *out, const struct spec *sp, const char *s, size_t len)
 {
   size_t runes = rune_count (s, len);
-  size_t n = sp->wid > 0 && (size_t) sp->wid > runes ? (size_t) sp->wid - runes : 0;
+  size_t n = sp->wid > 0 && (size_t)sp->wid > runes ? (size_t)sp->wid - runes : 0;
   if (!sp->minus)
     for (size_t i = 0; i < n; i++)
       sbuf_addc (out, sp->zero ? '0' : ' ');
@@ -251,45 +241,60 @@ pad (struct sbuf *out, const struct spec *sp, const char *s, size_t len)
       sbuf_addc (out, ' ');
 }
 
-static void
-pad_sbuf (struct sbuf *out, const struct spec *sp, struct sbuf *tmp)
+static void pad_sbuf (struct sbuf *out, const struct spec *sp, struct sbuf *tmp)
 {
   pad (out, sp, tmp->buf ? tmp->buf : "", tmp->len);
   sbuf_release (tmp);
 }
 
-void
-tmpl_go_quote (struct sbuf *out, const char *s, size_t len)
+/* strconv.Quote, or QuoteToASCII when ascii (printf's %+q). */
+static void go_quote (struct sbuf *out, const char *s, size_t len, bool ascii)
 {
-  static const char esc[] = "\a" "a" "\b" "b" "\f" "f" "\n" "n" "\r" "r" "\t" "t" "\v" "v";
+  static const char esc[] = "\a"
+                            "a"
+                            "\b"
+                            "b"
+                            "\f"
+                            "f"
+                            "\n"
+                            "n"
+                            "\r"
+                            "r"
+                            "\t"
+                            "t"
+                            "\v"
+                            "v";
   sbuf_addc (out, '"');
   for (size_t i = 0; i < len;)
     {
       unsigned r;
       int n = tmpl_utf8_decode (s + i, len - i, &r);
-      unsigned char c = (unsigned char) s[i];
+      unsigned char c = (unsigned char)s[i];
       const char *m = c ? memchr (esc, c, sizeof esc - 1) : NULL;
       if (c == '"' || c == '\\')
-        sbuf_addc (out, '\\'), sbuf_addc (out, (char) c);
+        sbuf_addc (out, '\\'), sbuf_addc (out, (char)c);
       else if (m && (m - esc) % 2 == 0)
         sbuf_addc (out, '\\'), sbuf_addc (out, m[1]);
       else if (r == 0xfffd && n == 1 && c >= 0x80)
         sbuf_addf (out, "\\x%02x", c);
       else if (r < 0x20 || r == 0x7f)
         sbuf_addf (out, "\\x%02x", r);
-      else if (r >= 0x80 && r < 0xa0)
+      else if ((r >= 0x80 && r < 0xa0) || (ascii && r >= 0x80 && r < 0x10000))
         sbuf_addf (out, "\\u%04x", r);
+      else if (ascii && r >= 0x10000)
+        sbuf_addf (out, "\\U%08x", r);
       else
-        sbuf_add (out, s + i, (size_t) n);
-      i += (size_t) n;
+        sbuf_add (out, s + i, (size_t)n);
+      i += (size_t)n;
     }
   sbuf_addc (out, '"');
 }
 
-static void
-quote_rune (struct sbuf *out, long long v)
+void tmpl_go_quote (struct sbuf *out, const char *s, size_t len) { go_quote (out, s, len, false); }
+
+static void quote_rune (struct sbuf *out, long long v, bool ascii)
 {
-  unsigned r = v < 0 || v > 0x10ffff || (v >= 0xd800 && v < 0xe000) ? 0xfffd : (unsigned) v;
+  unsigned r = v < 0 || v > 0x10ffff || (v >= 0xd800 && v < 0xe000) ? 0xfffd : (unsigned)v;
   struct sbuf rune, q;
   if (r == '\'' || r == '"')
     {
@@ -300,7 +305,7 @@ quote_rune (struct sbuf *out, long long v)
   sbuf_init (&rune);
   sbuf_init (&q);
   tmpl_utf8_encode (&rune, r);
-  tmpl_go_quote (&q, rune.buf, rune.len);
+  go_quote (&q, rune.buf, rune.len, ascii);
   sbuf_addc (out, '\'');
   sbuf_add (out, q.buf + 1, q.len - 2);
   sbuf_addc (out, '\'');
@@ -310,17 +315,15 @@ quote_rune (struct sbuf *out, long long v)
 
 static void fmt_value (struct sbuf *out, const struct spec *sp, json_t *v, int verb, int depth);
 
-static bool
-verb_in (const char *set, int verb)
+static bool verb_in (const char *set, int verb)
 {
   return verb > 0 && verb < 0x80 && strchr (set, verb) != NULL;
 }
 
-static void
-bad_verb (struct sbuf *out, json_t *v, int verb)
+static void bad_verb (struct sbuf *out, json_t *v, int verb)
 {
   sbuf_adds (out, "%!");
-  tmpl_utf8_encode (out, (unsigned) verb);
+  tmpl_utf8_encode (out, (unsigned)verb);
   sbuf_addc (out, '(');
   if (json_is_null (v))
     sbuf_adds (out, "<nil>");
@@ -332,13 +335,15 @@ bad_verb (struct sbuf *out, json_t *v, int verb)
   sbuf_addc (out, ')');
 }
 
-static void
-fmt_integer (struct sbuf *out, const struct spec *sp, long long v, int verb)
+static void fmt_integer (struct sbuf *out, const struct spec *sp, long long v, int verb)
 {
-  int base = verb == 'b' ? 2 : (verb == 'o' || verb == 'O') ? 8 : (verb == 'x' || verb == 'X') ? 16 : 10;
+  int base = verb == 'b'                    ? 2
+             : (verb == 'o' || verb == 'O') ? 8
+             : (verb == 'x' || verb == 'X') ? 16
+                                            : 10;
   const char *dig = verb == 'X' ? "0123456789ABCDEF" : "0123456789abcdef";
   bool neg = v < 0;
-  unsigned long long u = neg ? 0 - (unsigned long long) v : (unsigned long long) v;
+  unsigned long long u = neg ? 0 - (unsigned long long)v : (unsigned long long)v;
   char buf[80];
   int i = sizeof buf, prec = 0;
   struct spec nz = *sp;
@@ -358,16 +363,16 @@ fmt_integer (struct sbuf *out, const struct spec *sp, long long v, int verb)
   if (prec > 64)
     prec = 64;
   do
-    buf[--i] = dig[u % (unsigned) base];
-  while ((u /= (unsigned) base) > 0);
-  while ((int) sizeof buf - i < prec)
+    buf[--i] = dig[u % (unsigned)base];
+  while ((u /= (unsigned)base) > 0);
+  while ((int)sizeof buf - i < prec)
     buf[--i] = '0';
   if (sp->sharp && base == 2)
     buf[--i] = 'b', buf[--i] = '0';
   else if (sp->sharp && base == 8 && buf[i] != '0')
     buf[--i] = '0';
   else if (sp->sharp && base == 16)
-    buf[--i] = (char) verb, buf[--i] = '0';
+    buf[--i] = (char)verb, buf[--i] = '0';
   if (verb == 'O')
     buf[--i] = 'o', buf[--i] = '0';
   if (neg)
@@ -376,26 +381,25 @@ fmt_integer (struct sbuf *out, const struct spec *sp, long long v, int verb)
     buf[--i] = '+';
   else if (sp->space)
     buf[--i] = ' ';
-  pad (out, &nz, buf + i, sizeof buf - (size_t) i);
+  pad (out, &nz, buf + i, sizeof buf - (size_t)i);
 }
 
-static void
-fmt_float (struct sbuf *out, const struct spec *sp, double v, int verb)
+static void fmt_float (struct sbuf *out, const struct spec *sp, double v, int verb)
 {
   struct sbuf num;
   int prec = sp->prec >= 0 ? sp->prec : (verb == 'v' || verb == 'g' || verb == 'G') ? -1 : 6;
   char sign = signbit (v) && !isnan (v) ? '-' : '+';
 
   sbuf_init (&num);
-  format_float_abs (&num, v, verb == 'v' ? 'g' : (char) verb, prec);
+  format_float_abs (&num, v, verb == 'v' ? 'g' : (char)verb, prec);
   if (sp->space && sign == '+' && !sp->plus)
     sign = ' ';
   if (sp->plus || sign != '+')
     {
-      if (sp->zero && !sp->minus && sp->wid > (int) num.len + 1 && isfinite (v))
+      if (sp->zero && !sp->minus && sp->wid > (int)num.len + 1 && isfinite (v))
         {
           sbuf_addc (out, sign);
-          for (int i = 0; i < sp->wid - (int) num.len - 1; i++)
+          for (int i = 0; i < sp->wid - (int)num.len - 1; i++)
             sbuf_addc (out, '0');
           sbuf_add (out, num.buf, num.len);
           sbuf_release (&num);
@@ -412,45 +416,45 @@ fmt_float (struct sbuf *out, const struct spec *sp, double v, int verb)
   sbuf_release (&num);
 }
 
-static void
-fmt_string (struct sbuf *out, const struct spec *sp, const char *s, size_t len, int verb)
+static void fmt_string (struct sbuf *out, const struct spec *sp, const char *s, size_t len,
+                        int verb)
 {
   struct sbuf tmp;
-  sbuf_init (&tmp);
+  /* the precision limits runes for %s %v %q, bytes for %x */
+  if (sp->prec >= 0 && (verb == 'x' || verb == 'X'))
+    len = (size_t)sp->prec < len ? (size_t)sp->prec : len;
+  else if (sp->prec >= 0)
+    {
+      size_t i = 0;
+      for (int k = 0; k < sp->prec && i < len; k++)
+        {
+          unsigned r;
+          i += (size_t)tmpl_utf8_decode (s + i, len - i, &r);
+        }
+      len = i;
+    }
   if (verb == 'v' || verb == 's')
     {
-      if (sp->prec >= 0)
-        {
-          /* precision counts runes */
-          size_t i = 0;
-          for (int k = 0; k < sp->prec && i < len; k++)
-            {
-              unsigned r;
-              i += (size_t) tmpl_utf8_decode (s + i, len - i, &r);
-            }
-          len = i;
-        }
       pad (out, sp, s, len);
       return;
     }
+  sbuf_init (&tmp);
   if (verb == 'q')
-    tmpl_go_quote (&tmp, s, len);
+    go_quote (&tmp, s, len, sp->plus);
   else /* x, X */
     for (size_t i = 0; i < len; i++)
-      sbuf_addf (&tmp, verb == 'x' ? "%02x" : "%02X", (unsigned char) s[i]);
+      sbuf_addf (&tmp, verb == 'x' ? "%02x" : "%02X", (unsigned char)s[i]);
   pad_sbuf (out, sp, &tmp);
 }
 
-static int
-compare_keys (const void *a, const void *b)
+static int compare_keys (const void *a, const void *b)
 {
-  return strcmp (*(const char *const *) a, *(const char *const *) b);
+  return strcmp (*(const char *const *)a, *(const char *const *)b);
 }
 
 /* Go's printValue: arrays and maps apply the verb to each element; a null element prints as
  * "<nil>" whatever the verb. */
-static void
-fmt_value (struct sbuf *out, const struct spec *sp, json_t *v, int verb, int depth)
+static void fmt_value (struct sbuf *out, const struct spec *sp, json_t *v, int verb, int depth)
 {
   switch (json_typeof (v))
     {
@@ -475,7 +479,7 @@ fmt_value (struct sbuf *out, const struct spec *sp, json_t *v, int verb, int dep
             struct sbuf tmp;
             sbuf_init (&tmp);
             if (verb == 'c')
-              tmpl_utf8_encode (&tmp, i < 0 || i > 0x10ffff ? 0xfffd : (unsigned) i);
+              tmpl_utf8_encode (&tmp, i < 0 || i > 0x10ffff ? 0xfffd : (unsigned)i);
             else
               sbuf_addf (&tmp, "U+%04llX", i);
             pad_sbuf (out, sp, &tmp);
@@ -484,7 +488,7 @@ fmt_value (struct sbuf *out, const struct spec *sp, json_t *v, int verb, int dep
           {
             struct sbuf tmp;
             sbuf_init (&tmp);
-            quote_rune (&tmp, i);
+            quote_rune (&tmp, i, sp->plus);
             pad_sbuf (out, sp, &tmp);
           }
         else if (verb_in ("vdboOxX", verb))
@@ -525,8 +529,7 @@ fmt_value (struct sbuf *out, const struct spec *sp, json_t *v, int verb, int dep
         const char **keys = xcalloc (n + 1, sizeof *keys);
         const char *key;
         json_t *e;
-        json_object_foreach (v, key, e)
-          keys[k++] = key;
+        json_object_foreach (v, key, e) keys[k++] = key;
         qsort (keys, n, sizeof *keys, compare_keys);
         sbuf_adds (out, "map[");
         for (k = 0; k < n; k++)
@@ -546,15 +549,10 @@ fmt_value (struct sbuf *out, const struct spec *sp, json_t *v, int verb, int dep
     }
 }
 
-void
-tmpl_print_v (struct sbuf *out, json_t *v)
-{
-  fmt_value (out, &default_spec, v, 'v', 0);
-}
+void tmpl_print_v (struct sbuf *out, json_t *v) { fmt_value (out, &default_spec, v, 'v', 0); }
 
 /* A width or precision from '*': the argument must be an int. */
-static bool
-star_arg (json_t **args, size_t nargs, size_t *argn, int *out)
+static bool star_arg (json_t **args, size_t nargs, size_t *argn, int *out)
 {
   if (*argn >= nargs || !json_is_integer (args[*argn]))
     {
@@ -564,12 +562,11 @@ star_arg (json_t **args, size_t nargs, size_t *argn, int *out)
   long long v = json_integer_value (args[(*argn)++]);
   if (v > 1000000 || v < -1000000)
     return false;
-  *out = (int) v;
+  *out = (int)v;
   return true;
 }
 
-static int
-parse_num (const char *f, size_t len, size_t *i)
+static int parse_num (const char *f, size_t len, size_t *i)
 {
   int n = 0;
   while (*i < len && f[*i] >= '0' && f[*i] <= '9' && n < 1000000)
@@ -577,15 +574,14 @@ parse_num (const char *f, size_t len, size_t *i)
   return n;
 }
 
-void
-tmpl_sprintf (struct sbuf *out, const char *f, size_t len, json_t **args, size_t nargs)
+void tmpl_sprintf (struct sbuf *out, const char *f, size_t len, json_t **args, size_t nargs)
 {
   size_t argn = 0, i = 0;
 
   while (i < len)
     {
       const char *pct = memchr (f + i, '%', len - i);
-      size_t lit = pct ? (size_t) (pct - (f + i)) : len - i;
+      size_t lit = pct ? (size_t)(pct - (f + i)) : len - i;
       sbuf_add (out, f + i, lit);
       i += lit;
       if (i >= len)
@@ -640,7 +636,9 @@ tmpl_sprintf (struct sbuf *out, const char *f, size_t len, json_t **args, size_t
           break;
         }
       unsigned verb;
-      i += (size_t) tmpl_utf8_decode (f + i, len - i, &verb);
+      i += (size_t)tmpl_utf8_decode (f + i, len - i, &verb);
+      if (verb == 'v')
+        sp.plus = sp.sharp = false; /* %+v and %#v are Go-syntax forms; values print plainly */
       if (verb == '%')
         sbuf_addc (out, '%');
       else if (argn >= nargs)
@@ -656,7 +654,7 @@ tmpl_sprintf (struct sbuf *out, const char *f, size_t len, json_t **args, size_t
           pad (out, &sp, tn, strlen (tn));
         }
       else
-        fmt_value (out, &sp, args[argn++], (int) verb, 0);
+        fmt_value (out, &sp, args[argn++], (int)verb, 0);
     }
   if (argn < nargs)
     {
@@ -679,17 +677,16 @@ tmpl_sprintf (struct sbuf *out, const char *f, size_t len, json_t **args, size_t
 
 /* encoding/json */
 
-static void
-json_quote (struct sbuf *out, const char *s, size_t len)
+static void json_quote (struct sbuf *out, const char *s, size_t len)
 {
   sbuf_addc (out, '"');
   for (size_t i = 0; i < len;)
     {
-      unsigned char c = (unsigned char) s[i];
+      unsigned char c = (unsigned char)s[i];
       unsigned r;
       int n = tmpl_utf8_decode (s + i, len - i, &r);
       if (c == '"' || c == '\\')
-        sbuf_addc (out, '\\'), sbuf_addc (out, (char) c);
+        sbuf_addc (out, '\\'), sbuf_addc (out, (char)c);
       else if (c == '\n')
         sbuf_adds (out, "\\n");
       else if (c == '\r')
@@ -707,14 +704,13 @@ json_quote (struct sbuf *out, const char *s, size_t len)
       else if (r == 0x2028 || r == 0x2029)
         sbuf_addf (out, "\\u%04x", r);
       else
-        sbuf_add (out, s + i, (size_t) n);
-      i += (size_t) n;
+        sbuf_add (out, s + i, (size_t)n);
+      i += (size_t)n;
     }
   sbuf_addc (out, '"');
 }
 
-void
-tmpl_json_encode (struct sbuf *out, json_t *v)
+void tmpl_json_encode (struct sbuf *out, json_t *v)
 {
   switch (json_typeof (v))
     {
@@ -754,7 +750,7 @@ tmpl_json_encode (struct sbuf *out, json_t *v)
       json_quote (out, json_string_value (v), json_string_length (v));
       break;
     case JSON_INTEGER:
-      sbuf_addf (out, "%lld", (long long) json_integer_value (v));
+      sbuf_addf (out, "%lld", (long long)json_integer_value (v));
       break;
     case JSON_REAL:
       {
@@ -803,13 +799,12 @@ struct formatter
   struct sbuf rows;
 };
 
-struct formatter *
-formatter_new (const char *format, json_t *headers, berr_t *err)
+struct formatter *formatter_new (const char *format, json_t *headers, berr_t *err)
 {
   enum fmt_kind kind = FMT_RAW;
   const char *s = format ? format : "";
   size_t len;
-  cleanup_sbuf struct sbuf body;
+  cleanup_sbuf struct sbuf body = { NULL, 0, 0 };
 
   /* docker/cli's preFormat: a "table" prefix, the "json" keyword, trimmed spaces, \t and \n */
   if (str_has_prefix (s, "table"))
@@ -828,7 +823,7 @@ formatter_new (const char *format, json_t *headers, berr_t *err)
       return NULL;
     }
   sbuf_init (&body);
-  sbuf_grow (&body, len);
+  sbuf_add (&body, "", 0);
   for (size_t i = 0; i < len; i++)
     {
       if (s[i] == '\\' && i + 1 < len && (s[i + 1] == 't' || s[i + 1] == 'n'))
@@ -855,8 +850,7 @@ formatter_new (const char *format, json_t *headers, berr_t *err)
   return f;
 }
 
-int
-formatter_row (struct formatter *f, json_t *row, berr_t *err)
+int formatter_row (struct formatter *f, json_t *row, berr_t *err)
 {
   size_t mark = f->rows.len;
   if (f->kind == FMT_JSON)
@@ -872,17 +866,16 @@ formatter_row (struct formatter *f, json_t *row, berr_t *err)
   return 0;
 }
 
-int
-formatter_finish (struct formatter *f, FILE *out, berr_t *err)
+int formatter_finish (struct formatter *f, FILE *out, berr_t *err)
 {
-  cleanup_sbuf struct sbuf text;
+  cleanup_sbuf struct sbuf text = { NULL, 0, 0 };
   sbuf_init (&text);
   if (f->kind == FMT_TABLE)
     {
       /* docker/cli: tabwriter.NewWriter (output, 10, 1, 3, ' ', 0); the header template's
        * errors are ignored there, leaving whatever it printed before failing. */
       struct tabwriter *tw = tabwriter_new (10, 1, 3);
-      cleanup_sbuf struct sbuf header;
+      cleanup_sbuf struct sbuf header = { NULL, 0, 0 };
       cleanup_berr berr_t ignored = BERR_INIT;
       sbuf_init (&header);
       tmpl_exec_header (f->t, f->headers, &header, &ignored);
@@ -902,8 +895,7 @@ formatter_finish (struct formatter *f, FILE *out, berr_t *err)
   return 0;
 }
 
-void
-formatter_free (struct formatter *f)
+void formatter_free (struct formatter *f)
 {
   if (f == NULL)
     return;

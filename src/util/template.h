@@ -1,21 +1,23 @@
 /* template.h — Docker's --format: a Go text/template subset over JSON data.
  *
- * Supported: text and actions {{...}} with trim markers {{- -}}; comments (slash-star ... star-slash
- * right inside the delimiters); fields
- * .A.B.C on objects (a missing key renders as "<no value>", like Go on maps; a field of null is
- * "<no value>" too); "." itself; $ and variables ($x := pipeline, $x = pipeline); pipelines with
- * |; parenthesized pipelines, also with fields: (index .A 0).Name; if/else if/else/end;
- * range (over arrays, objects in sorted key order, and integers, with $i, $v := forms)/else/end,
- * with break and continue; with/else with/else/end; string ("..." with Go escapes, `raw`),
- * character, number, boolean and nil literals; functions json, index, join, split, lower, upper,
- * title, len, printf, print, println, truncate, pad, eq, ne, lt, le, gt, ge, and, or, not.
- * Not supported: define, template and block; the Go functions slice, html, js, urlquery and call
- * (using them is a parse error, as for any unknown function); complex numbers.
+ * Supported: text; actions {{...}} with trim markers {{- and -}}; comments (an action holding
+ * only slash-star ... star-slash); fields .A.B.C on objects; "." and "$"; variables
+ * ($x := pipeline, $x = pipeline, scoped to the enclosing if/range/with like Go); pipelines
+ * with |; parenthesized pipelines, also followed by fields: (index .A 0).Name; if / else if /
+ * else / end; range over arrays, objects (sorted keys) and integers, with $v := and $i, $v :=,
+ * {{else}}, {{break}} and {{continue}}; with / else with / else / end; literals: "strings" with
+ * Go escapes, `raw strings`, 'c' characters, integers (0x, 0o, 0b, _), floats, true, false, nil;
+ * functions json, index, join, split, lower, upper, title, len, printf, print, println,
+ * truncate, pad, eq (several arguments), ne, lt, le, gt, ge, and, or (both short-circuit and
+ * return an argument, as Go does), not.
+ * Not supported: define, template and block; the Go functions slice, html, js, urlquery and
+ * call (using one is a parse error, as for any unknown function); complex numbers; printf's
+ * %[n] argument indexes and hexadecimal floats (%x of a real).
  *
  * Values print as Go's fmt %v would: strings raw, JSON integers as integers, reals in Go's
- * shortest form (1.5, 1e+06; an integral real prints without ".0"), true/false, null at the top
- * of an action as "<no value>" (inside arrays and objects as "<nil>"), arrays as [a b c], objects
- * as map[k:v k2:v2] (sorted keys). JSON null and a missing key behave the same everywhere.
+ * shortest form (1.5, 1e+06; an integral real prints without ".0"), true/false, arrays as
+ * [a b c], objects as map[k:v k2:v2] with sorted keys. A missing key, a field of null and null
+ * itself print "<no value>" at the top of an action (inside arrays and objects null is "<nil>").
  *
  * Where Go's typed data cannot be reproduced from JSON, the choices are:
  *   - index of a missing key yields null (prints "<no value>"); index of null yields null;
@@ -23,8 +25,8 @@
  *   - join accepts any array and prints non-string elements with %v;
  *   - lower, upper and title change ASCII letters only.
  *
- * Errors name the position Go's way: "template: :LINE:COL: ..." where COL is the byte offset
- * within the line; execution errors add Go's context: executing "" at <index .A 5>: ... */
+ * Errors name the position Go's way, "template: :LINE:COL: ...", COL being the byte offset in
+ * the line; execution errors add Go's context: executing "" at <index .A 5>: ... */
 #ifndef BERTH_TEMPLATE_H
 #define BERTH_TEMPLATE_H
 

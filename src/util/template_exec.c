@@ -39,26 +39,24 @@ struct fcall
   struct exec *ex;
   char *msg;
   bool type_error;
+  size_t bad_arg;       /* with type_error: which argument */
+  const char *expected; /* with type_error: the Go type wanted */
 };
 
 typedef int (*tfunc_fn) (struct fcall *c, json_t **args, size_t n, json_t **res);
 
-static void
-cleanup_jsonp_ (json_t **j)
+static void cleanup_jsonp_ (json_t **j)
 {
   json_decref (*j);
   *j = NULL;
 }
 #define cleanup_value __attribute__ ((cleanup (cleanup_jsonp_)))
 
-static json_t *
-nil (void)
-{
-  return json_null ();
-}
+static json_t *nil (void) { return json_null (); }
 
 /* Go's context for an execution error: the node's text, spaces squeezed, cut at 20 bytes. */
-static int PRINTF_LIKE (3, 4) ex_error (struct exec *ex, const struct tnode *n, const char *fmt, ...)
+static int PRINTF_LIKE (3, 4)
+    ex_error (struct exec *ex, const struct tnode *n, const char *fmt, ...)
 {
   struct sbuf b;
   va_list ap;
@@ -97,37 +95,36 @@ static int PRINTF_LIKE (2, 3) fc_error (struct fcall *c, const char *fmt, ...)
   return -1;
 }
 
-static int
-fc_type_error (struct fcall *c, const char *expected, json_t *got)
+static int fc_type_error (struct fcall *c, json_t **args, size_t i, const char *expected)
 {
   c->type_error = true;
-  if (json_is_null (got))
+  c->bad_arg = i;
+  c->expected = expected;
+  if (json_is_null (args[i]))
     return fc_error (c, "invalid value; expected %s", expected);
-  return fc_error (c, "wrong type for value; expected %s; got %s", expected, tmpl_type_name (got));
+  return fc_error (c, "wrong type for value; expected %s; got %s", expected,
+                   tmpl_type_name (args[i]));
 }
 
 /* Variables */
 
-static void
-var_push (struct exec *ex, const char *name, json_t *val)
+static void var_push (struct exec *ex, const char *name, json_t *val)
 {
   if (ex->nvars == ex->cap)
     {
       ex->cap = ex->cap ? ex->cap * 2 : 16;
       ex->vars = xrealloc (ex->vars, ex->cap * sizeof *ex->vars);
     }
-  ex->vars[ex->nvars++] = (struct tvar) { name, json_incref (val) };
+  ex->vars[ex->nvars++] = (struct tvar){ name, json_incref (val) };
 }
 
-static void
-var_pop (struct exec *ex, size_t mark)
+static void var_pop (struct exec *ex, size_t mark)
 {
   while (ex->nvars > mark)
     json_decref (ex->vars[--ex->nvars].val);
 }
 
-static struct tvar *
-var_find (struct exec *ex, const char *name)
+static struct tvar *var_find (struct exec *ex, const char *name)
 {
   for (size_t i = ex->nvars; i-- > 0;)
     if (strcmp (ex->vars[i].name, name) == 0)
@@ -135,8 +132,7 @@ var_find (struct exec *ex, const char *name)
   return NULL;
 }
 
-static int
-var_set (struct exec *ex, const struct tnode *n, const char *name, json_t *val)
+static int var_set (struct exec *ex, const struct tnode *n, const char *name, json_t *val)
 {
   struct tvar *v = var_find (ex, name);
   if (v == NULL)
@@ -147,8 +143,7 @@ var_set (struct exec *ex, const struct tnode *n, const char *name, json_t *val)
 }
 
 /* Go's truth: false, 0, "", null and empty collections are false. */
-static bool
-is_true (json_t *v)
+static bool is_true (json_t *v)
 {
   switch (json_typeof (v))
     {
@@ -171,38 +166,34 @@ is_true (json_t *v)
 
 /* Functions */
 
-static int
-need_string (struct fcall *c, json_t *v)
+static int need_string (struct fcall *c, json_t **args, size_t i)
 {
-  return json_is_string (v) ? 0 : fc_type_error (c, "string", v);
+  return json_is_string (args[i]) ? 0 : fc_type_error (c, args, i, "string");
 }
 
-static int
-need_int (struct fcall *c, json_t *v, long long *out)
+static int need_int (struct fcall *c, json_t **args, size_t i, long long *out)
 {
-  if (!json_is_integer (v))
-    return fc_type_error (c, "int", v);
-  *out = json_integer_value (v);
+  if (!json_is_integer (args[i]))
+    return fc_type_error (c, args, i, "int");
+  *out = json_integer_value (args[i]);
   return 0;
 }
 
-static int
-fn_not (struct fcall *c, json_t **a, size_t n, json_t **res)
+static int fn_not (struct fcall *c, json_t **a, size_t n, json_t **res)
 {
   *res = json_boolean (!is_true (a[0]));
   return 0;
 }
 
-static int
-fn_len (struct fcall *c, json_t **a, size_t n, json_t **res)
+static int fn_len (struct fcall *c, json_t **a, size_t n, json_t **res)
 {
   json_t *v = a[0];
   if (json_is_string (v))
-    *res = json_integer ((json_int_t) json_string_length (v));
+    *res = json_integer ((json_int_t)json_string_length (v));
   else if (json_is_array (v))
-    *res = json_integer ((json_int_t) json_array_size (v));
+    *res = json_integer ((json_int_t)json_array_size (v));
   else if (json_is_object (v))
-    *res = json_integer ((json_int_t) json_object_size (v));
+    *res = json_integer ((json_int_t)json_object_size (v));
   else if (json_is_null (v))
     return fc_error (c, "len of nil pointer");
   else
@@ -210,8 +201,7 @@ fn_len (struct fcall *c, json_t **a, size_t n, json_t **res)
   return 0;
 }
 
-static int
-fn_index (struct fcall *c, json_t **a, size_t n, json_t **res)
+static int fn_index (struct fcall *c, json_t **a, size_t n, json_t **res)
 {
   json_t *item = a[0];
   for (size_t i = 1; i < n; i++)
@@ -234,22 +224,21 @@ fn_index (struct fcall *c, json_t **a, size_t n, json_t **res)
         return fc_error (c, "cannot index slice/array with type %s", tmpl_type_name (ix));
       long long k = json_integer_value (ix);
       size_t len = json_is_array (item) ? json_array_size (item) : json_string_length (item);
-      if (k < 0 || (unsigned long long) k >= len)
+      if (k < 0 || (unsigned long long)k >= len)
         return fc_error (c, "index out of range: %lld", k);
       if (json_is_string (item))
         {
-          *res = json_integer ((unsigned char) json_string_value (item)[k]);
+          *res = json_integer ((unsigned char)json_string_value (item)[k]);
           return 0;
         }
-      item = json_array_get (item, (size_t) k);
+      item = json_array_get (item, (size_t)k);
     }
   *res = json_incref (item);
   return 0;
 }
 
 /* Sprint: a space between operands when neither is a string; Sprintln: always, and a newline. */
-static void
-sprint (struct sbuf *b, json_t **a, size_t n, bool ln)
+static void sprint (struct sbuf *b, json_t **a, size_t n, bool ln)
 {
   for (size_t i = 0; i < n; i++)
     {
@@ -261,16 +250,14 @@ sprint (struct sbuf *b, json_t **a, size_t n, bool ln)
     sbuf_addc (b, '\n');
 }
 
-static json_t *
-sbuf_to_string (struct sbuf *b)
+static json_t *sbuf_to_string (struct sbuf *b)
 {
   json_t *s = json_stringn_nocheck (b->buf ? b->buf : "", b->len);
   sbuf_release (b);
   return s;
 }
 
-static int
-fn_print (struct fcall *c, json_t **a, size_t n, json_t **res)
+static int fn_print (struct fcall *c, json_t **a, size_t n, json_t **res)
 {
   struct sbuf b;
   sbuf_init (&b);
@@ -279,8 +266,7 @@ fn_print (struct fcall *c, json_t **a, size_t n, json_t **res)
   return 0;
 }
 
-static int
-fn_println (struct fcall *c, json_t **a, size_t n, json_t **res)
+static int fn_println (struct fcall *c, json_t **a, size_t n, json_t **res)
 {
   struct sbuf b;
   sbuf_init (&b);
@@ -289,11 +275,10 @@ fn_println (struct fcall *c, json_t **a, size_t n, json_t **res)
   return 0;
 }
 
-static int
-fn_printf (struct fcall *c, json_t **a, size_t n, json_t **res)
+static int fn_printf (struct fcall *c, json_t **a, size_t n, json_t **res)
 {
   struct sbuf b;
-  if (need_string (c, a[0]) < 0)
+  if (need_string (c, a, 0) < 0)
     return -1;
   sbuf_init (&b);
   tmpl_sprintf (&b, json_string_value (a[0]), json_string_length (a[0]), a + 1, n - 1);
@@ -312,8 +297,7 @@ enum kind
   K_OTHER,
 };
 
-static enum kind
-kind_of (json_t *v)
+static enum kind kind_of (json_t *v)
 {
   if (json_is_null (v))
     return K_NIL;
@@ -326,16 +310,14 @@ kind_of (json_t *v)
   return K_OTHER;
 }
 
-static int
-compare_strings (json_t *a, json_t *b)
+static int compare_strings (json_t *a, json_t *b)
 {
   size_t la = json_string_length (a), lb = json_string_length (b);
   int r = memcmp (json_string_value (a), json_string_value (b), la < lb ? la : lb);
   return r != 0 ? r : (la > lb) - (la < lb);
 }
 
-static int
-compare_numbers (json_t *a, json_t *b)
+static int compare_numbers (json_t *a, json_t *b)
 {
   if (json_is_integer (a) && json_is_integer (b))
     {
@@ -346,8 +328,7 @@ compare_numbers (json_t *a, json_t *b)
   return (x > y) - (x < y);
 }
 
-static int
-equal (struct fcall *c, json_t *a, json_t *b, bool *out)
+static int equal (struct fcall *c, json_t *a, json_t *b, bool *out)
 {
   enum kind ka = kind_of (a), kb = kind_of (b);
   if (ka != kb)
@@ -377,8 +358,7 @@ equal (struct fcall *c, json_t *a, json_t *b, bool *out)
   return 0;
 }
 
-static int
-fn_eq (struct fcall *c, json_t **a, size_t n, json_t **res)
+static int fn_eq (struct fcall *c, json_t **a, size_t n, json_t **res)
 {
   if (n < 2)
     return fc_error (c, "missing argument for comparison");
@@ -397,8 +377,7 @@ fn_eq (struct fcall *c, json_t **a, size_t n, json_t **res)
   return 0;
 }
 
-static int
-fn_ne (struct fcall *c, json_t **a, size_t n, json_t **res)
+static int fn_ne (struct fcall *c, json_t **a, size_t n, json_t **res)
 {
   bool eq;
   if (equal (c, a[0], a[1], &eq) < 0)
@@ -407,8 +386,7 @@ fn_ne (struct fcall *c, json_t **a, size_t n, json_t **res)
   return 0;
 }
 
-static int
-less (struct fcall *c, json_t *a, json_t *b, bool *out)
+static int less (struct fcall *c, json_t *a, json_t *b, bool *out)
 {
   enum kind ka = kind_of (a), kb = kind_of (b);
   if (ka == K_NUM && kb == K_NUM)
@@ -424,8 +402,7 @@ less (struct fcall *c, json_t *a, json_t *b, bool *out)
   return 0;
 }
 
-static int
-fn_lt (struct fcall *c, json_t **a, size_t n, json_t **res)
+static int fn_lt (struct fcall *c, json_t **a, size_t n, json_t **res)
 {
   bool r;
   if (less (c, a[0], a[1], &r) < 0)
@@ -434,8 +411,7 @@ fn_lt (struct fcall *c, json_t **a, size_t n, json_t **res)
   return 0;
 }
 
-static int
-fn_le (struct fcall *c, json_t **a, size_t n, json_t **res)
+static int fn_le (struct fcall *c, json_t **a, size_t n, json_t **res)
 {
   bool lt, eq;
   if (less (c, a[0], a[1], &lt) < 0 || equal (c, a[0], a[1], &eq) < 0)
@@ -444,8 +420,7 @@ fn_le (struct fcall *c, json_t **a, size_t n, json_t **res)
   return 0;
 }
 
-static int
-fn_gt (struct fcall *c, json_t **a, size_t n, json_t **res)
+static int fn_gt (struct fcall *c, json_t **a, size_t n, json_t **res)
 {
   bool r;
   if (fn_le (c, a, n, res) < 0)
@@ -456,8 +431,7 @@ fn_gt (struct fcall *c, json_t **a, size_t n, json_t **res)
   return 0;
 }
 
-static int
-fn_ge (struct fcall *c, json_t **a, size_t n, json_t **res)
+static int fn_ge (struct fcall *c, json_t **a, size_t n, json_t **res)
 {
   bool r;
   if (fn_lt (c, a, n, res) < 0)
@@ -468,8 +442,7 @@ fn_ge (struct fcall *c, json_t **a, size_t n, json_t **res)
   return 0;
 }
 
-static int
-fn_json (struct fcall *c, json_t **a, size_t n, json_t **res)
+static int fn_json (struct fcall *c, json_t **a, size_t n, json_t **res)
 {
   struct sbuf b;
   sbuf_init (&b);
@@ -478,10 +451,9 @@ fn_json (struct fcall *c, json_t **a, size_t n, json_t **res)
   return 0;
 }
 
-static int
-fn_split (struct fcall *c, json_t **a, size_t n, json_t **res)
+static int fn_split (struct fcall *c, json_t **a, size_t n, json_t **res)
 {
-  if (need_string (c, a[0]) < 0 || need_string (c, a[1]) < 0)
+  if (need_string (c, a, 0) < 0 || need_string (c, a, 1) < 0)
     return -1;
   const char *s = json_string_value (a[0]), *sep = json_string_value (a[1]);
   size_t len = json_string_length (a[0]), seplen = json_string_length (a[1]);
@@ -493,8 +465,8 @@ fn_split (struct fcall *c, json_t **a, size_t n, json_t **res)
         {
           unsigned r;
           int k = tmpl_utf8_decode (s + i, len - i, &r);
-          json_array_append_new (arr, json_stringn_nocheck (s + i, (size_t) k));
-          i += (size_t) k;
+          json_array_append_new (arr, json_stringn_nocheck (s + i, (size_t)k));
+          i += (size_t)k;
         }
       *res = arr;
       return 0;
@@ -516,15 +488,14 @@ fn_split (struct fcall *c, json_t **a, size_t n, json_t **res)
   return 0;
 }
 
-static int
-fn_join (struct fcall *c, json_t **a, size_t n, json_t **res)
+static int fn_join (struct fcall *c, json_t **a, size_t n, json_t **res)
 {
   struct sbuf b;
   size_t i;
   json_t *e;
   if (!json_is_array (a[0]) && !json_is_null (a[0]))
-    return fc_type_error (c, "[]string", a[0]);
-  if (need_string (c, a[1]) < 0)
+    return fc_type_error (c, a, 0, "[]string");
+  if (need_string (c, a, 1) < 0)
     return -1;
   sbuf_init (&b);
   json_array_foreach (a[0], i, e)
@@ -544,10 +515,10 @@ enum case_map
   CASE_TITLE,
 };
 
-static int
-map_case (struct fcall *c, json_t *v, enum case_map how, json_t **res)
+static int map_case (struct fcall *c, json_t **a, enum case_map how, json_t **res)
 {
-  if (need_string (c, v) < 0)
+  json_t *v = a[0];
+  if (need_string (c, a, 0) < 0)
     return -1;
   size_t len = json_string_length (v);
   char *s = xmalloc (len + 1);
@@ -555,13 +526,13 @@ map_case (struct fcall *c, json_t *v, enum case_map how, json_t **res)
   memcpy (s, json_string_value (v), len + 1);
   for (size_t i = 0; i < len; i++)
     {
-      unsigned char ch = (unsigned char) s[i];
+      unsigned char ch = (unsigned char)s[i];
       bool word = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9')
                   || ch == '_' || ch >= 0x80;
       if (how == CASE_LOWER && ch >= 'A' && ch <= 'Z')
-        s[i] = (char) (ch + 32);
+        s[i] = (char)(ch + 32);
       else if ((how == CASE_UPPER || (how == CASE_TITLE && after_sep)) && ch >= 'a' && ch <= 'z')
-        s[i] = (char) (ch - 32);
+        s[i] = (char)(ch - 32);
       /* strings.Title: a word starts after any ASCII character that is not a letter, digit or
        * '_'; the bytes of a multi-byte character never start one. */
       after_sep = !word;
@@ -571,45 +542,40 @@ map_case (struct fcall *c, json_t *v, enum case_map how, json_t **res)
   return 0;
 }
 
-static int
-fn_lower (struct fcall *c, json_t **a, size_t n, json_t **res)
+static int fn_lower (struct fcall *c, json_t **a, size_t n, json_t **res)
 {
-  return map_case (c, a[0], CASE_LOWER, res);
+  return map_case (c, a, CASE_LOWER, res);
 }
 
-static int
-fn_upper (struct fcall *c, json_t **a, size_t n, json_t **res)
+static int fn_upper (struct fcall *c, json_t **a, size_t n, json_t **res)
 {
-  return map_case (c, a[0], CASE_UPPER, res);
+  return map_case (c, a, CASE_UPPER, res);
 }
 
-static int
-fn_title (struct fcall *c, json_t **a, size_t n, json_t **res)
+static int fn_title (struct fcall *c, json_t **a, size_t n, json_t **res)
 {
-  return map_case (c, a[0], CASE_TITLE, res);
+  return map_case (c, a, CASE_TITLE, res);
 }
 
 /* Docker's truncate: the first n bytes (Go slices strings by bytes). */
-static int
-fn_truncate (struct fcall *c, json_t **a, size_t n, json_t **res)
+static int fn_truncate (struct fcall *c, json_t **a, size_t n, json_t **res)
 {
   long long k = 0;
-  if (need_string (c, a[0]) < 0 || need_int (c, a[1], &k) < 0)
+  if (need_string (c, a, 0) < 0 || need_int (c, a, 1, &k) < 0)
     return -1;
   size_t len = json_string_length (a[0]);
   if (k < 0)
     return fc_error (c, "runtime error: slice bounds out of range [:%lld]", k);
-  *res = json_stringn_nocheck (json_string_value (a[0]), (size_t) k < len ? (size_t) k : len);
+  *res = json_stringn_nocheck (json_string_value (a[0]), (size_t)k < len ? (size_t)k : len);
   return 0;
 }
 
 /* Docker's pad: spaces before and after a non-empty string. */
-static int
-fn_pad (struct fcall *c, json_t **a, size_t n, json_t **res)
+static int fn_pad (struct fcall *c, json_t **a, size_t n, json_t **res)
 {
   long long left = 0, right = 0;
   struct sbuf b;
-  if (need_string (c, a[0]) < 0 || need_int (c, a[1], &left) < 0 || need_int (c, a[2], &right) < 0)
+  if (need_string (c, a, 0) < 0 || need_int (c, a, 1, &left) < 0 || need_int (c, a, 2, &right) < 0)
     return -1;
   if (json_string_length (a[0]) == 0)
     {
@@ -629,13 +595,12 @@ fn_pad (struct fcall *c, json_t **a, size_t n, json_t **res)
 }
 
 /* Docker's HeaderFunctions: the header row shows the column title untouched. */
-static int
-fn_header_identity (struct fcall *c, json_t **a, size_t n, json_t **res)
+static int fn_header_identity (struct fcall *c, json_t **a, size_t n, json_t **res)
 {
   long long ignored;
-  if (need_string (c, a[0]) < 0)
+  if (need_string (c, a, 0) < 0)
     return -1;
-  if (n == 2 && !json_is_string (a[1]) && need_int (c, a[1], &ignored) < 0)
+  if (n == 2 && !json_is_string (a[1]) && need_int (c, a, 1, &ignored) < 0)
     return -1;
   *res = json_incref (a[0]);
   return 0;
@@ -648,21 +613,31 @@ static const struct tfunc
   tfunc_fn fn;
   bool header_identity;
 } funcs[] = {
-  { "and", 1, -1, NULL, false },      { "or", 1, -1, NULL, false },
-  { "not", 1, 1, fn_not, false },     { "len", 1, 1, fn_len, false },
-  { "index", 1, -1, fn_index, false }, { "print", 0, -1, fn_print, false },
-  { "printf", 1, -1, fn_printf, false }, { "println", 0, -1, fn_println, false },
-  { "eq", 1, -1, fn_eq, false },      { "ne", 2, 2, fn_ne, false },
-  { "lt", 2, 2, fn_lt, false },       { "le", 2, 2, fn_le, false },
-  { "gt", 2, 2, fn_gt, false },       { "ge", 2, 2, fn_ge, false },
-  { "json", 1, 1, fn_json, true },    { "split", 2, 2, fn_split, true },
-  { "join", 2, 2, fn_join, true },    { "title", 1, 1, fn_title, true },
-  { "lower", 1, 1, fn_lower, true },  { "upper", 1, 1, fn_upper, true },
-  { "truncate", 2, 2, fn_truncate, true }, { "pad", 3, 3, fn_pad, false },
+  { "and", 1, -1, NULL, false },
+  { "or", 1, -1, NULL, false },
+  { "not", 1, 1, fn_not, false },
+  { "len", 1, 1, fn_len, false },
+  { "index", 1, -1, fn_index, false },
+  { "print", 0, -1, fn_print, false },
+  { "printf", 1, -1, fn_printf, false },
+  { "println", 0, -1, fn_println, false },
+  { "eq", 1, -1, fn_eq, false },
+  { "ne", 2, 2, fn_ne, false },
+  { "lt", 2, 2, fn_lt, false },
+  { "le", 2, 2, fn_le, false },
+  { "gt", 2, 2, fn_gt, false },
+  { "ge", 2, 2, fn_ge, false },
+  { "json", 1, 1, fn_json, true },
+  { "split", 2, 2, fn_split, true },
+  { "join", 2, 2, fn_join, true },
+  { "title", 1, 1, fn_title, true },
+  { "lower", 1, 1, fn_lower, true },
+  { "upper", 1, 1, fn_upper, true },
+  { "truncate", 2, 2, fn_truncate, true },
+  { "pad", 3, 3, fn_pad, false },
 };
 
-static const struct tfunc *
-func_find (const char *name)
+static const struct tfunc *func_find (const char *name)
 {
   for (size_t i = 0; i < ARRAY_SIZE (funcs); i++)
     if (strcmp (funcs[i].name, name) == 0)
@@ -670,33 +645,27 @@ func_find (const char *name)
   return NULL;
 }
 
-bool
-tmpl_func_exists (const char *name)
-{
-  return func_find (name) != NULL;
-}
+bool tmpl_func_exists (const char *name) { return func_find (name) != NULL; }
 
 /* Evaluation */
 
 static int eval_pipeline (struct exec *ex, json_t *dot, const struct tnode *pipe, json_t **out);
 static int eval_arg (struct exec *ex, json_t *dot, const struct tnode *n, json_t **out);
 
-static int
-not_a_function (struct exec *ex, const struct tnode *cmd, bool has_final)
+static int not_a_function (struct exec *ex, const struct tnode *cmd, bool has_final)
 {
   if (cmd->nkids > 1 || has_final)
     {
       const struct tnode *first = cmd->kids[0];
       return ex_error (ex, first, "can't give argument to non-function %.*s",
-                       (int) (first->end - first->pos), ex->t->src + first->pos);
+                       (int)(first->end - first->pos), ex->t->src + first->pos);
     }
   return 0;
 }
 
 /* One field of a chain: objects give their member (or null); null gives null. */
-static int
-eval_field (struct exec *ex, const struct tnode *n, const char *name, bool has_args,
-            json_t *receiver, json_t **out)
+static int eval_field (struct exec *ex, const struct tnode *n, const char *name, bool has_args,
+                       json_t *receiver, json_t **out)
 {
   if (json_is_null (receiver))
     {
@@ -712,9 +681,8 @@ eval_field (struct exec *ex, const struct tnode *n, const char *name, bool has_a
   return 0;
 }
 
-static int
-eval_field_chain (struct exec *ex, const struct tnode *n, json_t *receiver, bool has_args,
-                  json_t **out)
+static int eval_field_chain (struct exec *ex, const struct tnode *n, json_t *receiver,
+                             bool has_args, json_t **out)
 {
   cleanup_value json_t *cur = json_incref (receiver);
   for (size_t i = 0; n->fields[i]; i++)
@@ -729,8 +697,7 @@ eval_field_chain (struct exec *ex, const struct tnode *n, json_t *receiver, bool
   return 0;
 }
 
-static int
-eval_variable (struct exec *ex, const struct tnode *n, bool has_args, json_t **out)
+static int eval_variable (struct exec *ex, const struct tnode *n, bool has_args, json_t **out)
 {
   struct tvar *v = var_find (ex, n->str);
   if (v == NULL)
@@ -743,20 +710,19 @@ eval_variable (struct exec *ex, const struct tnode *n, bool has_args, json_t **o
   return eval_field_chain (ex, n, v->val, has_args, out);
 }
 
-static int
-eval_chain (struct exec *ex, json_t *dot, const struct tnode *n, bool has_args, json_t **out)
+static int eval_chain (struct exec *ex, json_t *dot, const struct tnode *n, bool has_args,
+                       json_t **out)
 {
   cleanup_value json_t *base = NULL;
   if (n->kids[0]->type == TN_NIL)
-    return ex_error (ex, n, "indirection through explicit nil in %.*s", (int) (n->end - n->pos),
+    return ex_error (ex, n, "indirection through explicit nil in %.*s", (int)(n->end - n->pos),
                      ex->t->src + n->pos);
   if (eval_arg (ex, dot, n->kids[0], &base) < 0)
     return -1;
   return eval_field_chain (ex, n, base, has_args, out);
 }
 
-static json_t *
-number_value (const struct tnode *n)
+static json_t *number_value (const struct tnode *n)
 {
   if (n->is_float || !n->is_int)
     return json_real (n->fval);
@@ -767,8 +733,7 @@ static int eval_function (struct exec *ex, json_t *dot, const struct tnode *iden
                           const struct tnode *cmd, json_t *final, json_t **out);
 
 /* An argument: any operand, evaluated without arguments of its own. */
-static int
-eval_arg (struct exec *ex, json_t *dot, const struct tnode *n, json_t **out)
+static int eval_arg (struct exec *ex, json_t *dot, const struct tnode *n, json_t **out)
 {
   switch (n->type)
     {
@@ -802,22 +767,35 @@ eval_arg (struct exec *ex, json_t *dot, const struct tnode *n, json_t **out)
     }
 }
 
+/* Go reports a bad argument where it is written: a literal as "expected integer; found 1.5",
+ * a value from the data as "wrong type for value; ...". */
+static void arg_type_error (struct exec *ex, const struct tnode *cmd, const struct tnode *where,
+                            const struct fcall *c)
+{
+  const struct tnode *arg = cmd && c->bad_arg + 1 < cmd->nkids ? cmd->kids[c->bad_arg + 1] : NULL;
+  if (arg && (arg->type == TN_NUMBER || arg->type == TN_STRING || arg->type == TN_BOOL))
+    ex_error (ex, arg, "expected %s; found %.*s",
+              strcmp (c->expected, "int") == 0 ? "integer" : c->expected,
+              (int)(arg->end - arg->pos), ex->t->src + arg->pos);
+  else
+    ex_error (ex, arg ? arg : where, "%s", c->msg);
+}
+
 /* Call a function; cmd is NULL for a bare function name used as an argument. final is the
  * previous pipeline stage's value, passed as the last argument, or NULL. */
-static int
-eval_function (struct exec *ex, json_t *dot, const struct tnode *ident, const struct tnode *cmd,
-               json_t *final, json_t **out)
+static int eval_function (struct exec *ex, json_t *dot, const struct tnode *ident,
+                          const struct tnode *cmd, json_t *final, json_t **out)
 {
   const struct tfunc *f = func_find (ident->str);
   const struct tnode *where = cmd ? cmd : ident;
   size_t nargs = cmd ? cmd->nkids - 1 : 0;
   size_t nin = nargs + (final != NULL);
 
-  if (f->max_args < 0 && nin < (size_t) f->min_args)
-    return ex_error (ex, where, "wrong number of args for %s: want at least %d got %zu", f->name,
+  if (f->max_args < 0 && nin < (size_t)f->min_args)
+    return ex_error (ex, ident, "wrong number of args for %s: want at least %d got %zu", f->name,
                      f->min_args, nargs);
-  if (f->max_args >= 0 && nin != (size_t) f->max_args)
-    return ex_error (ex, where, "wrong number of args for %s: want %d got %zu", f->name,
+  if (f->max_args >= 0 && nin != (size_t)f->max_args)
+    return ex_error (ex, ident, "wrong number of args for %s: want %d got %zu", f->name,
                      f->max_args, nin);
 
   if (f->fn == NULL)
@@ -846,7 +824,7 @@ eval_function (struct exec *ex, json_t *dot, const struct tnode *ident, const st
     }
 
   json_t **args = xcalloc (nin, sizeof *args);
-  struct fcall c = { ex, NULL, false };
+  struct fcall c = { ex, NULL, false, 0, NULL };
   int ret = 0;
   size_t got = 0;
   for (; got < nargs; got++)
@@ -864,7 +842,7 @@ eval_function (struct exec *ex, json_t *dot, const struct tnode *ident, const st
       if (fn (&c, args, nin, out) < 0)
         {
           if (c.type_error)
-            ex_error (ex, where, "%s", c.msg);
+            arg_type_error (ex, cmd, where, &c);
           else
             ex_error (ex, where, "error calling %s: %s", f->name, c.msg);
           ret = -1;
@@ -877,8 +855,8 @@ eval_function (struct exec *ex, json_t *dot, const struct tnode *ident, const st
   return ret;
 }
 
-static int
-eval_command (struct exec *ex, json_t *dot, const struct tnode *cmd, json_t *final, json_t **out)
+static int eval_command (struct exec *ex, json_t *dot, const struct tnode *cmd, json_t *final,
+                         json_t **out)
 {
   const struct tnode *first = cmd->kids[0];
   bool has_args = cmd->nkids > 1 || final != NULL;
@@ -906,8 +884,7 @@ eval_command (struct exec *ex, json_t *dot, const struct tnode *cmd, json_t *fin
 
 /* Evaluate the commands in turn, each receiving the previous result, then set or declare the
  * pipeline's variables. */
-static int
-eval_pipeline (struct exec *ex, json_t *dot, const struct tnode *pipe, json_t **out)
+static int eval_pipeline (struct exec *ex, json_t *dot, const struct tnode *pipe, json_t **out)
 {
   json_t *value = NULL;
   for (size_t i = 0; i < pipe->nkids; i++)
@@ -935,15 +912,14 @@ eval_pipeline (struct exec *ex, json_t *dot, const struct tnode *pipe, json_t **
 
 static int walk (struct exec *ex, json_t *dot, const struct tnode *n);
 
-static int
-compare_keys (const void *a, const void *b)
+static int compare_keys (const void *a, const void *b)
 {
-  return strcmp (*(const char *const *) a, *(const char *const *) b);
+  return strcmp (*(const char *const *)a, *(const char *const *)b);
 }
 
 /* One pass of a range body: set the declared variables, walk, drop the body's variables. */
-static int
-range_iteration (struct exec *ex, const struct tnode *n, size_t mark, json_t *index, json_t *elem)
+static int range_iteration (struct exec *ex, const struct tnode *n, size_t mark, json_t *index,
+                            json_t *elem)
 {
   char **decl = n->pipe->decl;
   size_t ndecl = strv_len (decl);
@@ -979,8 +955,7 @@ range_iteration (struct exec *ex, const struct tnode *n, size_t mark, json_t *in
   return r;
 }
 
-static int
-walk_range (struct exec *ex, json_t *dot, const struct tnode *n)
+static int walk_range (struct exec *ex, json_t *dot, const struct tnode *n)
 {
   size_t mark0 = ex->nvars;
   cleanup_value json_t *val = NULL;
@@ -995,7 +970,7 @@ walk_range (struct exec *ex, json_t *dot, const struct tnode *n)
     {
       for (size_t i = 0; i < json_array_size (val) && r >= 0; i++)
         {
-          json_t *idx = json_integer ((json_int_t) i);
+          json_t *idx = json_integer ((json_int_t)i);
           r = range_iteration (ex, n, mark, idx, json_array_get (val, i));
           json_decref (idx);
           ran = true;
@@ -1009,8 +984,7 @@ walk_range (struct exec *ex, json_t *dot, const struct tnode *n)
       const char **keys = xcalloc (nkeys + 1, sizeof *keys);
       const char *key;
       json_t *v;
-      json_object_foreach (val, key, v)
-        keys[k++] = key;
+      json_object_foreach (val, key, v) keys[k++] = key;
       qsort (keys, nkeys, sizeof *keys, compare_keys);
       for (k = 0; k < nkeys && r >= 0; k++)
         {
@@ -1027,7 +1001,7 @@ walk_range (struct exec *ex, json_t *dot, const struct tnode *n)
     {
       if (strv_len (n->pipe->decl) > 1)
         r = ex_error (ex, n->pipe, "can't use %lld to iterate over more than one variable",
-                      (long long) json_integer_value (val));
+                      (long long)json_integer_value (val));
       for (json_int_t i = 0; r >= 0 && i < json_integer_value (val); i++)
         {
           json_t *iv = json_integer (i);
@@ -1053,8 +1027,7 @@ walk_range (struct exec *ex, json_t *dot, const struct tnode *n)
   return r < 0 ? -1 : WALK_OK;
 }
 
-static int
-walk (struct exec *ex, json_t *dot, const struct tnode *n)
+static int walk (struct exec *ex, json_t *dot, const struct tnode *n)
 {
   switch (n->type)
     {
@@ -1109,8 +1082,8 @@ walk (struct exec *ex, json_t *dot, const struct tnode *n)
     }
 }
 
-static int
-exec_common (const struct tmpl *t, json_t *data, struct sbuf *out, bool header, berr_t *err)
+static int exec_common (const struct tmpl *t, json_t *data, struct sbuf *out, bool header,
+                        berr_t *err)
 {
   struct exec ex = { 0 };
   json_t *root = data ? data : nil ();
@@ -1127,14 +1100,12 @@ exec_common (const struct tmpl *t, json_t *data, struct sbuf *out, bool header, 
   return r < 0 ? -1 : 0;
 }
 
-int
-tmpl_exec (const struct tmpl *t, json_t *data, struct sbuf *out, berr_t *err)
+int tmpl_exec (const struct tmpl *t, json_t *data, struct sbuf *out, berr_t *err)
 {
   return exec_common (t, data, out, false, err);
 }
 
-int
-tmpl_exec_header (const struct tmpl *t, json_t *data, struct sbuf *out, berr_t *err)
+int tmpl_exec_header (const struct tmpl *t, json_t *data, struct sbuf *out, berr_t *err)
 {
   return exec_common (t, data, out, true, err);
 }

@@ -55,10 +55,18 @@ static const struct
   const char *word;
   enum tok_type type;
 } keywords[] = {
-  { "if", T_IF },           { "else", T_ELSE },         { "end", T_END },
-  { "range", T_RANGE },     { "with", T_WITH },         { "break", T_BREAK },
-  { "continue", T_CONTINUE }, { "define", T_DEFINE },   { "template", T_TEMPLATE },
-  { "block", T_BLOCK },     { "nil", T_NIL },           { "true", T_BOOL },
+  { "if", T_IF },
+  { "else", T_ELSE },
+  { "end", T_END },
+  { "range", T_RANGE },
+  { "with", T_WITH },
+  { "break", T_BREAK },
+  { "continue", T_CONTINUE },
+  { "define", T_DEFINE },
+  { "template", T_TEMPLATE },
+  { "block", T_BLOCK },
+  { "nil", T_NIL },
+  { "true", T_BOOL },
   { "false", T_BOOL },
 };
 
@@ -88,30 +96,24 @@ struct parser
 
 /* Lexer */
 
-static bool
-is_space (int c)
-{
-  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
+static bool is_space (int c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
 /* Letters, digits and '_'; any non-ASCII byte counts as a letter (Go accepts Unicode letters). */
-static bool
-is_alnum (int c)
+static bool is_alnum (int c)
 {
-  unsigned char u = (unsigned char) c;
+  unsigned char u = (unsigned char)c;
   return u == '_' || (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9')
          || u >= 0x80;
 }
 
-static void
-emit (struct parser *p, enum tok_type type, size_t pos, size_t len)
+static void emit (struct parser *p, enum tok_type type, size_t pos, size_t len)
 {
   if (p->ntoks == p->cap)
     {
       p->cap = p->cap ? p->cap * 2 : 64;
       p->toks = xrealloc (p->toks, p->cap * sizeof *p->toks);
     }
-  p->toks[p->ntoks++] = (struct token) { type, pos, len, NULL };
+  p->toks[p->ntoks++] = (struct token){ type, pos, len, NULL };
 }
 
 static void PRINTF_LIKE (3, 4) lex_error (struct parser *p, size_t pos, const char *fmt, ...)
@@ -124,8 +126,7 @@ static void PRINTF_LIKE (3, 4) lex_error (struct parser *p, size_t pos, const ch
 }
 
 /* Go's %#U: U+007D '}' */
-static char *
-describe_rune (const char *s, size_t len)
+static char *describe_rune (const char *s, size_t len)
 {
   unsigned r;
   struct sbuf b;
@@ -137,22 +138,20 @@ describe_rune (const char *s, size_t len)
   if (r >= 0x20 && r != 0x7f && !(r >= 0x80 && r < 0xa0))
     {
       sbuf_adds (&b, " '");
-      sbuf_add (&b, s, (size_t) n);
+      sbuf_add (&b, s, (size_t)n);
       sbuf_addc (&b, '\'');
     }
   return sbuf_detach (&b);
 }
 
 /* "{{- " trims the text before it; " -}}" the text after it. */
-static bool
-has_left_trim (const char *s, size_t avail)
+static bool has_left_trim (const char *s, size_t avail)
 {
   return avail >= 2 && s[0] == '-' && is_space (s[1]);
 }
 
 /* At "}}" or " -}}"? Sets *trim for the latter. */
-static bool
-at_right_delim (struct parser *p, size_t pos, bool *trim)
+static bool at_right_delim (struct parser *p, size_t pos, bool *trim)
 {
   const char *s = p->src + pos;
   size_t avail = p->n - pos;
@@ -167,27 +166,24 @@ at_right_delim (struct parser *p, size_t pos, bool *trim)
   return false;
 }
 
-/* What may follow a field, variable or identifier. Like Go before 1.22, the first character of
- * the right delimiter also counts, so "{{.ID}" reports the stray '}' as the parser sees it. */
-static bool
-at_terminator (struct parser *p, size_t pos)
+/* What may follow a field, variable or identifier (Go's atTerminator). */
+static bool at_terminator (struct parser *p, size_t pos)
 {
+  bool trim;
   if (pos >= p->n)
     return true;
   char c = p->src[pos];
-  return is_space (c) || strchr (".,|:()}", c) != NULL;
+  return is_space (c) || strchr (".,|:()", c) != NULL || at_right_delim (p, pos, &trim);
 }
 
-static size_t
-skip_spaces (struct parser *p, size_t pos)
+static size_t skip_spaces (struct parser *p, size_t pos)
 {
   while (pos < p->n && is_space (p->src[pos]))
     pos++;
   return pos;
 }
 
-static bool
-accept (struct parser *p, size_t *pos, const char *valid)
+static bool accept (struct parser *p, size_t *pos, const char *valid)
 {
   if (*pos < p->n && p->src[*pos] != '\0' && strchr (valid, p->src[*pos]))
     {
@@ -197,16 +193,14 @@ accept (struct parser *p, size_t *pos, const char *valid)
   return false;
 }
 
-static void
-accept_run (struct parser *p, size_t *pos, const char *valid)
+static void accept_run (struct parser *p, size_t *pos, const char *valid)
 {
   while (accept (p, pos, valid))
     ;
 }
 
 /* Go's scanNumber: sign, base prefix, digits, fraction, exponent, imaginary suffix. */
-static bool
-scan_number (struct parser *p, size_t *pos)
+static bool scan_number (struct parser *p, size_t *pos)
 {
   const char *digits = "0123456789_";
   accept (p, pos, "+-");
@@ -242,8 +236,7 @@ scan_number (struct parser *p, size_t *pos)
 }
 
 /* Lex one token inside an action starting at *pos. Returns false after an error token. */
-static bool
-lex_in_action (struct parser *p, size_t *pos, int *paren)
+static bool lex_in_action (struct parser *p, size_t *pos, int *paren)
 {
   const char *s = p->src;
   size_t start = *pos, i = *pos;
@@ -288,8 +281,9 @@ lex_in_action (struct parser *p, size_t *pos, int *paren)
         {
           if (i >= p->n || s[i] == '\n')
             {
-              lex_error (p, start, c == '"' ? "unterminated quoted string"
-                                            : "unterminated character constant");
+              lex_error (p, start,
+                         c == '"' ? "unterminated quoted string"
+                                  : "unterminated character constant");
               return false;
             }
           if (s[i] == '\\' && i + 1 < p->n && s[i + 1] != '\n')
@@ -320,7 +314,7 @@ lex_in_action (struct parser *p, size_t *pos, int *paren)
           if (!at_terminator (p, i))
             {
               cleanup_free char *d = describe_rune (s + i, p->n - i);
-              lex_error (p, start, "bad character %s", d);
+              lex_error (p, i, "bad character %s", d);
               return false;
             }
           emit (p, c == '$' ? T_VARIABLE : T_FIELD, start, i - start);
@@ -333,16 +327,16 @@ lex_in_action (struct parser *p, size_t *pos, int *paren)
       i = start;
       if (!scan_number (p, &i))
         {
-          lex_error (p, start, "bad number syntax: \"%.*s\"", (int) (i - start), s + start);
+          lex_error (p, start, "bad number syntax: \"%.*s\"", (int)(i - start), s + start);
           return false;
         }
       if (i < p->n && (s[i] == '+' || s[i] == '-'))
         {
           /* Go would read a complex constant such as 1+2i here. */
           bool ok = scan_number (p, &i) && s[i - 1] == 'i';
-          lex_error (p, start, ok ? "complex numbers are not supported"
-                                  : "bad number syntax: \"%.*s\"",
-                     (int) (i - start), s + start);
+          lex_error (p, start,
+                     ok ? "complex numbers are not supported" : "bad number syntax: \"%.*s\"",
+                     (int)(i - start), s + start);
           return false;
         }
       if (s[i - 1] == 'i')
@@ -359,7 +353,7 @@ lex_in_action (struct parser *p, size_t *pos, int *paren)
       if (!at_terminator (p, i))
         {
           cleanup_free char *d = describe_rune (s + i, p->n - i);
-          lex_error (p, start, "bad character %s", d);
+          lex_error (p, i, "bad character %s", d);
           return false;
         }
       enum tok_type type = T_IDENT;
@@ -376,12 +370,14 @@ lex_in_action (struct parser *p, size_t *pos, int *paren)
     }
   else if (c == ')')
     {
+      /* Like Go, emit the paren first: the parser usually complains about it before it
+         reaches the lexer's error. */
+      emit (p, T_RPAREN, start, 1);
       if (--(*paren) < 0)
         {
           lex_error (p, start, "unexpected right paren");
           return false;
         }
-      emit (p, T_RPAREN, start, 1);
     }
   else if (c > 0x20 && c < 0x7f)
     emit (p, T_CHAR, start, 1);
@@ -395,8 +391,7 @@ lex_in_action (struct parser *p, size_t *pos, int *paren)
   return true;
 }
 
-static void
-lex (struct parser *p)
+static void lex (struct parser *p)
 {
   const char *s = p->src;
   size_t pos = 0;
@@ -412,7 +407,7 @@ lex (struct parser *p)
           emit (p, T_EOF, p->n, 0);
           return;
         }
-      size_t x = (size_t) (d - s), text_end = x, after = x + 2;
+      size_t x = (size_t)(d - s), text_end = x, after = x + 2;
       bool trim = has_left_trim (s + after, p->n - after);
       if (trim)
         while (text_end > pos && is_space (s[text_end - 1]))
@@ -431,7 +426,7 @@ lex (struct parser *p)
               lex_error (p, x, "unclosed comment");
               return;
             }
-          pos = (size_t) (e - s) + 2;
+          pos = (size_t)(e - s) + 2;
           if (!at_right_delim (p, pos, &rtrim))
             {
               lex_error (p, x, "comment ends before closing delimiter");
@@ -491,8 +486,7 @@ static int PRINTF_LIKE (3, 4) parse_error (struct parser *p, size_t pos, const c
   return -1;
 }
 
-static struct token *
-next (struct parser *p)
+static struct token *next (struct parser *p)
 {
   struct token *t = &p->toks[p->cur];
   if (t->type != T_EOF && t->type != T_ERROR)
@@ -500,20 +494,11 @@ next (struct parser *p)
   return t;
 }
 
-static void
-backup (struct parser *p, struct token *t)
-{
-  p->cur = (size_t) (t - p->toks);
-}
+static void backup (struct parser *p, struct token *t) { p->cur = (size_t)(t - p->toks); }
 
-static struct token *
-peek (struct parser *p)
-{
-  return &p->toks[p->cur];
-}
+static struct token *peek (struct parser *p) { return &p->toks[p->cur]; }
 
-static struct token *
-next_non_space (struct parser *p)
+static struct token *next_non_space (struct parser *p)
 {
   struct token *t;
   do
@@ -522,8 +507,7 @@ next_non_space (struct parser *p)
   return t;
 }
 
-static struct token *
-peek_non_space (struct parser *p)
+static struct token *peek_non_space (struct parser *p)
 {
   struct token *t = next_non_space (p);
   backup (p, t);
@@ -531,8 +515,7 @@ peek_non_space (struct parser *p)
 }
 
 /* Go's item.String() for "unexpected X in Y". */
-static char *
-describe_token (struct parser *p, struct token *t)
+static char *describe_token (struct parser *p, struct token *t)
 {
   struct sbuf b;
   sbuf_init (&b);
@@ -541,7 +524,7 @@ describe_token (struct parser *p, struct token *t)
   else if (t->type == T_ERROR)
     sbuf_adds (&b, t->msg);
   else if (t->type > T_KEYWORD)
-    sbuf_addf (&b, "<%.*s>", (int) t->len, p->src + t->pos);
+    sbuf_addf (&b, "<%.*s>", (int)t->len, p->src + t->pos);
   else if (t->len > 10)
     {
       tmpl_go_quote (&b, p->src + t->pos, 10);
@@ -552,8 +535,7 @@ describe_token (struct parser *p, struct token *t)
   return sbuf_detach (&b);
 }
 
-static int
-unexpected (struct parser *p, struct token *t, const char *context)
+static int unexpected (struct parser *p, struct token *t, const char *context)
 {
   cleanup_free char *d = describe_token (p, t);
   if (t->type == T_ERROR)
@@ -561,15 +543,13 @@ unexpected (struct parser *p, struct token *t, const char *context)
   return parse_error (p, t->pos, "unexpected %s in %s", d, context);
 }
 
-static int
-expect (struct parser *p, enum tok_type type, const char *context)
+static int expect (struct parser *p, enum tok_type type, const char *context)
 {
   struct token *t = next_non_space (p);
   return t->type == type ? 0 : unexpected (p, t, context);
 }
 
-static struct tnode *
-new_node (enum tnode_type type, size_t pos, size_t end)
+static struct tnode *new_node (enum tnode_type type, size_t pos, size_t end)
 {
   struct tnode *n = xzalloc (sizeof *n);
   n->type = type;
@@ -578,8 +558,7 @@ new_node (enum tnode_type type, size_t pos, size_t end)
   return n;
 }
 
-void
-tnode_free (struct tnode *n)
+void tnode_free (struct tnode *n)
 {
   if (n == NULL)
     return;
@@ -595,39 +574,34 @@ tnode_free (struct tnode *n)
   free (n);
 }
 
-static void
-cleanup_tnodep (struct tnode **n)
+static void cleanup_tnodep (struct tnode **n)
 {
   tnode_free (*n);
   *n = NULL;
 }
 #define cleanup_tnode __attribute__ ((cleanup (cleanup_tnodep)))
 
-static void
-add_kid (struct tnode *n, struct tnode *kid)
+static void add_kid (struct tnode *n, struct tnode *kid)
 {
   n->kids = xrealloc (n->kids, (n->nkids + 1) * sizeof *n->kids);
   n->kids[n->nkids++] = kid;
 }
 
-static void
-push_var (struct parser *p, const char *name, size_t len)
+static void push_var (struct parser *p, const char *name, size_t len)
 {
   p->vars = xrealloc (p->vars, (p->nvars + 2) * sizeof *p->vars);
   p->vars[p->nvars++] = xstrndup (name, len);
   p->vars[p->nvars] = NULL;
 }
 
-static void
-pop_vars (struct parser *p, size_t mark)
+static void pop_vars (struct parser *p, size_t mark)
 {
   while (p->nvars > mark)
     free (p->vars[--p->nvars]);
   p->vars[p->nvars] = NULL;
 }
 
-static bool
-var_defined (struct parser *p, const char *name, size_t len)
+static bool var_defined (struct parser *p, const char *name, size_t len)
 {
   for (size_t i = 0; i < p->nvars; i++)
     if (strlen (p->vars[i]) == len && memcmp (p->vars[i], name, len) == 0)
@@ -635,8 +609,7 @@ var_defined (struct parser *p, const char *name, size_t len)
   return false;
 }
 
-static int
-hex_digit (char c)
+static int hex_digit (char c)
 {
   if (c >= '0' && c <= '9')
     return c - '0';
@@ -648,8 +621,7 @@ hex_digit (char c)
 }
 
 /* One escape sequence after the backslash at s[*i]; Go's strconv.UnquoteChar. */
-static int
-unquote_escape (const char *s, size_t len, size_t *i, char quote, struct sbuf *out)
+static int unquote_escape (const char *s, size_t len, size_t *i, char quote, struct sbuf *out)
 {
   static const char simple[] = "a\ab\bf\fn\nr\rt\tv\v\\\\";
   char c = s[(*i)++];
@@ -670,16 +642,16 @@ unquote_escape (const char *s, size_t len, size_t *i, char quote, struct sbuf *o
       }
   if (c >= '0' && c <= '7')
     {
-      v = (unsigned) (c - '0');
+      v = (unsigned)(c - '0');
       for (int k = 0; k < 2; k++)
         {
           if (*i >= len || s[*i] < '0' || s[*i] > '7')
             return -1;
-          v = v * 8 + (unsigned) (s[(*i)++] - '0');
+          v = v * 8 + (unsigned)(s[(*i)++] - '0');
         }
       if (v > 255)
         return -1;
-      sbuf_addc (out, (char) v);
+      sbuf_addc (out, (char)v);
       return 0;
     }
   ndig = c == 'x' ? 2 : c == 'u' ? 4 : c == 'U' ? 8 : 0;
@@ -690,11 +662,11 @@ unquote_escape (const char *s, size_t len, size_t *i, char quote, struct sbuf *o
       int h = *i < len ? hex_digit (s[*i]) : -1;
       if (h < 0)
         return -1;
-      v = v * 16 + (unsigned) h;
+      v = v * 16 + (unsigned)h;
       (*i)++;
     }
   if (c == 'x')
-    sbuf_addc (out, (char) v);
+    sbuf_addc (out, (char)v);
   else if (v > 0x10ffff || (v >= 0xd800 && v < 0xe000))
     return -1;
   else
@@ -703,8 +675,7 @@ unquote_escape (const char *s, size_t len, size_t *i, char quote, struct sbuf *o
 }
 
 /* Go's strconv.Unquote for "...", `...` and '.' (the quotes included in s). */
-static int
-unquote (const char *s, size_t len, struct sbuf *out)
+static int unquote (const char *s, size_t len, struct sbuf *out)
 {
   char q = s[0];
   if (len < 2 || s[len - 1] != q)
@@ -734,8 +705,7 @@ unquote (const char *s, size_t len, struct sbuf *out)
 
 /* Go's rules for a number: an integer (any base, '_' separators) or a float; evaluates to a
  * real when its text has '.', an exponent or is hexadecimal-float, otherwise to an integer. */
-static int
-parse_number (struct parser *p, struct token *t, struct tnode *n)
+static int parse_number (struct parser *p, struct token *t, struct tnode *n)
 {
   const char *s = p->src + t->pos;
   cleanup_free char *clean = xmalloc (t->len + 1);
@@ -743,12 +713,12 @@ parse_number (struct parser *p, struct token *t, struct tnode *n)
 
   if (t->type == T_CHARCONST)
     {
-      cleanup_sbuf struct sbuf b;
+      cleanup_sbuf struct sbuf b = { NULL, 0, 0 };
       unsigned r;
       sbuf_init (&b);
       if (unquote (s, t->len, &b) < 0 || b.len == 0
-          || (size_t) tmpl_utf8_decode (b.buf, b.len, &r) != b.len)
-        return parse_error (p, t->pos, "malformed character constant: %.*s", (int) t->len, s);
+          || (size_t)tmpl_utf8_decode (b.buf, b.len, &r) != b.len)
+        return parse_error (p, t->pos, "malformed character constant: %.*s", (int)t->len, s);
       n->is_int = true;
       n->ival = r;
       n->fval = r;
@@ -777,12 +747,14 @@ parse_number (struct parser *p, struct token *t, struct tnode *n)
       char *end;
       errno = 0;
       unsigned long long u = strtoull (d, &end, base);
-      unsigned long long limit = neg ? (unsigned long long) LLONG_MAX + 1 : LLONG_MAX;
+      unsigned long long limit = neg ? (unsigned long long)LLONG_MAX + 1 : LLONG_MAX;
+      if (base == 8 && *end != '\0' && strspn (d, "0123456789") == strlen (d))
+        return parse_error (p, t->pos, "illegal number syntax: \"%.*s\"", (int)t->len, s);
       if (*d != '\0' && *d != '-' && *d != '+' && *end == '\0' && errno == 0 && u <= limit)
         {
           n->is_int = true;
-          n->ival = neg ? (long long) (0 - u) : (long long) u;
-          n->fval = (double) n->ival;
+          n->ival = neg ? (long long)(0 - u) : (long long)u;
+          n->fval = (double)n->ival;
           return 0;
         }
     }
@@ -790,27 +762,25 @@ parse_number (struct parser *p, struct token *t, struct tnode *n)
   errno = 0;
   n->fval = strtod (clean, &end);
   if (end == clean || *end != '\0' || errno == ERANGE || strpbrk (clean, "nN") != NULL)
-    return parse_error (p, t->pos, "illegal number syntax: \"%.*s\"", (int) t->len, s);
-  if (n->fval == (double) (long long) n->fval && n->fval > -9.2e18 && n->fval < 9.2e18)
+    return parse_error (p, t->pos, "illegal number syntax: \"%.*s\"", (int)t->len, s);
+  if (n->fval == (double)(long long)n->fval && n->fval > -9.2e18 && n->fval < 9.2e18)
     {
       n->is_int = true;
-      n->ival = (long long) n->fval;
+      n->ival = (long long)n->fval;
     }
   return 0;
 }
 
 static struct tnode *parse_pipeline (struct parser *p, const char *context, enum tok_type end);
 
-static char *
-node_text (struct parser *p, struct tnode *n)
+static char *node_text (struct parser *p, struct tnode *n)
 {
   return xstrndup (p->src + n->pos, n->end - n->pos);
 }
 
 /* Go's term(): one literal, field, variable, function name or parenthesized pipeline.
  * Returns 0 with *out NULL when the next token starts none of them. */
-static int
-parse_term (struct parser *p, struct tnode **out)
+static int parse_term (struct parser *p, struct tnode **out)
 {
   struct token *t = next_non_space (p);
   const char *s = p->src + t->pos;
@@ -836,7 +806,7 @@ parse_term (struct parser *p, struct tnode **out)
       break;
     case T_VARIABLE:
       if (!var_defined (p, s, t->len))
-        return parse_error (p, t->pos, "undefined variable \"%.*s\"", (int) t->len, s);
+        return parse_error (p, t->pos, "undefined variable \"%.*s\"", (int)t->len, s);
       n = new_node (TN_VARIABLE, t->pos, t->pos + t->len);
       n->str = xstrndup (s, t->len);
       break;
@@ -857,10 +827,10 @@ parse_term (struct parser *p, struct tnode **out)
     case T_STRING:
     case T_RAWSTRING:
       {
-        cleanup_sbuf struct sbuf b;
+        cleanup_sbuf struct sbuf b = { NULL, 0, 0 };
         sbuf_init (&b);
         if (unquote (s, t->len, &b) < 0)
-          return parse_error (p, t->pos, "invalid syntax in string %.*s", (int) t->len, s);
+          return parse_error (p, t->pos, "invalid syntax in string %.*s", (int)t->len, s);
         n = new_node (TN_STRING, t->pos, t->pos + t->len);
         n->str_len = b.len;
         n->str = sbuf_detach (&b);
@@ -885,8 +855,7 @@ parse_term (struct parser *p, struct tnode **out)
 }
 
 /* Go's operand(): a term followed by an optional chain of fields. */
-static int
-parse_operand (struct parser *p, struct tnode **out)
+static int parse_operand (struct parser *p, struct tnode **out)
 {
   cleanup_tnode struct tnode *n = NULL;
 
@@ -925,8 +894,7 @@ parse_operand (struct parser *p, struct tnode **out)
   return 0;
 }
 
-static struct tnode *
-parse_command (struct parser *p)
+static struct tnode *parse_command (struct parser *p)
 {
   cleanup_tnode struct tnode *cmd = new_node (TN_COMMAND, peek_non_space (p)->pos, 0);
 
@@ -960,8 +928,7 @@ parse_command (struct parser *p)
 }
 
 /* Variable declarations at the start of a pipeline: $x := / $x = / range $i, $v :=. */
-static int
-parse_decls (struct parser *p, struct tnode *pipe, const char *context)
+static int parse_decls (struct parser *p, struct tnode *pipe, const char *context)
 {
   for (;;)
     {
@@ -979,7 +946,7 @@ parse_decls (struct parser *p, struct tnode *pipe, const char *context)
           if (!pipe->is_assign)
             push_var (p, name, v->len);
           else if (!var_defined (p, name, v->len))
-            return parse_error (p, v->pos, "undefined variable \"%.*s\"", (int) v->len, name);
+            return parse_error (p, v->pos, "undefined variable \"%.*s\"", (int)v->len, name);
           return 0;
         }
       if (nx->type == T_CHAR && p->src[nx->pos] == ',')
@@ -992,7 +959,8 @@ parse_decls (struct parser *p, struct tnode *pipe, const char *context)
               enum tok_type nt = peek_non_space (p)->type;
               if (nt == T_VARIABLE || nt == T_RDELIM || nt == T_RPAREN)
                 continue;
-              return parse_error (p, peek_non_space (p)->pos, "range can only initialize variables");
+              return parse_error (p, peek_non_space (p)->pos,
+                                  "range can only initialize variables");
             }
           return parse_error (p, v->pos, "too many declarations in %s", context);
         }
@@ -1002,8 +970,7 @@ parse_decls (struct parser *p, struct tnode *pipe, const char *context)
     }
 }
 
-static struct tnode *
-parse_pipeline (struct parser *p, const char *context, enum tok_type end)
+static struct tnode *parse_pipeline (struct parser *p, const char *context, enum tok_type end)
 {
   cleanup_tnode struct tnode *pipe = new_node (TN_PIPELINE, peek_non_space (p)->pos, 0);
 
@@ -1064,8 +1031,7 @@ parse_pipeline (struct parser *p, const char *context, enum tok_type end)
 static struct tnode *parse_text_or_action (struct parser *p);
 
 /* Nodes up to {{else}} or {{end}}, which is returned in *stop. */
-static struct tnode *
-parse_item_list (struct parser *p, struct tnode **stop)
+static struct tnode *parse_item_list (struct parser *p, struct tnode **stop)
 {
   cleanup_tnode struct tnode *list = new_node (TN_LIST, peek (p)->pos, 0);
 
@@ -1086,8 +1052,8 @@ parse_item_list (struct parser *p, struct tnode **stop)
 }
 
 /* if, range and with: {{kw pipeline}} list [{{else}} list | {{else kw ...}}] {{end}} */
-static struct tnode *
-parse_control (struct parser *p, enum tnode_type type, const char *context, size_t pos)
+static struct tnode *parse_control (struct parser *p, enum tnode_type type, const char *context,
+                                    size_t pos)
 {
   size_t mark = p->nvars;
   cleanup_tnode struct tnode *n = new_node (type, pos, 0);
@@ -1141,8 +1107,7 @@ parse_control (struct parser *p, enum tnode_type type, const char *context, size
   return steal_pointer (&n);
 }
 
-static struct tnode *
-parse_action (struct parser *p)
+static struct tnode *parse_action (struct parser *p)
 {
   struct token *t = next_non_space (p);
   size_t pos = t->pos;
@@ -1152,7 +1117,7 @@ parse_action (struct parser *p)
     case T_DEFINE:
     case T_TEMPLATE:
     case T_BLOCK:
-      parse_error (p, pos, "{{%.*s}} is not supported", (int) t->len, p->src + t->pos);
+      parse_error (p, pos, "{{%.*s}} is not supported", (int)t->len, p->src + t->pos);
       return NULL;
     case T_BREAK:
     case T_CONTINUE:
@@ -1197,8 +1162,7 @@ parse_action (struct parser *p)
   return n;
 }
 
-static struct tnode *
-parse_text_or_action (struct parser *p)
+static struct tnode *parse_text_or_action (struct parser *p)
 {
   struct token *t = next_non_space (p);
   if (t->type == T_TEXT)
@@ -1214,8 +1178,7 @@ parse_text_or_action (struct parser *p)
   return NULL;
 }
 
-static void
-parser_release (struct parser *p)
+static void parser_release (struct parser *p)
 {
   for (size_t i = 0; i < p->ntoks; i++)
     free (p->toks[i].msg);
@@ -1223,8 +1186,7 @@ parser_release (struct parser *p)
   strv_free (p->vars);
 }
 
-struct tmpl *
-tmpl_parse (const char *src, berr_t *err)
+struct tmpl *tmpl_parse (const char *src, berr_t *err)
 {
   struct parser p = { 0 };
   cleanup_tnode struct tnode *root = NULL;
@@ -1261,8 +1223,7 @@ tmpl_parse (const char *src, berr_t *err)
   return t;
 }
 
-void
-tmpl_free (struct tmpl *t)
+void tmpl_free (struct tmpl *t)
 {
   if (t == NULL)
     return;

@@ -113,6 +113,24 @@ berth() {
   "$BERTH" --root "$TEST_ROOT" --runroot "$TEST_RUNROOT" "$@"
 }
 
+# _berth_captured ARGS...: berth under a timeout, its stdout (and stderr, unless bats already
+# redirected it) through a file, not bats' pipe: a process berth leaks with our stdout must not
+# hang the test; check_no_leaks reports it instead.
+_berth_captured() {
+  local out rc=0
+  out=$(mktemp "$BATS_TEST_TMPDIR/berth-out.XXXXXX")
+  if [[ -t 2 || ! -p /dev/stderr ]]; then
+    timeout --kill-after=10 "$BERTH_TIMEOUT" \
+      "$BERTH" --root "$TEST_ROOT" --runroot "$TEST_RUNROOT" "$@" >"$out" || rc=$?
+  else
+    timeout --kill-after=10 "$BERTH_TIMEOUT" \
+      "$BERTH" --root "$TEST_ROOT" --runroot "$TEST_RUNROOT" "$@" >"$out" 2>&1 || rc=$?
+  fi
+  cat "$out"
+  rm -f "$out"
+  return $rc
+}
+
 # run_berth [-N|!|--separate-stderr|--keep-empty-lines]... ARGS...
 # bats' `run` on berth with this test's store and a timeout ($BERTH_TIMEOUT); sets $status,
 # $output, $lines. -N asserts the exit status N, ! any failure (bats >= 1.5). The command and
@@ -128,8 +146,7 @@ run_berth() {
   echo "\$ berth $*"
   # `|| rc=` keeps a -N/! mismatch from failing the test before the output is shown.
   local rc=0 start=$SECONDS
-  run "${runopts[@]}" timeout --kill-after=10 "$BERTH_TIMEOUT" \
-    "$BERTH" --root "$TEST_ROOT" --runroot "$TEST_RUNROOT" "$@" || rc=$?
+  run "${runopts[@]}" _berth_captured "$@" || rc=$?
   [[ -z $output ]] || echo "$output"
   [[ $status -eq 0 ]] || echo "[exit $status]"
   # 124/137 alone could be the container's own status (137: OOM kill); the clock decides.

@@ -22,6 +22,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,8 +44,7 @@ struct fx
   int n_roots;
 };
 
-static int
-setup (void **state)
+static int setup (void **state)
 {
   struct fx *f = xzalloc (sizeof *f);
   snprintf (f->tmp, sizeof f->tmp, "/tmp/berth-layer-XXXXXX");
@@ -58,8 +58,7 @@ setup (void **state)
   return f->rootfd < 0 ? -1 : 0;
 }
 
-static int
-teardown (void **state)
+static int teardown (void **state)
 {
   struct fx *f = *state;
   berr_t err = BERR_INIT;
@@ -71,8 +70,7 @@ teardown (void **state)
 }
 
 /* A fresh empty directory <tmp>/<name>, opened. */
-static int
-new_root (struct fx *f, const char *name)
+static int new_root (struct fx *f, const char *name)
 {
   cleanup_free char *p = xasprintf ("%s/%s", f->tmp, name);
   assert_int_equal (mkdir (p, 0755), 0);
@@ -81,8 +79,7 @@ new_root (struct fx *f, const char *name)
   return fd;
 }
 
-static int
-fresh_root (struct fx *f)
+static int fresh_root (struct fx *f)
 {
   char name[32];
   snprintf (name, sizeof name, "r%d", f->n_roots++);
@@ -98,15 +95,13 @@ struct tb
   struct sbuf out;
 };
 
-static la_ssize_t
-sbuf_write_cb (struct archive *a, void *data, const void *buf, size_t len)
+static la_ssize_t sbuf_write_cb (struct archive *a, void *data, const void *buf, size_t len)
 {
   sbuf_add (data, buf, len);
-  return (la_ssize_t) len;
+  return (la_ssize_t)len;
 }
 
-static void
-tb_init (struct tb *t, int format)
+static void tb_init (struct tb *t, int format)
 {
   sbuf_init (&t->out);
   t->a = archive_write_new ();
@@ -114,8 +109,7 @@ tb_init (struct tb *t, int format)
   assert_int_equal (archive_write_open (t->a, &t->out, NULL, sbuf_write_cb, NULL), ARCHIVE_OK);
 }
 
-static struct archive_entry *
-tb_entry (const char *name, mode_t type, mode_t perm)
+static struct archive_entry *tb_entry (const char *name, mode_t type, mode_t perm)
 {
   struct archive_entry *e = archive_entry_new ();
   archive_entry_copy_pathname (e, name);
@@ -125,41 +119,36 @@ tb_entry (const char *name, mode_t type, mode_t perm)
   return e;
 }
 
-static void
-tb_put (struct tb *t, struct archive_entry *e, const void *data, size_t len)
+static void tb_put (struct tb *t, struct archive_entry *e, const void *data, size_t len)
 {
   if (archive_entry_filetype (e) == AE_IFREG && archive_entry_hardlink (e) == NULL)
-    archive_entry_set_size (e, (la_int64_t) len);
+    archive_entry_set_size (e, (la_int64_t)len);
   int r = archive_write_header (t->a, e);
   if (r < ARCHIVE_WARN)
     fail_msg ("write header %s: %s", archive_entry_pathname (e), archive_error_string (t->a));
   if (len)
-    assert_int_equal (archive_write_data (t->a, data, len), (la_ssize_t) len);
+    assert_int_equal (archive_write_data (t->a, data, len), (la_ssize_t)len);
   archive_entry_free (e);
 }
 
-static void
-tb_file (struct tb *t, const char *name, const char *content)
+static void tb_file (struct tb *t, const char *name, const char *content)
 {
   tb_put (t, tb_entry (name, AE_IFREG, 0644), content, strlen (content));
 }
 
-static void
-tb_dir (struct tb *t, const char *name)
+static void tb_dir (struct tb *t, const char *name)
 {
   tb_put (t, tb_entry (name, AE_IFDIR, 0755), NULL, 0);
 }
 
-static void
-tb_symlink (struct tb *t, const char *name, const char *target)
+static void tb_symlink (struct tb *t, const char *name, const char *target)
 {
   struct archive_entry *e = tb_entry (name, AE_IFLNK, 0777);
   archive_entry_copy_symlink (e, target);
   tb_put (t, e, NULL, 0);
 }
 
-static void
-tb_hardlink (struct tb *t, const char *name, const char *target, mode_t perm)
+static void tb_hardlink (struct tb *t, const char *name, const char *target, mode_t perm)
 {
   struct archive_entry *e = tb_entry (name, AE_IFREG, perm);
   archive_entry_copy_hardlink (e, target);
@@ -169,8 +158,7 @@ tb_hardlink (struct tb *t, const char *name, const char *target, mode_t perm)
 
 /* Close the writer (default 10 KiB blocking: the tar ends with padding zeros) and hand the
  * bytes over. */
-static char *
-tb_finish (struct tb *t, size_t *len)
+static char *tb_finish (struct tb *t, size_t *len)
 {
   assert_int_equal (archive_write_close (t->a), ARCHIVE_OK);
   archive_write_free (t->a);
@@ -191,8 +179,7 @@ tb_finish (struct tb *t, size_t *len)
   while (0)
 
 /* Compress a byte buffer with one libarchive write filter ("gzip", "bzip2", "xz", "zstd"). */
-static char *
-compress_buf (const char *filter, const void *in, size_t len, size_t *out_len)
+static char *compress_buf (const char *filter, const void *in, size_t len, size_t *out_len)
 {
   struct sbuf out;
   sbuf_init (&out);
@@ -204,14 +191,14 @@ compress_buf (const char *filter, const void *in, size_t len, size_t *out_len)
   struct archive_entry *e = archive_entry_new ();
   archive_entry_set_pathname (e, "data");
   archive_entry_set_filetype (e, AE_IFREG);
-  archive_entry_set_size (e, (la_int64_t) len);
+  archive_entry_set_size (e, (la_int64_t)len);
   assert_int_equal (archive_write_header (a, e), ARCHIVE_OK);
   archive_entry_free (e);
   for (size_t off = 0; off < len;)
     {
-      la_ssize_t w = archive_write_data (a, (const char *) in + off, len - off);
+      la_ssize_t w = archive_write_data (a, (const char *)in + off, len - off);
       assert_true (w > 0);
-      off += (size_t) w;
+      off += (size_t)w;
     }
   assert_int_equal (archive_write_close (a), ARCHIVE_OK);
   archive_write_free (a);
@@ -220,29 +207,27 @@ compress_buf (const char *filter, const void *in, size_t len, size_t *out_len)
 }
 
 /* A minimal ustar header, for what libarchive's writer cannot produce (huge pax records). */
-static void
-ustar_header (unsigned char h[512], const char *name, char type, uint64_t size)
+static void ustar_header (unsigned char h[512], const char *name, char type, uint64_t size)
 {
   memset (h, 0, 512);
-  snprintf ((char *) h, 100, "%s", name);
+  snprintf ((char *)h, 100, "%s", name);
   memcpy (h + 100, "0000644", 8);
   memcpy (h + 108, "0000000", 8);
   memcpy (h + 116, "0000000", 8);
-  snprintf ((char *) h + 124, 12, "%011" PRIo64, size);
-  snprintf ((char *) h + 136, 12, "%011o", MTIME);
+  snprintf ((char *)h + 124, 12, "%011" PRIo64, size);
+  snprintf ((char *)h + 136, 12, "%011o", MTIME);
   memset (h + 148, ' ', 8);
-  h[156] = (unsigned char) type;
+  h[156] = (unsigned char)type;
   memcpy (h + 257, "ustar", 6);
   memcpy (h + 263, "00", 2);
   unsigned sum = 0;
   for (int i = 0; i < 512; i++)
     sum += h[i];
-  snprintf ((char *) h + 148, 8, "%06o", sum);
+  snprintf ((char *)h + 148, 8, "%06o", sum);
   h[155] = ' ';
 }
 
-static void
-add_padded (struct sbuf *b, const void *data, size_t len)
+static void add_padded (struct sbuf *b, const void *data, size_t len)
 {
   static const char zeros[512];
   sbuf_add (b, data, len);
@@ -262,8 +247,7 @@ struct memsrc
   bool fail;
 };
 
-static ssize_t
-mem_read (void *cookie, void *buf, size_t len)
+static ssize_t mem_read (void *cookie, void *buf, size_t len)
 {
   struct memsrc *m = cookie;
   if (m->fail && m->pos >= m->len / 2)
@@ -278,12 +262,11 @@ mem_read (void *cookie, void *buf, size_t len)
     n = m->chunk;
   memcpy (buf, m->buf + m->pos, n);
   m->pos += n;
-  return (ssize_t) n;
+  return (ssize_t)n;
 }
 
-static int
-apply_mem (int dirfd, const void *buf, size_t len, uint64_t max, int blob_fd,
-           struct layer_apply_result *res, berr_t *err)
+static int apply_mem (int dirfd, const void *buf, size_t len, uint64_t max, int blob_fd,
+                      struct layer_apply_result *res, berr_t *err)
 {
   struct memsrc m = { buf, len, 0, 100000, false };
   struct layer_apply_opts o = { max, blob_fd };
@@ -291,8 +274,7 @@ apply_mem (int dirfd, const void *buf, size_t len, uint64_t max, int blob_fd,
 }
 
 /* Apply that must succeed. */
-static void
-apply_ok (int dirfd, const void *buf, size_t len, struct layer_apply_result *res)
+static void apply_ok (int dirfd, const void *buf, size_t len, struct layer_apply_result *res)
 {
   berr_t err = BERR_INIT;
   struct layer_apply_result r;
@@ -301,8 +283,7 @@ apply_ok (int dirfd, const void *buf, size_t len, struct layer_apply_result *res
 }
 
 /* Apply that must fail with a message containing want; returns nothing. */
-static void
-apply_fails (int dirfd, const void *buf, size_t len, const char *want)
+static void apply_fails (int dirfd, const void *buf, size_t len, const char *want)
 {
   berr_t err = BERR_INIT;
   struct layer_apply_result r;
@@ -318,15 +299,13 @@ apply_fails (int dirfd, const void *buf, size_t len, const char *want)
 /* ---------------------------------------------------------------------------------------- */
 /* Looking at results                                                                        */
 
-static bool
-lexists (int dirfd, const char *path)
+static bool lexists (int dirfd, const char *path)
 {
   struct stat st;
   return fstatat (dirfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
-static struct stat
-lst (int dirfd, const char *path)
+static struct stat lst (int dirfd, const char *path)
 {
   struct stat st;
   if (fstatat (dirfd, path, &st, AT_SYMLINK_NOFOLLOW) < 0)
@@ -334,8 +313,7 @@ lst (int dirfd, const char *path)
   return st;
 }
 
-static char *
-read_at (int dirfd, const char *path)
+static char *read_at (int dirfd, const char *path)
 {
   int fd = openat (dirfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0)
@@ -347,23 +325,20 @@ read_at (int dirfd, const char *path)
   return out;
 }
 
-static void
-assert_content (int dirfd, const char *path, const char *want)
+static void assert_content (int dirfd, const char *path, const char *want)
 {
   cleanup_free char *got = read_at (dirfd, path);
   assert_string_equal (got, want);
 }
 
-static bool
-is_whiteout (int dirfd, const char *path)
+static bool is_whiteout (int dirfd, const char *path)
 {
   struct stat st;
   return fstatat (dirfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISCHR (st.st_mode)
          && st.st_rdev == makedev (0, 0);
 }
 
-static ssize_t
-xattr_at (int dirfd, const char *path, const char *name, char *buf, size_t len)
+static ssize_t xattr_at (int dirfd, const char *path, const char *name, char *buf, size_t len)
 {
   char p[PATH_MAX];
   snprintf (p, sizeof p, "/proc/self/fd/%d/%s", dirfd, path);
@@ -371,8 +346,7 @@ xattr_at (int dirfd, const char *path, const char *name, char *buf, size_t len)
 }
 
 /* Number of entries under dirfd (recursively) whose name starts with ".wh.". */
-static int
-count_wh_names (int dirfd)
+static int count_wh_names (int dirfd)
 {
   int n = 0;
   int fd = openat (dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -397,8 +371,7 @@ count_wh_names (int dirfd)
   return n;
 }
 
-static int
-count_entries (const char *path)
+static int count_entries (const char *path)
 {
   DIR *d = opendir (path);
   if (d == NULL)
@@ -412,18 +385,18 @@ count_entries (const char *path)
   return n;
 }
 
-static void
-sha256_hex_of (const void *buf, size_t len, char out[DIGEST_STR_LEN])
+static void sha256_hex_of (const void *buf, size_t len, char out[DIGEST_STR_LEN])
 {
   sha256_digest (buf, len, out);
 }
 
-static int
-skip_unless_root (void)
+/* Every test needs root (chown, mknod, trusted.* xattrs). cmocka 1.1.5 reports skip() as
+ * "not ok" in TAP, which meson counts as a failure, so without root the tests say so and pass. */
+static int skip_unless_root (void)
 {
   if (geteuid () != 0)
     {
-      skip ();
+      printf ("# needs root: not run\n");
       return 1;
     }
   return 0;
@@ -435,8 +408,7 @@ static const unsigned char fcap[20] = { 0x01, 0x00, 0x00, 0x02, 0x00, 0x20 };
 /* ---------------------------------------------------------------------------------------- */
 /* Entry types and metadata                                                                  */
 
-static void
-build_all_types (struct tb *t, bool with_xattrs)
+static void build_all_types (struct tb *t, bool with_xattrs)
 {
   struct archive_entry *e = tb_entry ("d/", AE_IFDIR, 0750);
   archive_entry_set_uid (e, 1000);
@@ -472,6 +444,11 @@ build_all_types (struct tb *t, bool with_xattrs)
   archive_entry_set_uid (e, 7);
   archive_entry_set_gid (e, 8);
   archive_entry_set_mtime (e, 1300000000, 0);
+  if (with_xattrs)
+    {
+      archive_entry_xattr_add_entry (e, "trusted.sym", "s", 1);
+      archive_entry_xattr_add_entry (e, "user.refused-on-symlinks", "u", 1);
+    }
   tb_put (t, e, NULL, 0);
 
   tb_hardlink (t, "d/hl", "d/f", 0644);
@@ -479,6 +456,8 @@ build_all_types (struct tb *t, bool with_xattrs)
   e = tb_entry ("dev/null", AE_IFCHR, 0666);
   archive_entry_set_rdevmajor (e, 1);
   archive_entry_set_rdevminor (e, 3);
+  if (with_xattrs)
+    archive_entry_xattr_add_entry (e, "trusted.dev", "dv", 2);
   tb_put (t, e, NULL, 0);
   e = tb_entry ("dev/loop0", AE_IFBLK, 0660);
   archive_entry_set_rdevmajor (e, 7);
@@ -492,8 +471,7 @@ build_all_types (struct tb *t, bool with_xattrs)
   tb_put (t, tb_entry ("empty", AE_IFREG, 0400), NULL, 0);
 }
 
-static void
-check_all_types (int r, bool with_xattrs)
+static void check_all_types (int r, bool with_xattrs)
 {
   struct stat st = lst (r, "d");
   assert_true (S_ISDIR (st.st_mode));
@@ -558,14 +536,17 @@ check_all_types (int r, bool with_xattrs)
       assert_int_equal (xattr_at (r, "d/f", "security.capability", v, sizeof v), 20);
       assert_memory_equal (v, fcap, 20);
       assert_int_equal (xattr_at (r, "d", "trusted.berth", v, sizeof v), 4);
+      /* on the symlink and the device node themselves, never on what they point to */
+      assert_int_equal (xattr_at (r, "d/link", "trusted.sym", v, sizeof v), 1);
+      assert_int_equal (xattr_at (r, "dev/null", "trusted.dev", v, sizeof v), 2);
+      assert_memory_equal (v, "dv", 2);
     }
   /* never applied from a tar: overlayfs metadata */
   assert_int_equal (xattr_at (r, "d/f", "trusted.overlay.redirect", v, sizeof v), -1);
   assert_int_equal (xattr_at (r, "d/f", "user.overlay.opaque", v, sizeof v), -1);
 }
 
-static void
-test_types_metadata (void **state)
+static void test_types_metadata (void **state)
 {
   struct fx *f = *state;
   if (skip_unless_root ())
@@ -596,8 +577,7 @@ test_types_metadata (void **state)
     }
 }
 
-static void
-test_sparse (void **state)
+static void test_sparse (void **state)
 {
   struct fx *f = *state;
   if (skip_unless_root ())
@@ -610,7 +590,7 @@ test_sparse (void **state)
   struct tb t;
   tb_init (&t, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED);
   struct archive_entry *e = tb_entry ("sparse", AE_IFREG, 0644);
-  archive_entry_set_size (e, (la_int64_t) size); /* before the map: it is checked against it */
+  archive_entry_set_size (e, (la_int64_t)size); /* before the map: it is checked against it */
   archive_entry_sparse_add_entry (e, 0, 4096);
   archive_entry_sparse_add_entry (e, 3 << 20, 4096);
   tb_put (&t, e, logical, size);
@@ -629,8 +609,7 @@ test_sparse (void **state)
 /* ---------------------------------------------------------------------------------------- */
 /* Streams: compression, digests, blob copy, trailing bytes                                  */
 
-static char *
-sample_tar (size_t *len)
+static char *sample_tar (size_t *len)
 {
   /* 3 MiB of poorly compressible bytes so every filter produces many blocks. */
   size_t big = 3 << 20;
@@ -639,17 +618,16 @@ sample_tar (size_t *len)
   for (size_t i = 0; i < big; i++)
     {
       x = x * 1103515245u + 12345u;
-      data[i] = (char) ('a' + (x >> 16) % 26);
+      data[i] = (char)('a' + (x >> 16) % 26);
     }
   data[big] = '\0';
   char *tar;
-  TAR (tar, *len, tb_dir (t, "a/"); tb_file (t, "a/small", "small\n");
-       tb_file (t, "a/big", data); tb_symlink (t, "a/ln", "big"));
+  TAR (tar, *len, tb_dir (t, "a/"); tb_file (t, "a/small", "small\n"); tb_file (t, "a/big", data);
+       tb_symlink (t, "a/ln", "big"));
   return tar;
 }
 
-static void
-test_compressions (void **state)
+static void test_compressions (void **state)
 {
   struct fx *f = *state;
   if (skip_unless_root ())
@@ -679,7 +657,7 @@ test_compressions (void **state)
       cleanup_close int r = fresh_root (f);
       berr_t err = BERR_INIT;
       struct layer_apply_result res;
-      struct memsrc m = { (const unsigned char *) in, ilen, 0, 7777 + i * 50000, false };
+      struct memsrc m = { (const unsigned char *)in, ilen, 0, 7777 + i * 50000, false };
       struct layer_apply_opts o = { 0, blob };
       if (layer_apply (mem_read, &m, r, &o, &res, &err) < 0)
         fail_msg ("%s: %s", filters[i], err.msg);
@@ -701,8 +679,52 @@ test_compressions (void **state)
     }
 }
 
-static void
-test_trailing_bytes (void **state)
+/* layer_apply_fd, and many entries in many directories (the parent cache at work). */
+static void test_apply_fd_many (void **state)
+{
+  struct fx *f = *state;
+  if (skip_unless_root ())
+    return;
+  struct tb t;
+  tb_init (&t, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED);
+  for (int d = 0; d < 100; d++)
+    for (int i = 0; i < 100; i++)
+      {
+        char name[64];
+        /* every tenth entry goes back to the previous directory */
+        int dd = (i % 10 == 9 && d > 0) ? d - 1 : d;
+        snprintf (name, sizeof name, "many/d%03d/f%03d-%03d", dd, i, d);
+        tb_put (&t, tb_entry (name, AE_IFREG, 0644), name, strlen (name));
+      }
+  size_t len;
+  cleanup_free char *tar = tb_finish (&t, &len);
+  cleanup_free char *path = xasprintf ("%s/many.tar", f->tmp);
+  berr_t err = BERR_INIT;
+  assert_int_equal (fs_write_atomic (path, tar, len, 0644, &err), 0);
+  int fd = open (path, O_RDONLY | O_CLOEXEC);
+  assert_true (fd >= 0);
+  struct layer_apply_result res;
+  struct layer_apply_opts o = { 0, -1 };
+  if (layer_apply_fd (fd, f->rootfd, &o, &res, &err) < 0)
+    fail_msg ("%s", err.msg);
+  close (fd);
+  char want[DIGEST_STR_LEN];
+  sha256_hex_of (tar, len, want);
+  assert_string_equal (res.diff_id, want);
+  assert_int_equal (res.size, len);
+  for (int d = 0; d < 100; d += 33)
+    {
+      char p[64];
+      cleanup_free char *dir = xasprintf ("%s/many/d%03d", f->root, d);
+      /* 90 of its own + 10 from the next directory (d000 keeps its 10 too, d099 gets none) */
+      assert_int_equal (count_entries (dir), d == 0 ? 110 : d == 99 ? 90 : 100);
+      snprintf (p, sizeof p, "many/d%03d/f%03d-%03d", d, 0, d);
+      assert_content (f->rootfd, p, p);
+    }
+  assert_content (f->rootfd, "many/d004/f019-005", "many/d004/f019-005");
+}
+
+static void test_trailing_bytes (void **state)
 {
   struct fx *f = *state;
   if (skip_unless_root ())
@@ -752,8 +774,7 @@ test_trailing_bytes (void **state)
   sbuf_release (&b);
 }
 
-static void
-test_empty_and_errors (void **state)
+static void test_empty_and_errors (void **state)
 {
   struct fx *f = *state;
   if (skip_unless_root ())
@@ -797,7 +818,7 @@ test_empty_and_errors (void **state)
 
   /* the reader's own error comes back */
   berr_t err = BERR_INIT;
-  struct memsrc m = { (const unsigned char *) tar, tlen, 0, 65536, true };
+  struct memsrc m = { (const unsigned char *)tar, tlen, 0, 65536, true };
   struct layer_apply_opts o = { 0, -1 };
   cleanup_close int r5 = fresh_root (f);
   assert_int_equal (layer_apply (mem_read, &m, r5, &o, &res, &err), -1);
@@ -809,8 +830,7 @@ test_empty_and_errors (void **state)
 /* ---------------------------------------------------------------------------------------- */
 /* Whiteouts                                                                                 */
 
-static void
-test_whiteouts (void **state)
+static void test_whiteouts (void **state)
 {
   struct fx *f = *state;
   if (skip_unless_root ())
@@ -851,14 +871,13 @@ test_whiteouts (void **state)
 /* The attacks of the security catalog                                                       */
 
 /* A1: names that climb above the root are rejected, and nothing lands beside the root. */
-static void
-test_a1_dotdot_names (void **state)
+static void test_a1_dotdot_names (void **state)
 {
   struct fx *f = *state;
   if (skip_unless_root ())
     return;
-  static const char *const names[] = { "../pwned", "..", "/../victim/x", "a/../../pwned",
-                                       "../victim/dotdot", "../../pwned" };
+  static const char *const names[]
+      = { "../pwned", "..", "/../victim/x", "a/../../pwned", "../victim/dotdot", "../../pwned" };
   for (size_t i = 0; i < ARRAY_SIZE (names); i++)
     {
       size_t len;
@@ -871,7 +890,7 @@ test_a1_dotdot_names (void **state)
     }
   /* the parent of every root holds only the roots */
   int n = count_entries (f->tmp);
-  assert_int_equal (n, 1 + (int) ARRAY_SIZE (names));
+  assert_int_equal (n, 1 + (int)ARRAY_SIZE (names));
   cleanup_free char *p1 = xasprintf ("%s/pwned", f->tmp);
   cleanup_free char *p2 = xasprintf ("%s/victim", f->tmp);
   struct stat st;
@@ -892,8 +911,7 @@ test_a1_dotdot_names (void **state)
 
 /* A2: a symlink to an absolute or climbing path, then a file through it: the file lands inside
  * the root, never at the host path. */
-static void
-test_a2_symlink_parent (void **state)
+static void test_a2_symlink_parent (void **state)
 {
   struct fx *f = *state;
   if (skip_unless_root ())
@@ -933,8 +951,7 @@ test_a2_symlink_parent (void **state)
       assert_content (r, in_root, "evil");
     }
   /* without the directory in the layer: the dangling link's target is created inside the
-   * root (like containerd's MkdirAll of the resolved path), or the entry fails; never the host
-   * directory */
+   * root (like containerd's MkdirAll of the resolved path), never at the host path */
   for (size_t i = 0; i < ARRAY_SIZE (targets); i++)
     {
       size_t len;
@@ -942,17 +959,11 @@ test_a2_symlink_parent (void **state)
       TAR (tar, len, tb_symlink (t, "chain2", sentinel); tb_symlink (t, "chain1", "chain2");
            tb_symlink (t, "s", targets[i]); tb_file (t, "s/evil", "evil"));
       cleanup_close int r = fresh_root (f);
-      berr_t err = BERR_INIT;
-      struct layer_apply_result res;
-      if (apply_mem (r, tar, len, 0, -1, &res, &err) == 0)
-        {
-          cleanup_free char *in_root = xasprintf ("%s/evil", srel);
-          assert_content (r, in_root, "evil");
-        }
-      else
-        assert_non_null (strstr (err.msg, "entry \"s/evil\""));
-      berr_release (&err);
+      apply_ok (r, tar, len, NULL);
       free (tar);
+      cleanup_free char *in_root = xasprintf ("%s/evil", srel);
+      assert_content (r, in_root, "evil");
+      assert_true (S_ISLNK (lst (r, "s").st_mode));
     }
   /* etc -> /etc is a loop inside the root */
   {
@@ -969,13 +980,12 @@ test_a2_symlink_parent (void **state)
 }
 
 /* A3: SymlinkOverridePath: foo -> /, foo/tmp/x, then a directory foo, foo/tmp/x again. */
-static void
-test_a3_symlink_override (void **state)
+static void test_a3_symlink_override (void **state)
 {
   struct fx *f = *state;
   if (skip_unless_root ())
     return;
-  cleanup_free char *name = xasprintf ("berth-a3-%d", (int) getpid ());
+  cleanup_free char *name = xasprintf ("berth-a3-%d", (int)getpid ());
   cleanup_free char *p1 = xasprintf ("foo/tmp/%s", name);
   cleanup_free char *host = xasprintf ("/tmp/%s", name);
   size_t len;
@@ -993,8 +1003,7 @@ test_a3_symlink_override (void **state)
 }
 
 /* A4: hardlinks to host paths resolve inside the root, never to the host inode. */
-static void
-test_a4_hardlink_escape (void **state)
+static void test_a4_hardlink_escape (void **state)
 {
   struct fx *f = *state;
   if (skip_unless_root ())
@@ -1017,11 +1026,13 @@ test_a4_hardlink_escape (void **state)
         char *tar;
         cleanup_free char *inner_dir = xasprintf ("%s/", hostdir + 1);
         cleanup_free char *inner = xasprintf ("%s/passwd", hostdir + 1);
-        TAR (tar, len, if (with_inner) {
-          tb_dir (t, inner_dir);
-          tb_file (t, inner, "inner");
-        } tb_dir (t, "breakouts/");
-             tb_symlink (t, "breakouts/d1", climb_dir); tb_hardlink (t, "lp", links[i], 0644));
+        TAR (
+            tar, len,
+            if (with_inner) {
+              tb_dir (t, inner_dir);
+              tb_file (t, inner, "inner");
+            } tb_dir (t, "breakouts/");
+            tb_symlink (t, "breakouts/d1", climb_dir); tb_hardlink (t, "lp", links[i], 0644));
         cleanup_close int r = fresh_root (f);
         if (with_inner)
           {
@@ -1050,8 +1061,7 @@ test_a4_hardlink_escape (void **state)
 
 /* A5: a hardlink to a symlink that points at a host file, with a mode: the host file's mode is
  * unchanged; a sibling-prefix target is not linked. */
-static void
-test_a5_hardlink_symlink_chmod (void **state)
+static void test_a5_hardlink_symlink_chmod (void **state)
 {
   struct fx *f = *state;
   if (skip_unless_root ())
@@ -1088,8 +1098,7 @@ test_a5_hardlink_symlink_chmod (void **state)
 }
 
 /* A6: invalid whiteout names fail and delete nothing. */
-static void
-test_a6_invalid_whiteouts (void **state)
+static void test_a6_invalid_whiteouts (void **state)
 {
   struct fx *f = *state;
   if (skip_unless_root ())
@@ -1118,8 +1127,7 @@ test_a6_invalid_whiteouts (void **state)
 }
 
 /* A7: whiteouts through symlinks stay in the root; only the symlink itself is removed. */
-static void
-test_a7_whiteout_symlinks (void **state)
+static void test_a7_whiteout_symlinks (void **state)
 {
   struct fx *f = *state;
   if (skip_unless_root ())
@@ -1139,8 +1147,9 @@ test_a7_whiteout_symlinks (void **state)
   assert_true (is_whiteout (r1, "lnk"));
   assert_content (AT_FDCWD, spw, "p");
 
-  TAR (tar, len, tb_dir (t, "etc/"); tb_file (t, "etc/passwd", "layer"); tb_file (t, "etc/group", "g");
-       tb_symlink (t, "lnk", "/etc"); tb_file (t, "lnk/.wh.passwd", ""));
+  TAR (tar, len, tb_dir (t, "etc/"); tb_file (t, "etc/passwd", "layer");
+       tb_file (t, "etc/group", "g"); tb_symlink (t, "lnk", "/etc");
+       tb_file (t, "lnk/.wh.passwd", ""));
   cleanup_close int r2 = fresh_root (f);
   apply_ok (r2, tar, len, NULL);
   free (tar);
@@ -1148,20 +1157,14 @@ test_a7_whiteout_symlinks (void **state)
   assert_content (r2, "etc/group", "g");
   assert_true (S_ISLNK (lst (r2, "lnk").st_mode));
 
-  /* pointing at the host directory: the whiteout is made inside the root (or the entry
-   * fails); the host file stays */
+  /* pointing at the host directory: the whiteout is made inside the root, the host file
+   * stays */
   TAR (tar, len, tb_symlink (t, "lnk", sentinel); tb_file (t, "lnk/.wh.passwd", ""));
   cleanup_close int r3 = fresh_root (f);
-  struct layer_apply_result res;
-  if (apply_mem (r3, tar, len, 0, -1, &res, &err) == 0)
-    {
-      cleanup_free char *in_root = xasprintf ("%s/passwd", sentinel + 1);
-      assert_true (is_whiteout (r3, in_root));
-    }
-  else
-    assert_non_null (strstr (err.msg, "entry \"lnk/.wh.passwd\""));
-  berr_release (&err);
+  apply_ok (r3, tar, len, NULL);
   free (tar);
+  cleanup_free char *in_root = xasprintf ("%s/passwd", sentinel + 1);
+  assert_true (is_whiteout (r3, in_root));
   assert_content (AT_FDCWD, spw, "p");
   struct stat st;
   assert_int_equal (stat (spw, &st), 0);
@@ -1175,8 +1178,7 @@ struct zero_src
 
 /* n zero bytes compressed with filter, built without ever holding them in memory: as a tar
  * of 4 MiB files (each below the bound, so only the running total can stop them), or bare. */
-static char *
-zero_bomb (const char *filter, uint64_t n, bool as_tar, size_t *len)
+static char *zero_bomb (const char *filter, uint64_t n, bool as_tar, size_t *len)
 {
   struct sbuf out;
   sbuf_init (&out);
@@ -1193,9 +1195,9 @@ zero_bomb (const char *filter, uint64_t n, bool as_tar, size_t *len)
   for (uint64_t i = 0; i < n / per; i++)
     {
       char name[32];
-      snprintf (name, sizeof name, "zeros%02d", (int) i);
+      snprintf (name, sizeof name, "zeros%02d", (int)i);
       struct archive_entry *e = tb_entry (name, AE_IFREG, 0644);
-      archive_entry_set_size (e, (la_int64_t) per);
+      archive_entry_set_size (e, (la_int64_t)per);
       assert_int_equal (archive_write_header (a, e), ARCHIVE_OK);
       archive_entry_free (e);
       for (uint64_t done = 0; done < per; done += 1 << 20)
@@ -1208,8 +1210,7 @@ zero_bomb (const char *filter, uint64_t n, bool as_tar, size_t *len)
 }
 
 /* Total size of the regular files directly in dirfd. */
-static uint64_t
-files_size (int dirfd)
+static uint64_t files_size (int dirfd)
 {
   uint64_t total = 0;
   DIR *d = fdopendir (openat (dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
@@ -1219,23 +1220,21 @@ files_size (int dirfd)
     {
       struct stat st;
       if (fstatat (dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG (st.st_mode))
-        total += (uint64_t) st.st_size;
+        total += (uint64_t)st.st_size;
     }
   closedir (d);
   return total;
 }
 
-static double
-now_s (void)
+static double now_s (void)
 {
   struct timespec ts;
   clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* A8: a decompression bomb fails fast, with the size error, in bounded memory. */
-static void
-test_a8_bomb (void **state)
+static void test_a8_bomb (void **state)
 {
   struct fx *f = *state;
   if (skip_unless_root ())
@@ -1282,8 +1281,7 @@ test_a8_bomb (void **state)
 }
 
 /* A9: long names, a huge PAX header, the type of one path changing. */
-static void
-test_a9_limits (void **state)
+static void test_a9_limits (void **state)
 {
   struct fx *f = *state;
   if (skip_unless_root ())
@@ -1331,8 +1329,8 @@ test_a9_limits (void **state)
       sbuf_init (&rec);
       size_t body = strlen (" comment=") + vlen + 1;
       size_t total = body + 1;
-      while (total != body + (size_t) snprintf (NULL, 0, "%zu", total))
-        total = body + (size_t) snprintf (NULL, 0, "%zu", total);
+      while (total != body + (size_t)snprintf (NULL, 0, "%zu", total))
+        total = body + (size_t)snprintf (NULL, 0, "%zu", total);
       sbuf_addf (&rec, "%zu comment=", total);
       sbuf_grow (&rec, vlen + 1);
       memset (rec.buf + rec.len, 'c', vlen);
@@ -1398,8 +1396,7 @@ test_a9_limits (void **state)
 }
 
 /* Replacing a directory (or a symlink) on a cached parent path re-resolves the parent. */
-static void
-test_parent_cache (void **state)
+static void test_parent_cache (void **state)
 {
   struct fx *f = *state;
   if (skip_unless_root ())
@@ -1428,15 +1425,18 @@ test_parent_cache (void **state)
 /* ---------------------------------------------------------------------------------------- */
 /* Diff                                                                                      */
 
-static int
-sbuf_write (void *cookie, const void *buf, size_t len)
+static int sbuf_write (void *cookie, const void *buf, size_t len)
 {
   sbuf_add (cookie, buf, len);
   return 0;
 }
 
-static void
-diff_ok (int dirfd, struct sbuf *out, char diff_id[DIGEST_STR_LEN])
+static int fd_write (void *cookie, const void *buf, size_t len)
+{
+  return fs_write_all (*(int *)cookie, buf, len);
+}
+
+static void diff_ok (int dirfd, struct sbuf *out, char diff_id[DIGEST_STR_LEN])
 {
   berr_t err = BERR_INIT;
   uint64_t size = 0;
@@ -1449,8 +1449,11 @@ diff_ok (int dirfd, struct sbuf *out, char diff_id[DIGEST_STR_LEN])
   assert_string_equal (diff_id, want);
 }
 
-static char *
-diff_source_tar (size_t *len)
+#define LONG_NAME                                                                                  \
+  "a-name-longer-than-the-hundred-bytes-of-a-ustar-name-field-so-that-the-writer-needs-a-pax-"     \
+  "path-record-for-it"
+
+static char *diff_source_tar (size_t *len)
 {
   struct tb t;
   tb_init (&t, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED);
@@ -1466,11 +1469,17 @@ diff_source_tar (size_t *len)
   struct archive_entry *e = tb_entry ("w/subsec", AE_IFREG, 0644);
   archive_entry_set_mtime (e, MTIME, 123456789);
   tb_put (&t, e, "ns", 2);
+  /* what needs PAX records: a long name, a non-ASCII name, a large id */
+  tb_file (&t, "x/" LONG_NAME, "long");
+  tb_file (&t, "x/caf\xc3\xa9-\xe9", "bytes");
+  e = tb_entry ("x/big-uid", AE_IFREG, 0644);
+  archive_entry_set_uid (e, 5000000);
+  archive_entry_set_gid (e, 4000000);
+  tb_put (&t, e, "u", 1);
   return tb_finish (&t, len);
 }
 
-static void
-test_diff (void **state)
+static void test_diff (void **state)
 {
   struct fx *f = *state;
   if (skip_unless_root ())
@@ -1491,9 +1500,15 @@ test_diff (void **state)
   assert_memory_equal (d1.buf + d1.len - 1024, zeros, 1024);
 
   static const char *const want[] = {
-    "d/", "d/f", "d/hl", "d/link", "d/sgid/", "d/sgid/setgid-file", "d/sticky/", "dev/",
-    "dev/fifo", "dev/loop0", "dev/null", "empty", "w/", "w/Z", "w/a/", "w/a.b", "w/.wh.gone",
-    "w/hl-link2", "w/hl-to-link", "w/opq/", "w/opq/.wh..wh..opq", "w/opq/kept", "w/subsec",
+    "d/",           "d/f",        "d/hl",
+    "d/link",       "d/sgid/",    "d/sgid/setgid-file",
+    "d/sticky/",    "dev/",       "dev/fifo",
+    "dev/loop0",    "dev/null",   "empty",
+    "w/",           "w/Z",        "w/a/",
+    "w/a.b",        "w/.wh.gone", "w/hl-link2",
+    "w/hl-to-link", "w/opq/",     "w/opq/.wh..wh..opq",
+    "w/opq/kept",   "w/subsec",   "x/",
+    "x/" LONG_NAME, "x/big-uid",  "x/caf\xc3\xa9-\xe9",
   };
   struct archive *a = archive_read_new ();
   archive_read_support_format_tar (a);
@@ -1530,6 +1545,11 @@ test_diff (void **state)
             }
           assert_true (cap && user);
         }
+      if (strcmp (name, "x/big-uid") == 0)
+        {
+          assert_int_equal (archive_entry_uid (e), 5000000);
+          assert_int_equal (archive_entry_gid (e), 4000000);
+        }
       if (strcmp (name, "d/hl") == 0)
         assert_string_equal (archive_entry_hardlink (e), "d/f");
       if (strcmp (name, "w/hl-to-link") == 0)
@@ -1549,6 +1569,29 @@ test_diff (void **state)
   assert_int_equal (i, ARRAY_SIZE (want));
   archive_read_free (a);
 
+  /* the same bytes from another process (nothing like a pid ends up in the headers) */
+  cleanup_free char *other = xasprintf ("%s/diff-child.tar", f->tmp);
+  pid_t pid = fork ();
+  assert_true (pid >= 0);
+  if (pid == 0)
+    {
+      int fd = open (other, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+      berr_t cerr = BERR_INIT;
+      _exit (fd >= 0 && layer_diff (f->rootfd, fd_write, &fd, NULL, NULL, &cerr) == 0 ? 0 : 1);
+    }
+  int status;
+  assert_int_equal (waitpid (pid, &status, 0), pid);
+  assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 0);
+  {
+    char *cbuf = NULL;
+    size_t clen;
+    berr_t err = BERR_INIT;
+    assert_int_equal (fs_read_file (other, 64 << 20, &cbuf, &clen, &err), 0);
+    assert_int_equal (clen, d1.len);
+    assert_memory_equal (cbuf, d1.buf, clen);
+    free (cbuf);
+  }
+
   /* the tree changes, the diff changes */
   assert_int_equal (unlinkat (f->rootfd, "w/Z", 0), 0);
   struct sbuf d3;
@@ -1561,8 +1604,7 @@ test_diff (void **state)
 }
 
 /* diff -> apply into an empty directory -> diff gives the same bytes. */
-static void
-test_roundtrip (void **state)
+static void test_roundtrip (void **state)
 {
   struct fx *f = *state;
   if (skip_unless_root ())
@@ -1600,14 +1642,9 @@ test_roundtrip (void **state)
 /* ---------------------------------------------------------------------------------------- */
 /* Resources                                                                                 */
 
-static int
-count_fds (void)
-{
-  return count_entries ("/proc/self/fd");
-}
+static int count_fds (void) { return count_entries ("/proc/self/fd"); }
 
-static void
-test_no_fd_leaks (void **state)
+static void test_no_fd_leaks (void **state)
 {
   struct fx *f = *state;
   if (skip_unless_root ())
@@ -1617,6 +1654,8 @@ test_no_fd_leaks (void **state)
   char *bad;
   size_t blen;
   TAR (bad, blen, tb_dir (t, "a/"); tb_file (t, "a/x", "x"); tb_file (t, "a/../../x", "x"));
+  size_t blen2;
+  cleanup_free char *big = sample_tar (&blen2);
   int before = count_fds ();
   for (int i = 0; i < 3; i++)
     {
@@ -1628,7 +1667,7 @@ test_no_fd_leaks (void **state)
       sbuf_release (&d);
       int r2 = fresh_root (f);
       apply_fails (r2, bad, blen, "invalid path");
-      apply_fails (r2, src, len / 3, "apply layer");
+      apply_fails (r2, big, blen2 / 2, "apply layer"); /* cut inside a file's data */
       close (r);
       close (r2);
     }
@@ -1636,20 +1675,16 @@ test_no_fd_leaks (void **state)
   free (bad);
 }
 
-/* Timing of a ~300 MB layer with 3,000 files; only with BERTH_LAYER_PERF=1 (slow, big). */
-static void
-test_perf (void **state)
+/* Timing of a ~300 MB layer with 3,000 files; run only with BERTH_LAYER_PERF=1 (slow, big). */
+static void test_perf (void **state)
 {
   struct fx *f = *state;
-  if (getenv ("BERTH_LAYER_PERF") == NULL || skip_unless_root ())
-    {
-      skip ();
-      return;
-    }
+  if (skip_unless_root ())
+    return;
   size_t fsize = 100 * 1000;
   cleanup_free char *data = xmalloc (fsize + 1);
   for (size_t i = 0; i < fsize; i++)
-    data[i] = (char) ('a' + (i * 7919) % 26);
+    data[i] = (char)('a' + (i * 7919) % 26);
   data[fsize] = '\0';
   struct tb t;
   tb_init (&t, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED);
@@ -1661,7 +1696,7 @@ test_perf (void **state)
       for (int i = 0; i < 100; i++)
         {
           snprintf (name, sizeof name, "usr/dir%02d/file%03d", dnum, i);
-          data[0] = (char) ('A' + i % 26);
+          data[0] = (char)('A' + i % 26);
           tb_put (&t, tb_entry (name, AE_IFREG, 0644), data, fsize);
         }
     }
@@ -1685,7 +1720,7 @@ test_perf (void **state)
       assert_int_equal (layer_apply_fd (fd, r, &o, &res, &err), 0);
       double dt = now_s () - t0;
       printf ("# apply %s: %.1f MB tar (%.1f MB input), 3000 files: %.3f s\n", res.compression,
-              (double) res.tar_size / 1e6, (double) res.size / 1e6, dt);
+              (double)res.tar_size / 1e6, (double)res.size / 1e6, dt);
       if (k == 0)
         {
           t0 = now_s ();
@@ -1700,13 +1735,13 @@ test_perf (void **state)
     }
 }
 
-int
-main (void)
+int main (void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown (test_types_metadata, setup, teardown),
     cmocka_unit_test_setup_teardown (test_sparse, setup, teardown),
     cmocka_unit_test_setup_teardown (test_compressions, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_apply_fd_many, setup, teardown),
     cmocka_unit_test_setup_teardown (test_trailing_bytes, setup, teardown),
     cmocka_unit_test_setup_teardown (test_empty_and_errors, setup, teardown),
     cmocka_unit_test_setup_teardown (test_whiteouts, setup, teardown),
@@ -1723,7 +1758,11 @@ main (void)
     cmocka_unit_test_setup_teardown (test_diff, setup, teardown),
     cmocka_unit_test_setup_teardown (test_roundtrip, setup, teardown),
     cmocka_unit_test_setup_teardown (test_no_fd_leaks, setup, teardown),
+  };
+  const struct CMUnitTest perf[] = {
     cmocka_unit_test_setup_teardown (test_perf, setup, teardown),
   };
+  if (getenv ("BERTH_LAYER_PERF"))
+    return cmocka_run_group_tests (perf, NULL, NULL);
   return cmocka_run_group_tests (tests, NULL, NULL);
 }
