@@ -43,6 +43,7 @@ struct entry
   size_t len;
   /* ENTRY_STAGED: raw bytes in blob_path; applied into dir_path when it was a tar */
   char *blob_path;
+  char *split_path;
   char *dir_path;
   bool applied;
   char *apply_error;
@@ -71,6 +72,7 @@ load_ctx_release (struct load_ctx *c)
       free (e->name);
       free (e->data);
       free (e->blob_path);
+      free (e->split_path);
       free (e->dir_path);
       free (e->apply_error);
       free (e->target);
@@ -127,6 +129,7 @@ add_entry (struct load_ctx *c, const char *name)
         free (e->target);
         free (e->apply_error);
         free (e->blob_path);
+        free (e->split_path);
         free (e->dir_path);
         char *nm = e->name;
         memset (e, 0, sizeof *e);
@@ -198,51 +201,42 @@ mem_read (void *cookie, void *buf, size_t len)
   return (ssize_t) n;
 }
 
-/* Stream a large entry: apply it as a layer while its raw bytes go to a staged blob. */
+/* Apply an entry as a layer into the staging area. Its bytes are kept as a staged blob, or for
+ * an uncompressed tar as a tar-split (headers only; the contents are the unpacked files). */
 static int
-stage_large_entry (struct load_ctx *c, struct archive *a, struct entry *e, berr_t *err)
+stage_layer (struct load_ctx *c, struct entry *e, layer_read_fn rd, void *cookie, berr_t *err)
 {
-  cleanup_close int bfd = -1;
+  cleanup_close int bfd = -1, sfd = -1;
   if (store_stage_file (c->s, "blob", &e->blob_path, &bfd, err) < 0
+      || store_stage_file (c->s, "split", &e->split_path, &sfd, err) < 0
       || store_stage_dir (c->s, "layer", &e->dir_path, err) < 0)
     return -1;
   cleanup_close int dfd = open (e->dir_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0)
     return berr_set (err, errno, "open %s", e->dir_path);
   struct layer_apply_opts lo = { .max_size = c->opts ? c->opts->max_layer_size : 0,
-                                 .blob_fd = bfd };
-  struct outer_reader r = { a };
-  berr_t aerr = BERR_INIT;
+                                 .blob_fd = bfd,
+                                 .use_split = true,
+                                 .split_fd = sfd };
   e->kind = ENTRY_STAGED;
-  if (layer_apply (outer_read, &r, dfd, &lo, &e->res, &aerr) == 0)
+  berr_t aerr = BERR_INIT;
+  if (layer_apply (rd, cookie, dfd, &lo, &e->res, &aerr) == 0)
     {
       e->applied = true;
       return 0;
     }
-  /* Not a layer (or a broken one): keep the raw bytes; decide later whether it matters. */
+  /* Not a layer, or a broken one: decided later, when we know whether it was meant as one. */
   e->apply_error = xstrdup (aerr.msg);
   berr_release (&aerr);
-  char buf[1 << 16];
-  ssize_t n;
-  while ((n = outer_read (&r, buf, sizeof buf)) > 0)
-    if (fs_write_all (bfd, buf, (size_t) n) < 0)
-      return berr_set (err, errno, "write %s", e->blob_path);
-  if (n < 0)
-    return berr_set (err, 0, "read archive entry %s: %s", e->name, archive_error_string (a));
-  /* Hash what was written, so the entry can still serve as a config or be reported. */
-  if (lseek (bfd, 0, SEEK_SET) < 0)
-    return berr_set (err, errno, "seek");
-  struct sha256 h;
-  sha256_init (&h);
-  uint64_t total = 0;
-  while ((n = read (bfd, buf, sizeof buf)) > 0)
-    {
-      sha256_update (&h, buf, (size_t) n);
-      total += (uint64_t) n;
-    }
-  sha256_final (&h, e->res.digest);
-  e->res.size = total;
   return 0;
+}
+
+/* An entry that was meant as a layer (or a document) but could not be applied. */
+static int
+entry_unusable (struct entry *e, berr_t *err)
+{
+  return berr_setk (err, BERR_INVALID, 0, "layer %s: %s", e->name,
+                    e->apply_error ? e->apply_error : "not a tar archive");
 }
 
 static int
@@ -335,7 +329,8 @@ read_outer (struct load_ctx *c, int fd, berr_t *err)
           c->mem_total += got;
           continue;
         }
-      if (stage_large_entry (c, a, e, err) < 0)
+      struct outer_reader orr = { a };
+      if (stage_layer (c, e, outer_read, &orr, err) < 0)
         {
           ret = berr_wrap (err, "archive entry %s", name);
           break;
@@ -359,6 +354,9 @@ entry_bytes (struct entry *e, char **data, size_t *len, berr_t *err)
       *len = e->len;
       return 0;
     }
+  if (!e->applied || e->res.split)
+    return berr_setk (err, BERR_INVALID, 0, "%s is not a JSON document of at most %d bytes",
+                      e->name, SMALL_ENTRY);
   return fs_read_file (e->blob_path, MAX_JSON_DOC, data, len, err);
 }
 
@@ -387,31 +385,18 @@ compression_media_type (const char *compression)
 static int
 entry_as_layer (struct load_ctx *c, struct entry *e, berr_t *err)
 {
-  if (e->kind == ENTRY_STAGED)
+  if (e->kind == ENTRY_MEM)
     {
-      if (!e->applied)
-        return berr_setk (err, BERR_INVALID, 0, "layer %s: %s", e->name,
-                          e->apply_error ? e->apply_error : "not a tar archive");
-      return 0;
+      struct mem_reader m = { e->data, e->len, 0 };
+      if (stage_layer (c, e, mem_read, &m, err) < 0)
+        return -1;
+      free (e->data);
+      e->data = NULL;
     }
-  if (e->kind != ENTRY_MEM)
+  if (e->kind != ENTRY_STAGED)
     return berr_setk (err, BERR_INVALID, 0, "layer %s: not a file", e->name);
-  cleanup_close int bfd = -1;
-  if (store_stage_file (c->s, "blob", &e->blob_path, &bfd, err) < 0
-      || store_stage_dir (c->s, "layer", &e->dir_path, err) < 0)
-    return -1;
-  cleanup_close int dfd = open (e->dir_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0)
-    return berr_set (err, errno, "open %s", e->dir_path);
-  struct mem_reader m = { e->data, e->len, 0 };
-  struct layer_apply_opts lo = { .max_size = c->opts ? c->opts->max_layer_size : 0,
-                                 .blob_fd = bfd };
-  if (layer_apply (mem_read, &m, dfd, &lo, &e->res, err) < 0)
-    return berr_wrap (err, "layer %s", e->name);
-  e->kind = ENTRY_STAGED;
-  e->applied = true;
-  free (e->data);
-  e->data = NULL;
+  if (!e->applied)
+    return entry_unusable (e, err);
   return 0;
 }
 
@@ -454,9 +439,14 @@ ingest_add_layer (struct load_ctx *c, struct ingest *in, struct entry *e)
   struct ingest_layer *l = &in->layers[in->nlayers++];
   memset (l, 0, sizeof *l);
   memcpy (l->diff_id, e->res.diff_id, DIGEST_STR_LEN);
-  memcpy (l->blob, e->res.digest, DIGEST_STR_LEN);
   l->staged_dir = e->dir_path;
-  l->staged_blob = e->blob_path;
+  if (e->res.split)
+    l->staged_split = e->split_path; /* no blob: the tar is replayed from the split */
+  else
+    {
+      memcpy (l->blob, e->res.digest, DIGEST_STR_LEN);
+      l->staged_blob = e->blob_path;
+    }
   l->media_type = xstrdup (compression_media_type (e->res.compression));
   l->blob_size = (int64_t) e->res.size;
   l->tar_size = (int64_t) e->res.tar_size;
@@ -564,6 +554,8 @@ check_claimed_digest (struct entry *e, const char *path, berr_t *err)
   p += 7;
   if (strlen (p) != DIGEST_HEX_LEN || !str_is_hex (p, DIGEST_HEX_LEN))
     return 0;
+  if (e->kind == ENTRY_STAGED && !e->applied)
+    return entry_unusable (e, err);
   char got[DIGEST_STR_LEN];
   entry_digest (e, got);
   if (strcmp (got + 7, p) != 0)
@@ -650,6 +642,11 @@ desc_entry (struct load_ctx *c, json_t *desc, const char *what, berr_t *err)
   if (e == NULL)
     {
       berr_setk (err, BERR_INVALID, 0, "invalid archive: %s blob %s is missing", what, d);
+      return NULL;
+    }
+  if (e->kind == ENTRY_STAGED && !e->applied)
+    {
+      entry_unusable (e, err);
       return NULL;
     }
   char got[DIGEST_STR_LEN];
@@ -991,6 +988,17 @@ write_layer (struct store *s, struct archive *a, const char *diff_id, berr_t *er
           free (buf);
         }
       archive_read_free (rd);
+    }
+  else if (ret == 0 && li.split)
+    {
+      cleanup_free char *dir = store_layer_dir (s, diff_id);
+      cleanup_free char *sp = store_layer_split_path (s, diff_id);
+      cleanup_close int dfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      cleanup_close int sfd = open (sp, O_RDONLY | O_CLOEXEC);
+      if (dfd < 0 || sfd < 0)
+        ret = berr_set (err, errno, "open layer %s", diff_id);
+      else
+        ret = layer_split_replay (sfd, dfd, sink_write, &sink, err);
     }
   else if (ret == 0)
     {

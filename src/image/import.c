@@ -280,15 +280,17 @@ image_import (struct store *s, int fd, const struct import_opts *opts, char id[D
   cleanup_json json_t *cc = json_object ();
   if (image_apply_changes (cc, opts->changes, err) < 0)
     return -1;
-  cleanup_free char *dir = NULL, *blob = NULL;
-  cleanup_close int bfd = -1;
+  cleanup_free char *dir = NULL, *blob = NULL, *split = NULL;
+  cleanup_close int bfd = -1, sfd = -1;
   if (store_stage_dir (s, "import", &dir, err) < 0
-      || store_stage_file (s, "blob", &blob, &bfd, err) < 0)
+      || store_stage_file (s, "blob", &blob, &bfd, err) < 0
+      || store_stage_file (s, "split", &split, &sfd, err) < 0)
     return -1;
   cleanup_close int dfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0)
     return berr_set (err, errno, "open %s", dir);
-  struct layer_apply_opts lo = { .max_size = opts->max_layer_size, .blob_fd = bfd };
+  struct layer_apply_opts lo
+      = { .max_size = opts->max_layer_size, .blob_fd = bfd, .use_split = true, .split_fd = sfd };
   struct layer_apply_result res;
   if (layer_apply_fd (fd, dfd, &lo, &res, err) < 0)
     return berr_wrap (err, "import");
@@ -313,9 +315,14 @@ image_import (struct store *s, int fd, const struct import_opts *opts, char id[D
     return berr_set (err, errno, "write %s", cfgpath);
   struct ingest_layer l = { 0 };
   memcpy (l.diff_id, res.diff_id, DIGEST_STR_LEN);
-  memcpy (l.blob, res.digest, DIGEST_STR_LEN);
   l.staged_dir = dir;
-  l.staged_blob = blob;
+  if (res.split)
+    l.staged_split = split;
+  else
+    {
+      memcpy (l.blob, res.digest, DIGEST_STR_LEN);
+      l.staged_blob = blob;
+    }
   l.media_type = (char *) (strcmp (res.compression, "gzip") == 0
                                ? "application/vnd.oci.image.layer.v1.tar+gzip"
                            : strcmp (res.compression, "zstd") == 0

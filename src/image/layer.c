@@ -27,6 +27,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "image/layer_split.h"
 #include "util/fs.h"
 #include "util/log.h"
 
@@ -138,6 +139,12 @@ struct apply_ctx
   int cache_fd;
   bool cache_stale;
 
+  /* The tar-split, for uncompressed input when the caller asked for one. */
+  bool use_split;
+  int split_fd;
+  struct split split;
+  const char *cur_path; /* the cleaned path of the entry being applied */
+
   /* Directory mtimes, restored after every entry is in place. */
   struct dir_time *dirs;
   size_t n_dirs;
@@ -152,6 +159,7 @@ static void apply_ctx_release (struct apply_ctx *c)
     archive_read_free (c->outer);
   sha256_release (&c->raw_hash);
   sha256_release (&c->tar_hash);
+  split_release (&c->split);
   free (c->rawbuf);
   berr_release (&c->cb_err);
   free (c->cache_path);
@@ -167,7 +175,8 @@ static int raw_consume (struct apply_ctx *c, const void *buf, size_t n)
 {
   sha256_update (&c->raw_hash, buf, n);
   c->size += n;
-  if (c->blob_fd >= 0 && fs_write_all (c->blob_fd, buf, n) < 0)
+  /* With a tar-split the blob is written from the tar side, if at all. */
+  if (c->blob_fd >= 0 && c->split.state == SPLIT_OFF && fs_write_all (c->blob_fd, buf, n) < 0)
     return berr_set (&c->cb_err, errno, "write blob");
   return 0;
 }
@@ -231,6 +240,9 @@ static ssize_t tar_next_block (struct apply_ctx *c, const void **buf)
       c->tar_size += len;
       if (c->hash_tar)
         sha256_update (&c->tar_hash, *buf, len);
+      if (c->split.state != SPLIT_OFF
+          && split_feed (&c->split, *buf, len, c->tar_size - len, &c->cb_err) < 0)
+        return -1;
       return (ssize_t)len;
     }
   return 0;
@@ -288,6 +300,9 @@ static int get_parent (struct apply_ctx *c, const char *parent, berr_t *err)
 static int remove_existing (struct apply_ctx *c, int pfd, const char *name, const struct stat *st,
                             berr_t *err)
 {
+  /* The layer loses an earlier entry of its own: the tar-split could no longer find its bytes. */
+  if (c->split.state == SPLIT_ACTIVE && split_materialize (&c->split, err) < 0)
+    return -1;
   if (S_ISDIR (st->st_mode) || S_ISLNK (st->st_mode))
     c->cache_stale = true;
   if (S_ISDIR (st->st_mode))
@@ -476,6 +491,20 @@ static int apply_regular (struct apply_ctx *c, struct archive_entry *e, int pfd,
   if (c->max_size && (uint64_t)size > c->max_size)
     return berr_setk (err, BERR_INVALID, 0, "layer exceeds the maximum size of %" PRIu64 " bytes",
                       c->max_size);
+  if (c->split.state == SPLIT_ACTIVE && size > 0)
+    {
+      /* Record the file before its data is read. A file about to be replaced, or a sparse one,
+       * ends the split first, while every byte seen so far can still be rebuilt. */
+      struct stat st;
+      if (archive_entry_sparse_count (e) > 0 || fstatat (pfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+        {
+          if (split_materialize (&c->split, err) < 0)
+            return -1;
+        }
+      else if (split_file (&c->split, c->cur_path, (uint64_t)archive_filter_bytes (c->inner, 0),
+                           (uint64_t)size, err) < 0)
+        return -1;
+    }
   cleanup_close int fd = -1;
   for (int tries = 0; fd < 0; tries++)
     {
@@ -490,6 +519,7 @@ static int apply_regular (struct apply_ctx *c, struct archive_entry *e, int pfd,
   /* Data first: a write clears security.capability and setuid bits. */
   if (write_file_data (c, fd, size, err) < 0)
     return -1;
+  split_file_done (&c->split);
   if (apply_meta_fd (e, fd, name, err) < 0)
     return -1;
   struct timespec ts[2];
@@ -657,6 +687,7 @@ static int apply_entry (struct apply_ctx *c, struct archive_entry *e, const char
   if (path[0] == '\0')
     return 0; /* the root itself: the caller owns its metadata */
   cleanup_free char *full = xstrdup (path);
+  c->cur_path = full;
   const char *parent, *base;
   split_path (path, &parent, &base);
 
@@ -747,6 +778,15 @@ static const char *compression_name (int code)
     }
 }
 
+/* Uncompressed input and a tar-split asked for: the blob copy made while detecting the
+ * compression is dropped; from here the split records the tar. */
+static void start_split (struct apply_ctx *c)
+{
+  split_init (&c->split, c->split_fd, c->blob_fd, c->root);
+  if (c->blob_fd >= 0 && (ftruncate (c->blob_fd, 0) < 0 || lseek (c->blob_fd, 0, SEEK_SET) < 0))
+    log_debug ("layer: rewind blob: %s", strerror (errno));
+}
+
 /* Open the decompression stage and detect the compression. *empty is set for a 0-byte input,
  * which is taken as an empty layer (like Go's archive/tar). */
 static int open_outer (struct apply_ctx *c, struct layer_apply_result *res, bool *empty,
@@ -769,6 +809,8 @@ static int open_outer (struct apply_ctx *c, struct layer_apply_result *res, bool
           *empty = true;
           c->outer_eof = true;
           snprintf (res->compression, sizeof res->compression, "none");
+          if (c->use_split)
+            start_split (c);
           return 0;
         }
       return archive_fail (c, c->outer, err, "read");
@@ -783,6 +825,8 @@ static int open_outer (struct apply_ctx *c, struct layer_apply_result *res, bool
                       archive_filter_name (c->outer, 0));
   snprintf (res->compression, sizeof res->compression, "%s", comp);
   c->hash_tar = code != ARCHIVE_FILTER_NONE;
+  if (c->use_split && code == ARCHIVE_FILTER_NONE)
+    start_split (c);
   return 0;
 }
 
@@ -803,6 +847,8 @@ static int extract_all (struct apply_ctx *c, berr_t *err)
         break;
       if (r < ARCHIVE_WARN)
         return archive_fail (c, c->inner, err, "read tar");
+      if (split_header (&c->split, (uint64_t)archive_filter_bytes (c->inner, 0), err) < 0)
+        return -1;
       /* ARCHIVE_WARN: e.g. a name not valid in the locale; libarchive still gives its bytes. */
       const char *name = archive_entry_pathname (e);
       if (name == NULL)
@@ -852,6 +898,8 @@ int layer_apply (layer_read_fn rd, void *cookie, int dirfd, const struct layer_a
   c.max_size = opts ? opts->max_size : 0;
   c.root = dirfd;
   c.cache_fd = -1;
+  c.use_split = opts && opts->use_split && opts->split_fd >= 0 && c.blob_fd >= 0;
+  c.split_fd = c.use_split ? opts->split_fd : -1;
   c.rawbuf = xmalloc (IO_BUF_SIZE);
   sha256_init (&c.raw_hash);
   sha256_init (&c.tar_hash);
@@ -862,8 +910,10 @@ int layer_apply (layer_read_fn rd, void *cookie, int dirfd, const struct layer_a
     return berr_wrap (err, "apply layer");
   if (!empty && extract_all (&c, err) < 0)
     return berr_wrap (err, "apply layer");
-  if (restore_dir_times (&c, err) < 0 || drain (&c, err) < 0)
+  if (restore_dir_times (&c, err) < 0 || drain (&c, err) < 0
+      || split_finish (&c.split, err) < 0)
     return berr_wrap (err, "apply layer");
+  res->split = c.split.state == SPLIT_ACTIVE;
 
   sha256_final (&c.raw_hash, res->digest);
   if (c.hash_tar)

@@ -21,6 +21,15 @@ struct layer_apply_opts
 {
   uint64_t max_size; /* bound on the uncompressed tar bytes; 0 = no bound */
   int blob_fd;       /* >= 0: copy the raw input bytes here as they are read */
+  /* With use_split, an uncompressed input is not copied to blob_fd: a "tar-split" goes to
+   * split_fd instead — every byte of the tar except the regular files' contents, which stay in
+   * the unpacked layer — so the exact tar can be replayed later (layer_split_replay) without
+   * storing it twice. When something in the layer replaces an earlier entry of the same layer
+   * (so the unpacked tree no longer holds every file's bytes), the split is turned back into a
+   * full copy in blob_fd on the spot. res->split tells which of the two the caller got. Both
+   * fds must be seekable, readable and writable. Compressed inputs always go to blob_fd. */
+  bool use_split;
+  int split_fd;
 };
 
 struct layer_apply_result
@@ -31,6 +40,7 @@ struct layer_apply_result
   uint64_t tar_size;            /* uncompressed tar bytes */
   uint64_t content_size;        /* sum of regular file sizes (Docker's layer "Size") */
   char compression[8];          /* "none", "gzip", "bzip2", "xz", "zstd" */
+  bool split;                   /* the tar is in split_fd (and blob_fd is empty) */
 };
 
 /* Apply the tar stream read through rd into the directory dirfd (normally empty).
@@ -55,6 +65,10 @@ int layer_apply_fd (int fd, int dirfd, const struct layer_apply_opts *opts,
 typedef int (*layer_write_fn) (void *cookie, const void *buf, size_t len);
 int layer_diff (int dirfd, layer_write_fn wr, void *cookie, char diff_id[DIGEST_STR_LEN],
                 uint64_t *tar_size, berr_t *err);
+
+/* Write the tar recorded by a tar-split (split_fd, read from its start) with the file contents
+ * taken from the unpacked layer dirfd. The caller verifies the result against the diff_id. */
+int layer_split_replay (int split_fd, int dirfd, layer_write_fn wr, void *cookie, berr_t *err);
 
 /* Register on a libarchive reader the decompression filters that are built into libarchive
  * (gzip, bzip2, xz, zstd), and only those: never an external program. */

@@ -33,7 +33,8 @@ static const char schema[]
     = "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
       "CREATE TABLE IF NOT EXISTS layers("
       "  diff_id TEXT PRIMARY KEY, blob TEXT, media_type TEXT, blob_size INTEGER NOT NULL,"
-      "  tar_size INTEGER NOT NULL, size INTEGER NOT NULL, added INTEGER NOT NULL);"
+      "  tar_size INTEGER NOT NULL, size INTEGER NOT NULL, added INTEGER NOT NULL,"
+      "  split INTEGER NOT NULL DEFAULT 0);"
       "CREATE INDEX IF NOT EXISTS layers_blob ON layers(blob);"
       "CREATE TABLE IF NOT EXISTS images("
       "  id TEXT PRIMARY KEY, created INTEGER NOT NULL, added INTEGER NOT NULL,"
@@ -547,13 +548,15 @@ layer_from_row (sqlite3_stmt *st, struct layer_info *out)
   out->blob_size = sqlite3_column_int64 (st, 3);
   out->tar_size = sqlite3_column_int64 (st, 4);
   out->size = sqlite3_column_int64 (st, 5);
+  out->split = sqlite3_column_int (st, 6) != 0;
 }
 
 int
 store_layer_get (struct store *s, const char *diff_id, struct layer_info *out, berr_t *err)
 {
   cleanup_stmt sqlite3_stmt *st = db_prep (
-      s, "SELECT diff_id, blob, media_type, blob_size, tar_size, size FROM layers WHERE diff_id = ?",
+      s, "SELECT diff_id, blob, media_type, blob_size, tar_size, size, split FROM layers WHERE "
+      "diff_id = ?",
       err);
   if (st == NULL)
     return -1;
@@ -572,7 +575,7 @@ store_layer_by_blob (struct store *s, const char *blob, struct layer_info *out, 
 {
   cleanup_stmt sqlite3_stmt *st = db_prep (
       s,
-      "SELECT diff_id, blob, media_type, blob_size, tar_size, size FROM layers WHERE blob = ? "
+      "SELECT diff_id, blob, media_type, blob_size, tar_size, size, split FROM layers WHERE blob = ? "
       "LIMIT 1",
       err);
   if (st == NULL)
@@ -591,6 +594,12 @@ char *
 store_layer_dir (struct store *s, const char *diff_id)
 {
   return xasprintf ("%s/layers/%s/diff", s->root, digest_hex (diff_id));
+}
+
+char *
+store_layer_split_path (struct store *s, const char *diff_id)
+{
+  return xasprintf ("%s/layers/%s/tar-split", s->root, digest_hex (diff_id));
 }
 
 /* ---------- images ---------- */
@@ -1002,18 +1011,26 @@ commit_locked (struct store *s, struct ingest_layer *layers, size_t nlayers,
       cleanup_free char *rel = xasprintf ("layers/%s/diff", digest_hex (l->diff_id));
       if (place (s, l->staged_dir, rel, true, err) < 0)
         return -1;
-      if (l->staged_blob && l->blob[0])
+      bool has_blob = l->staged_blob && l->blob[0];
+      if (has_blob)
         {
           cleanup_free char *brel = xasprintf ("blobs/sha256/%s", digest_hex (l->blob));
           if (place (s, l->staged_blob, brel, false, err) < 0)
             return -1;
         }
+      else if (l->staged_split)
+        {
+          /* The intent for layers/<hex>/diff already covers layers/<hex> as a whole. */
+          cleanup_free char *dst = store_layer_split_path (s, l->diff_id);
+          if (rename (l->staged_split, dst) < 0)
+            return berr_set (err, errno, "store: rename %s", dst);
+        }
       if (exec_bind (s,
                      "INSERT INTO layers(diff_id, blob, media_type, blob_size, tar_size, size, "
-                     "added) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                     err, 7, 's', l->diff_id, 's', l->blob[0] && l->staged_blob ? l->blob : NULL,
-                     's', l->media_type, 'i', l->blob_size, 'i', l->tar_size, 'i', l->size, 'i',
-                     now)
+                     "added, split) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                     err, 8, 's', l->diff_id, 's', has_blob ? l->blob : NULL, 's', l->media_type,
+                     'i', l->blob_size, 'i', l->tar_size, 'i', l->size, 'i', now, 'i',
+                     (int64_t) (!has_blob && l->staged_split != NULL))
           < 0)
         return -1;
     }

@@ -42,6 +42,7 @@ struct layer_info
   int64_t blob_size;
   int64_t tar_size;           /* uncompressed tar bytes */
   int64_t size;               /* content bytes */
+  bool split;                 /* a tar-split (layers/<hex>/tar-split) stands for the tar */
 };
 void layer_info_release (struct layer_info *l);
 /* 0 found, 1 not found, -1 error. */
@@ -49,6 +50,7 @@ int store_layer_get (struct store *s, const char *diff_id, struct layer_info *ou
 /* 0 found, 1 not found: a layer whose stored blob has this digest. */
 int store_layer_by_blob (struct store *s, const char *blob, struct layer_info *out, berr_t *err);
 char *store_layer_dir (struct store *s, const char *diff_id);
+char *store_layer_split_path (struct store *s, const char *diff_id);
 
 struct image_rec
 {
@@ -81,6 +83,7 @@ struct ingest_layer
   char diff_id[DIGEST_STR_LEN];
   char *staged_dir;   /* unpacked layer in the staging area, or NULL if already stored */
   char *staged_blob;  /* raw blob in the staging area, or NULL */
+  char *staged_split; /* tar-split in the staging area (instead of a blob), or NULL */
   char blob[DIGEST_STR_LEN];
   char *media_type;
   int64_t blob_size, tar_size, size;

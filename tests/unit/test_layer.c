@@ -269,7 +269,7 @@ static int apply_mem (int dirfd, const void *buf, size_t len, uint64_t max, int 
                       struct layer_apply_result *res, berr_t *err)
 {
   struct memsrc m = { buf, len, 0, 100000, false };
-  struct layer_apply_opts o = { max, blob_fd };
+  struct layer_apply_opts o = { max, blob_fd, false, -1 };
   return layer_apply (mem_read, &m, dirfd, &o, res, err);
 }
 
@@ -658,7 +658,7 @@ static void test_compressions (void **state)
       berr_t err = BERR_INIT;
       struct layer_apply_result res;
       struct memsrc m = { (const unsigned char *)in, ilen, 0, 7777 + i * 50000, false };
-      struct layer_apply_opts o = { 0, blob };
+      struct layer_apply_opts o = { 0, blob, false, -1 };
       if (layer_apply (mem_read, &m, r, &o, &res, &err) < 0)
         fail_msg ("%s: %s", filters[i], err.msg);
       assert_string_equal (res.compression, filters[i]);
@@ -704,7 +704,7 @@ static void test_apply_fd_many (void **state)
   int fd = open (path, O_RDONLY | O_CLOEXEC);
   assert_true (fd >= 0);
   struct layer_apply_result res;
-  struct layer_apply_opts o = { 0, -1 };
+  struct layer_apply_opts o = { 0, -1, false, -1 };
   if (layer_apply_fd (fd, f->rootfd, &o, &res, &err) < 0)
     fail_msg ("%s", err.msg);
   close (fd);
@@ -819,7 +819,7 @@ static void test_empty_and_errors (void **state)
   /* the reader's own error comes back */
   berr_t err = BERR_INIT;
   struct memsrc m = { (const unsigned char *)tar, tlen, 0, 65536, true };
-  struct layer_apply_opts o = { 0, -1 };
+  struct layer_apply_opts o = { 0, -1, false, -1 };
   cleanup_close int r5 = fresh_root (f);
   assert_int_equal (layer_apply (mem_read, &m, r5, &o, &res, &err), -1);
   assert_non_null (strstr (err.msg, "read layer"));
@@ -1716,7 +1716,7 @@ static void test_perf (void **state)
       int r = fresh_root (f);
       struct layer_apply_result res;
       double t0 = now_s ();
-      struct layer_apply_opts o = { 0, -1 };
+      struct layer_apply_opts o = { 0, -1, false, -1 };
       assert_int_equal (layer_apply_fd (fd, r, &o, &res, &err), 0);
       double dt = now_s () - t0;
       printf ("# apply %s: %.1f MB tar (%.1f MB input), 3000 files: %.3f s\n", res.compression,
@@ -1733,6 +1733,98 @@ static void test_perf (void **state)
       close (fd);
       close (r);
     }
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* tar-split                                                                                  */
+
+static char *read_fd_all (int fd, size_t *len)
+{
+  char *data = NULL;
+  berr_t err = BERR_INIT;
+  assert_int_equal (lseek (fd, 0, SEEK_SET), 0);
+  assert_int_equal (fs_read_fd (fd, 1 << 30, &data, len, &err), 0);
+  return data;
+}
+
+/* Apply buf with a tar-split; check which of split/blob was kept and that either one gives back
+ * exactly the input bytes. */
+static void split_case (struct fx *f, const char *buf, size_t len, bool want_split,
+                        const char *label)
+{
+  int r = fresh_root (f);
+  cleanup_free char *bp = xasprintf ("%s/%s.blob", f->tmp, label);
+  cleanup_free char *sp = xasprintf ("%s/%s.split", f->tmp, label);
+  int bfd = open (bp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  int sfd = open (sp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  assert_true (bfd >= 0 && sfd >= 0);
+  struct memsrc m = { (const unsigned char *)buf, len, 0, 7777, false };
+  struct layer_apply_opts o = { 0, bfd, true, sfd };
+  struct layer_apply_result res;
+  berr_t err = BERR_INIT;
+  if (layer_apply (mem_read, &m, r, &o, &res, &err) < 0)
+    fail_msg ("%s: apply: %s", label, err.msg);
+  if (res.split != want_split)
+    fail_msg ("%s: split = %d, want %d", label, res.split, want_split);
+  size_t blen = 0;
+  cleanup_free char *blob = read_fd_all (bfd, &blen);
+  if (want_split)
+    {
+      assert_int_equal (blen, 0);
+      assert_int_equal (lseek (sfd, 0, SEEK_SET), 0);
+      struct sbuf out;
+      sbuf_init (&out);
+      if (layer_split_replay (sfd, r, sbuf_write, &out, &err) < 0)
+        fail_msg ("%s: replay: %s", label, err.msg);
+      assert_int_equal (out.len, len);
+      assert_memory_equal (out.buf, buf, len);
+      char id[DIGEST_STR_LEN];
+      sha256_digest (out.buf, out.len, id);
+      assert_string_equal (id, res.diff_id);
+      /* the split is small: headers only, not the files' bytes */
+      struct stat st;
+      assert_int_equal (fstat (sfd, &st), 0);
+      assert_true ((size_t)st.st_size < len / 4 + 4096);
+      sbuf_release (&out);
+    }
+  else
+    {
+      assert_int_equal (blen, len);
+      assert_memory_equal (blob, buf, len);
+    }
+  close (bfd);
+  close (sfd);
+  close (r);
+}
+
+static void test_split (void **state)
+{
+  struct fx *f = *state;
+  size_t len;
+  cleanup_free char *tar = sample_tar (&len);
+  /* with trailing zero blocks beyond the end marker, like many tar writers */
+  cleanup_free char *padded = xmalloc (len + 8192);
+  memcpy (padded, tar, len);
+  memset (padded + len, 0, 8192);
+  split_case (f, tar, len, true, "plain");
+  split_case (f, padded, len + 8192, true, "padded");
+  /* a later entry replaces a file of the same layer: the split is given up, the blob kept */
+  char *dup;
+  size_t dlen;
+  TAR (dup, dlen, tb_file (t, "f", "first content\n"); tb_file (t, "g", "gg\n");
+       tb_file (t, "f", "second content\n"));
+  split_case (f, dup, dlen, false, "dup");
+  free (dup);
+  char *wh;
+  TAR (wh, dlen, tb_dir (t, "d/"); tb_file (t, "d/x", "xx\n"); tb_file (t, ".wh.d", ""));
+  split_case (f, wh, dlen, false, "whiteout-same-layer");
+  free (wh);
+  /* a compressed input keeps its blob (push needs the very same compressed bytes) */
+  size_t glen;
+  cleanup_free char *gz = compress_buf ("gzip", tar, len, &glen);
+  split_case (f, gz, glen, false, "gzip");
+  /* an empty input is an empty split */
+  split_case (f, "", 0, true, "empty");
 }
 
 int main (void)
@@ -1758,6 +1850,7 @@ int main (void)
     cmocka_unit_test_setup_teardown (test_diff, setup, teardown),
     cmocka_unit_test_setup_teardown (test_roundtrip, setup, teardown),
     cmocka_unit_test_setup_teardown (test_no_fd_leaks, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_split, setup, teardown),
   };
   const struct CMUnitTest perf[] = {
     cmocka_unit_test_setup_teardown (test_perf, setup, teardown),
