@@ -86,6 +86,26 @@ parse_image_filters (struct berth_ctx *ctx, char **filters, struct image_filters
   return 0;
 }
 
+/* Open the store and list its images; on failure the filters are released and an exit code
+ * returned. */
+static int
+list_images (struct berth_ctx *ctx, struct image_filters *f, struct store **s,
+             struct image_rec ***recs, size_t *n)
+{
+  berr_t err = BERR_INIT;
+  if (ctx_store (ctx, s) < 0)
+    {
+      image_filters_release (f);
+      return 1;
+    }
+  if (store_image_list (*s, recs, n, &err) < 0)
+    {
+      image_filters_release (f);
+      return cli_error (&err);
+    }
+  return 0;
+}
+
 static bool
 labels_match (struct store *s, const char *id, char **labels)
 {
@@ -202,19 +222,10 @@ cmd_images (int argc, char **argv, struct berth_ctx *ctx)
   if (args[0])
     strv_push (&f.references, args[0]);
   struct store *s;
-  if (ctx_store (ctx, &s) < 0)
-    {
-      image_filters_release (&f);
-      return 1;
-    }
   struct image_rec **recs = NULL;
   size_t n = 0;
-  berr_t err = BERR_INIT;
-  if (store_image_list (s, &recs, &n, &err) < 0)
-    {
-      image_filters_release (&f);
-      return cli_error (&err);
-    }
+  if ((r = list_images (ctx, &f, &s, &recs, &n)) != 0)
+    return r;
   cleanup_json json_t *rows = json_array ();
   for (size_t i = 0; i < n; i++)
     {
@@ -811,19 +822,11 @@ cmd_image_prune (int argc, char **argv, struct berth_ctx *ctx)
       return 0;
     }
   struct store *s;
-  if (ctx_store (ctx, &s) < 0)
-    {
-      image_filters_release (&f);
-      return 1;
-    }
   struct image_rec **recs = NULL;
   size_t n = 0;
+  if ((r = list_images (ctx, &f, &s, &recs, &n)) != 0)
+    return r;
   berr_t err = BERR_INIT;
-  if (store_image_list (s, &recs, &n, &err) < 0)
-    {
-      image_filters_release (&f);
-      return cli_error (&err);
-    }
   cleanup_strv char **lines = NULL;
   int64_t reclaimed = 0;
   int rc = 0;

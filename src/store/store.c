@@ -223,6 +223,28 @@ store_stage_file (struct store *s, const char *prefix, char **path, int *fd, ber
   return 0;
 }
 
+/* 1 when the query (one text parameter) returns a row, 0 when not, -1 on error. */
+static int
+row_query (struct store *s, const char *sql, const char *arg)
+{
+  berr_t e = BERR_INIT;
+  cleanup_stmt sqlite3_stmt *st = db_prep (s, sql, &e);
+  if (st == NULL)
+    {
+      berr_release (&e);
+      return -1;
+    }
+  bind_text (st, 1, arg);
+  int r = sqlite3_step (st);
+  return r == SQLITE_ROW ? 1 : r == SQLITE_DONE ? 0 : -1;
+}
+
+static bool
+row_exists (struct store *s, const char *sql, const char *arg)
+{
+  return row_query (s, sql, arg) == 1;
+}
+
 /* Is the path (relative to root) referenced by any row? */
 static bool
 path_referenced (struct store *s, const char *rel)
@@ -249,16 +271,8 @@ path_referenced (struct store *s, const char *rel)
   char hexbuf[DIGEST_HEX_LEN + 1];
   memcpy (hexbuf, hex, DIGEST_HEX_LEN);
   hexbuf[DIGEST_HEX_LEN] = '\0';
-  hex = hexbuf;
-  berr_t e = BERR_INIT;
-  cleanup_stmt sqlite3_stmt *st = db_prep (s, sql, &e);
-  if (st == NULL)
-    {
-      berr_release (&e);
-      return true;
-    }
-  bind_text (st, 1, hex);
-  return sqlite3_step (st) == SQLITE_ROW;
+  /* On error, say "referenced": a path is never deleted on a guess. */
+  return row_query (s, sql, hexbuf) != 0;
 }
 
 /* Remove every path named in an intents file that no row references (under the write lock). */
@@ -950,20 +964,6 @@ exec_bind (struct store *s, const char *sql, berr_t *err, int n, ...)
   if (sqlite3_step (st) != SQLITE_DONE)
     return db_err (s, err, "write");
   return 0;
-}
-
-static bool
-row_exists (struct store *s, const char *sql, const char *arg)
-{
-  berr_t e = BERR_INIT;
-  cleanup_stmt sqlite3_stmt *st = db_prep (s, sql, &e);
-  if (st == NULL)
-    {
-      berr_release (&e);
-      return false;
-    }
-  bind_text (st, 1, arg);
-  return sqlite3_step (st) == SQLITE_ROW;
 }
 
 /* Point a tag at an image inside an open transaction. */

@@ -1,0 +1,104 @@
+/* lazycurl.c — libcurl, loaded on first use.
+ *
+ * Linking libcurl makes every berth command load ~30 more libraries at start-up (GnuTLS, Kerberos,
+ * LDAP, libssh2, …) and run their constructors: about 3.5 ms of the ~6 ms start-up measured on
+ * the development machines, for every command, including those that never touch the network.
+ * berth therefore compiles against libcurl's headers but binds the few functions it calls here,
+ * with dlopen("libcurl.so.4") the first time one of them is needed. The prototypes come from
+ * <curl/curl.h>, so a mismatch is a compile error. */
+#define CURL_DISABLE_TYPECHECK 1
+#include <curl/curl.h>
+#include <dlfcn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static void *
+curl_fn (const char *name)
+{
+  static void *lib;
+  if (lib == NULL)
+    {
+      lib = dlopen ("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+      if (lib == NULL)
+        {
+          /* No error channel here: the callers' signatures are libcurl's. Installing
+           * libcurl4 (a Depends of the berth package) is the fix. */
+          fprintf (stderr, "berth: cannot load libcurl.so.4: %s\n", dlerror ());
+          _exit (125);
+        }
+    }
+  void *f = dlsym (lib, name);
+  if (f == NULL)
+    {
+      fprintf (stderr, "berth: libcurl.so.4 lacks %s\n", name);
+      _exit (125);
+    }
+  return f;
+}
+
+/* fn_: the real function, looked up once. Its type is taken from curl.h's declaration. */
+#define CURL_FN(name)                                                                              \
+  static __typeof__ (&name) fn_;                                                                   \
+  if (fn_ == NULL)                                                                                 \
+  fn_ = (__typeof__ (&name)) curl_fn (#name)
+
+CURL *
+curl_easy_init (void)
+{
+  CURL_FN (curl_easy_init);
+  return fn_ ();
+}
+
+void
+curl_easy_cleanup (CURL *c)
+{
+  CURL_FN (curl_easy_cleanup);
+  fn_ (c);
+}
+
+CURLcode
+curl_easy_perform (CURL *c)
+{
+  CURL_FN (curl_easy_perform);
+  return fn_ (c);
+}
+
+const char *
+curl_easy_strerror (CURLcode code)
+{
+  CURL_FN (curl_easy_strerror);
+  return fn_ (code);
+}
+
+CURLcode
+curl_easy_getinfo (CURL *c, CURLINFO info, ...)
+{
+  CURL_FN (curl_easy_getinfo);
+  va_list ap;
+  va_start (ap, info);
+  void *arg = va_arg (ap, void *); /* every CURLINFO takes one pointer */
+  va_end (ap);
+  return fn_ (c, info, arg);
+}
+
+/* curl_easy_setopt takes one argument whose type the option number encodes (curl.h:
+ * CURLOPTTYPE_*): long below 10000, a pointer (object, string, function, blob) otherwise,
+ * except curl_off_t for 30000..39999. */
+CURLcode
+curl_easy_setopt (CURL *c, CURLoption opt, ...)
+{
+  CURL_FN (curl_easy_setopt);
+  va_list ap;
+  va_start (ap, opt);
+  CURLcode r;
+  if (opt < CURLOPTTYPE_OBJECTPOINT)
+    r = fn_ (c, opt, va_arg (ap, long));
+  else if (opt >= CURLOPTTYPE_OFF_T && opt < CURLOPTTYPE_BLOB)
+    r = fn_ (c, opt, va_arg (ap, curl_off_t));
+  else
+    r = fn_ (c, opt, va_arg (ap, void *));
+  va_end (ap);
+  return r;
+}
