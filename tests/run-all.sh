@@ -36,7 +36,7 @@ count_tap() {
 echo "== unit tests"
 for build in "$BUILD" "$ASAN_BUILD"; do
   for t in "$build"/tests/unit/test_*; do
-    [ -x "$t" ] || continue
+    [[ -f $t && -x $t ]] || continue
     name="$(basename "$t")@$(basename "$build")"
     out="$LOG_DIR/$name.tap"
     CMOCKA_MESSAGE_OUTPUT=TAP ASAN_OPTIONS=detect_leaks=1 "$t" >"$out" 2>&1

@@ -34,7 +34,7 @@ referenced_layers() {
   echo "# one load: ${dur} ms" >&3
   local complete=0 absent=0
   for i in $(seq 1 12); do
-    local delay=$((RANDOM % (dur + 20)))
+    local delay=$((RANDOM % (dur * 3 / 2 + 20)))
     "$BERTH" --root "$TEST_ROOT" --runroot "$TEST_RUNROOT" load -i "$w/big.tar" >/dev/null 2>&1 &
     local pid=$!
     sleep "$(printf '0.%03d' "$delay")"
