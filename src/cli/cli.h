@@ -9,7 +9,7 @@
 #include "util/err.h"
 
 /* Docker's exit codes. */
-#define EXIT_ENGINE 125  /* flag errors, engine errors in run */
+#define EXIT_ENGINE 125 /* flag errors, engine errors in run */
 #define EXIT_CANNOT_EXEC 126
 #define EXIT_NOT_FOUND 127
 
@@ -18,10 +18,10 @@ struct berth_ctx
   const char *root;
   const char *runroot;
   const char *config_path;
-  json_t *config;            /* berth's config file, or an empty object */
-  uint64_t max_layer_size;   /* from config "max-layer-size"; 0 = no bound */
-  struct store *store;       /* opened on first use */
-  const char *cmdpath;       /* "berth images" for messages */
+  json_t *config;          /* berth's config file, or an empty object */
+  uint64_t max_layer_size; /* from config "max-layer-size"; 0 = no bound */
+  struct store *store;     /* opened on first use */
+  const char *cmdpath;     /* "berth images" for messages */
 };
 
 /* Open the store on first use (errors are printed; returns -1). */
@@ -43,22 +43,22 @@ enum opt_type
 
 struct opt
 {
-  const char *name;   /* long name without "--" */
-  char shorthand;     /* 0 for none */
+  const char *name; /* long name without "--" */
+  char shorthand;   /* 0 for none */
   enum opt_type type;
-  void *ptr;          /* bool*, const char**, char***, long* */
-  const char *metavar;/* "string", "filter", "list", "int" */
+  void *ptr;           /* bool*, const char**, char***, long* */
+  const char *metavar; /* "string", "filter", "list", "int" */
   const char *help;
 };
 
 struct cmd_spec
 {
-  const char *use;     /* "images [OPTIONS] [REPOSITORY[:TAG]]" */
+  const char *use; /* "images [OPTIONS] [REPOSITORY[:TAG]]" */
   const char *short_help;
-  const char *aliases; /* "berth image ls, berth image list, berth images" or NULL */
-  const struct opt *opts;  /* terminated by an entry with name NULL */
+  const char *aliases;    /* "berth image ls, berth image list, berth images" or NULL */
+  const struct opt *opts; /* terminated by an entry with name NULL */
   int min_args;
-  int max_args;        /* -1: unlimited */
+  int max_args;          /* -1: unlimited */
   const char *args_desc; /* for "requires at least 1 argument" wording: NULL -> generic */
 };
 
@@ -81,7 +81,8 @@ char *fmt_short_id (const char *id);
 /* Print rows through --format (table/json/template) or the default table format.
  * Returns an exit code. */
 int print_rows (json_t *rows, const char *format, const char *default_table, json_t *headers);
-/* Print inspect output: a JSON array (4-space indent) or, with a format, the template per object. */
+/* Print inspect output: a JSON array (4-space indent) or, with a format, the template per object.
+ */
 int print_inspect (json_t *objs, const char *format);
 
 /* ---- verbs ---- */

@@ -5,8 +5,7 @@
 #include "util/template.h"
 #include "util/units.h"
 
-char *
-fmt_since (int64_t ns)
+char *fmt_since (int64_t ns)
 {
   if (ns <= 0)
     return xstrdup ("N/A");
@@ -18,29 +17,25 @@ fmt_since (int64_t ns)
   return xasprintf ("%s ago", buf);
 }
 
-char *
-fmt_size (int64_t bytes)
+char *fmt_size (int64_t bytes)
 {
   char buf[UNITS_BUFSZ];
-  return xstrdup (units_human_size_prec ((double) bytes, 3, buf, sizeof buf));
+  return xstrdup (units_human_size_prec ((double)bytes, 3, buf, sizeof buf));
 }
 
-char *
-fmt_size4 (int64_t bytes)
+char *fmt_size4 (int64_t bytes)
 {
   char buf[UNITS_BUFSZ];
-  return xstrdup (units_human_size ((double) bytes, buf, sizeof buf));
+  return xstrdup (units_human_size ((double)bytes, buf, sizeof buf));
 }
 
-char *
-fmt_short_id (const char *id)
+char *fmt_short_id (const char *id)
 {
   const char *hex = str_has_prefix (id, "sha256:") ? id + 7 : id;
   return xstrndup (hex, 12);
 }
 
-int
-print_rows (json_t *rows, const char *format, const char *default_table, json_t *headers)
+int print_rows (json_t *rows, const char *format, const char *default_table, json_t *headers)
 {
   berr_t err = BERR_INIT;
   const char *f = (format && format[0]) ? format : default_table;
@@ -66,8 +61,7 @@ print_rows (json_t *rows, const char *format, const char *default_table, json_t 
   return rc;
 }
 
-int
-print_inspect (json_t *objs, const char *format)
+int print_inspect (json_t *objs, const char *format)
 {
   if (format == NULL || format[0] == '\0')
     {

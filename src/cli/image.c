@@ -24,23 +24,21 @@
 
 struct image_filters
 {
-  int dangling;         /* -1 unset, 0 false, 1 true */
+  int dangling; /* -1 unset, 0 false, 1 true */
   char **references;
   char **labels;
-  int64_t before;       /* created-before (ns), 0 unset */
+  int64_t before; /* created-before (ns), 0 unset */
   int64_t since;
 };
 
-static void
-image_filters_release (struct image_filters *f)
+static void image_filters_release (struct image_filters *f)
 {
   strv_free (f->references);
   strv_free (f->labels);
 }
 
-static int
-parse_image_filters (struct berth_ctx *ctx, char **filters, struct image_filters *f,
-                     bool allow_until)
+static int parse_image_filters (struct berth_ctx *ctx, char **filters, struct image_filters *f,
+                                bool allow_until)
 {
   f->dangling = -1;
   for (size_t i = 0; filters && filters[i]; i++)
@@ -48,7 +46,7 @@ parse_image_filters (struct berth_ctx *ctx, char **filters, struct image_filters
       char *eq = strchr (filters[i], '=');
       if (eq == NULL)
         return cli_errorf ("bad format of filter (expected name=value)");
-      cleanup_free char *key = xstrndup (filters[i], (size_t) (eq - filters[i]));
+      cleanup_free char *key = xstrndup (filters[i], (size_t)(eq - filters[i]));
       const char *val = eq + 1;
       if (strcmp (key, "dangling") == 0)
         {
@@ -88,9 +86,8 @@ parse_image_filters (struct berth_ctx *ctx, char **filters, struct image_filters
 
 /* Open the store and list its images; on failure the filters are released and an exit code
  * returned. */
-static int
-list_images (struct berth_ctx *ctx, struct image_filters *f, struct store **s,
-             struct image_rec ***recs, size_t *n)
+static int list_images (struct berth_ctx *ctx, struct image_filters *f, struct store **s,
+                        struct image_rec ***recs, size_t *n)
 {
   berr_t err = BERR_INIT;
   if (ctx_store (ctx, s) < 0)
@@ -106,8 +103,7 @@ list_images (struct berth_ctx *ctx, struct image_filters *f, struct store **s,
   return 0;
 }
 
-static bool
-labels_match (struct store *s, const char *id, char **labels)
+static bool labels_match (struct store *s, const char *id, char **labels)
 {
   if (labels == NULL)
     return true;
@@ -123,7 +119,8 @@ labels_match (struct store *s, const char *id, char **labels)
   for (size_t i = 0; labels[i] && ok; i++)
     {
       char *eq = strchr (labels[i], '=');
-      cleanup_free char *k = eq ? xstrndup (labels[i], (size_t) (eq - labels[i])) : xstrdup (labels[i]);
+      cleanup_free char *k
+          = eq ? xstrndup (labels[i], (size_t)(eq - labels[i])) : xstrdup (labels[i]);
       const char *v = json_get_str (l, k);
       ok = v != NULL && (eq == NULL || strcmp (v, eq + 1) == 0);
     }
@@ -132,8 +129,7 @@ labels_match (struct store *s, const char *id, char **labels)
 }
 
 /* Docker matches reference filters against the familiar name, with and without the tag. */
-static bool
-reference_matches (char **patterns, const char *familiar_tag)
+static bool reference_matches (char **patterns, const char *familiar_tag)
 {
   if (patterns == NULL)
     return true;
@@ -152,10 +148,9 @@ reference_matches (char **patterns, const char *familiar_tag)
   return false;
 }
 
-static char *
-fmt_created_at (int64_t ns)
+static char *fmt_created_at (int64_t ns)
 {
-  time_t t = (time_t) (ns / 1000000000LL);
+  time_t t = (time_t)(ns / 1000000000LL);
   struct tm tm;
   localtime_r (&t, &tm);
   char buf[64];
@@ -163,9 +158,8 @@ fmt_created_at (int64_t ns)
   return xstrdup (buf);
 }
 
-static json_t *
-image_row (const struct image_rec *r, const char *repo, const char *tag, const char *digest,
-           bool no_trunc)
+static json_t *image_row (const struct image_rec *r, const char *repo, const char *tag,
+                          const char *digest, bool no_trunc)
 {
   cleanup_free char *id = no_trunc ? xstrdup (r->id) : fmt_short_id (r->id);
   cleanup_free char *since = fmt_since (r->created);
@@ -177,8 +171,7 @@ image_row (const struct image_rec *r, const char *repo, const char *tag, const c
                     "UniqueSize", "N/A", "Containers", "N/A");
 }
 
-static const char *
-digest_for_repo (const struct image_rec *r, const char *repo_full)
+static const char *digest_for_repo (const struct image_rec *r, const char *repo_full)
 {
   size_t l = strlen (repo_full);
   for (size_t i = 0; r->digests && r->digests[i]; i++)
@@ -187,8 +180,7 @@ digest_for_repo (const struct image_rec *r, const char *repo_full)
   return NULL;
 }
 
-int
-cmd_images (int argc, char **argv, struct berth_ctx *ctx)
+int cmd_images (int argc, char **argv, struct berth_ctx *ctx)
 {
   bool all = false, quiet = false, digests = false, no_trunc = false;
   cleanup_strv char **filters = NULL;
@@ -196,7 +188,8 @@ cmd_images (int argc, char **argv, struct berth_ctx *ctx)
   const struct opt opts[] = {
     { "all", 'a', OPT_BOOL, &all, NULL, "Show all images (default hides intermediate images)" },
     { "digests", 0, OPT_BOOL, &digests, NULL, "Show digests" },
-    { "filter", 'f', OPT_STRINGS, &filters, "filter", "Filter output based on conditions provided" },
+    { "filter", 'f', OPT_STRINGS, &filters, "filter",
+      "Filter output based on conditions provided" },
     { "format", 0, OPT_STRING, &format, "string",
       "Format output using a custom template:\n'table':            Print output in table format "
       "with column headers (default)\n'table TEMPLATE':   Print output in table format using the "
@@ -206,8 +199,12 @@ cmd_images (int argc, char **argv, struct berth_ctx *ctx)
     { "quiet", 'q', OPT_BOOL, &quiet, NULL, "Only show image IDs" },
     { NULL, 0, 0, NULL, NULL, NULL },
   };
-  const struct cmd_spec spec = { "images [OPTIONS] [REPOSITORY[:TAG]]", "List images",
-                                 "berth image ls, berth image list, berth images", opts, 0, 1,
+  const struct cmd_spec spec = { "images [OPTIONS] [REPOSITORY[:TAG]]",
+                                 "List images",
+                                 "berth image ls, berth image list, berth images",
+                                 opts,
+                                 0,
+                                 1,
                                  NULL };
   cleanup_free char **args = NULL;
   int r = opts_parse (&spec, ctx->cmdpath, argc, argv, &args);
@@ -241,7 +238,7 @@ cmd_images (int argc, char **argv, struct berth_ctx *ctx)
         continue;
       if (!labels_match (s, rec->id, f.labels))
         continue;
-      (void) all; /* no intermediate (build-parent) images exist yet to hide */
+      (void)all; /* no intermediate (build-parent) images exist yet to hide */
       if (dangling)
         {
           if (f.references)
@@ -253,11 +250,11 @@ cmd_images (int argc, char **argv, struct berth_ctx *ctx)
             {
               cleanup_free char *fam = ref_familiarize (rec->digests[0]);
               char *at = strchr (fam, '@');
-              repo = at ? xstrndup (fam, (size_t) (at - fam)) : xstrdup (fam);
+              repo = at ? xstrndup (fam, (size_t)(at - fam)) : xstrdup (fam);
               dg = strchr (rec->digests[0], '@') + 1;
             }
-          json_array_append_new (rows, image_row (rec, repo ? repo : "<none>", "<none>", dg,
-                                                  no_trunc));
+          json_array_append_new (rows,
+                                 image_row (rec, repo ? repo : "<none>", "<none>", dg, no_trunc));
           continue;
         }
       for (size_t k = 0; rec->tags[k]; k++)
@@ -267,19 +264,19 @@ cmd_images (int argc, char **argv, struct berth_ctx *ctx)
             continue;
           cleanup_free char *repo = NULL, *tag = NULL;
           image_split_tag (rec->tags[k], &repo, &tag);
-          cleanup_free char *full_repo = xstrndup (rec->tags[k], (size_t) (strrchr (rec->tags[k], ':') - rec->tags[k]));
+          cleanup_free char *full_repo
+              = xstrndup (rec->tags[k], (size_t)(strrchr (rec->tags[k], ':') - rec->tags[k]));
           const char *dg = digest_for_repo (rec, full_repo);
           json_array_append_new (rows, image_row (rec, repo, tag, dg ? dg : "<none>", no_trunc));
         }
     }
   image_recs_free (recs, n);
   image_filters_release (&f);
-  cleanup_json json_t *headers
-      = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", "IMAGE ID",
-                   "Repository", "REPOSITORY", "Tag", "TAG", "Digest", "DIGEST", "CreatedSince",
-                   "CREATED", "CreatedAt", "CREATED AT", "Size", "SIZE", "VirtualSize",
-                   "VIRTUAL SIZE", "SharedSize", "SHARED SIZE", "UniqueSize", "UNIQUE SIZE",
-                   "Containers", "CONTAINERS");
+  cleanup_json json_t *headers = json_pack (
+      "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", "IMAGE ID", "Repository",
+      "REPOSITORY", "Tag", "TAG", "Digest", "DIGEST", "CreatedSince", "CREATED", "CreatedAt",
+      "CREATED AT", "Size", "SIZE", "VirtualSize", "VIRTUAL SIZE", "SharedSize", "SHARED SIZE",
+      "UniqueSize", "UNIQUE SIZE", "Containers", "CONTAINERS");
   if (quiet)
     return print_rows (rows, "{{.ID}}", NULL, headers);
   const char *dflt = digests ? "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{."
@@ -293,8 +290,7 @@ cmd_images (int argc, char **argv, struct berth_ctx *ctx)
 
 /* ---------------- load / save / import ---------------- */
 
-int
-cmd_load (int argc, char **argv, struct berth_ctx *ctx)
+int cmd_load (int argc, char **argv, struct berth_ctx *ctx)
 {
   const char *input = NULL;
   bool quiet = false;
@@ -303,8 +299,13 @@ cmd_load (int argc, char **argv, struct berth_ctx *ctx)
     { "quiet", 'q', OPT_BOOL, &quiet, NULL, "Suppress the load output" },
     { NULL, 0, 0, NULL, NULL, NULL },
   };
-  const struct cmd_spec spec = { "load [OPTIONS]", "Load an image from a tar archive or STDIN",
-                                 "berth image load, berth load", opts, 0, 0, NULL };
+  const struct cmd_spec spec = { "load [OPTIONS]",
+                                 "Load an image from a tar archive or STDIN",
+                                 "berth image load, berth load",
+                                 opts,
+                                 0,
+                                 0,
+                                 NULL };
   cleanup_free char **args = NULL;
   int r = opts_parse (&spec, ctx->cmdpath, argc, argv, &args);
   if (r)
@@ -335,8 +336,7 @@ cmd_load (int argc, char **argv, struct berth_ctx *ctx)
   return 0;
 }
 
-int
-cmd_save (int argc, char **argv, struct berth_ctx *ctx)
+int cmd_save (int argc, char **argv, struct berth_ctx *ctx)
 {
   const char *output = NULL, *format = "docker-archive";
   const struct opt opts[] = {
@@ -348,7 +348,11 @@ cmd_save (int argc, char **argv, struct berth_ctx *ctx)
   const struct cmd_spec spec = { "save [OPTIONS] IMAGE [IMAGE...]",
                                  "Save one or more images to a tar archive (streamed to STDOUT by "
                                  "default)",
-                                 "berth image save, berth save", opts, 1, -1, NULL };
+                                 "berth image save, berth save",
+                                 opts,
+                                 1,
+                                 -1,
+                                 NULL };
   cleanup_free char **args = NULL;
   int r = opts_parse (&spec, ctx->cmdpath, argc, argv, &args);
   if (r)
@@ -387,16 +391,14 @@ cmd_save (int argc, char **argv, struct berth_ctx *ctx)
   return 0;
 }
 
-static size_t
-curl_write_fd (char *ptr, size_t size, size_t nmemb, void *userdata)
+static size_t curl_write_fd (char *ptr, size_t size, size_t nmemb, void *userdata)
 {
-  int fd = *(int *) userdata;
+  int fd = *(int *)userdata;
   return fs_write_all (fd, ptr, size * nmemb) == 0 ? size * nmemb : 0;
 }
 
 /* Download a URL into an unlinked temporary file; returns its fd rewound. */
-static int
-fetch_url (struct berth_ctx *ctx, const char *url)
+static int fetch_url (struct berth_ctx *ctx, const char *url)
 {
   int fd = open (ctx->root, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
   if (fd < 0)
@@ -426,20 +428,25 @@ fetch_url (struct berth_ctx *ctx, const char *url)
   return fd;
 }
 
-int
-cmd_import (int argc, char **argv, struct berth_ctx *ctx)
+int cmd_import (int argc, char **argv, struct berth_ctx *ctx)
 {
   cleanup_strv char **changes = NULL;
   const char *message = NULL, *platform = NULL;
   const struct opt opts[] = {
-    { "change", 'c', OPT_STRINGS, &changes, "list", "Apply Dockerfile instruction to the created image" },
+    { "change", 'c', OPT_STRINGS, &changes, "list",
+      "Apply Dockerfile instruction to the created image" },
     { "message", 'm', OPT_STRING, &message, "string", "Set commit message for imported image" },
-    { "platform", 0, OPT_STRING, &platform, "string", "Set platform if server is multi-platform capable" },
+    { "platform", 0, OPT_STRING, &platform, "string",
+      "Set platform if server is multi-platform capable" },
     { NULL, 0, 0, NULL, NULL, NULL },
   };
   const struct cmd_spec spec = { "import [OPTIONS] file|URL|- [REPOSITORY[:TAG]]",
                                  "Import the contents from a tarball to create a filesystem image",
-                                 "berth image import, berth import", opts, 1, 2, NULL };
+                                 "berth image import, berth import",
+                                 opts,
+                                 1,
+                                 2,
+                                 NULL };
   cleanup_free char **args = NULL;
   int r = opts_parse (&spec, ctx->cmdpath, argc, argv, &args);
   if (r)
@@ -482,7 +489,10 @@ cmd_import (int argc, char **argv, struct berth_ctx *ctx)
   struct store *s;
   if (ctx_store (ctx, &s) < 0)
     return 1;
-  struct import_opts io = { .tag = tag, .changes = changes, .message = message, .source = src,
+  struct import_opts io = { .tag = tag,
+                            .changes = changes,
+                            .message = message,
+                            .source = src,
                             .max_layer_size = ctx->max_layer_size };
   char id[DIGEST_STR_LEN];
   berr_t err = BERR_INIT;
@@ -494,13 +504,16 @@ cmd_import (int argc, char **argv, struct berth_ctx *ctx)
 
 /* ---------------- tag / rmi ---------------- */
 
-int
-cmd_tag (int argc, char **argv, struct berth_ctx *ctx)
+int cmd_tag (int argc, char **argv, struct berth_ctx *ctx)
 {
   const struct opt opts[] = { { NULL, 0, 0, NULL, NULL, NULL } };
   const struct cmd_spec spec = { "tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]",
                                  "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE",
-                                 "berth image tag, berth tag", opts, 2, 2, NULL };
+                                 "berth image tag, berth tag",
+                                 opts,
+                                 2,
+                                 2,
+                                 NULL };
   cleanup_free char **args = NULL;
   int r = opts_parse (&spec, ctx->cmdpath, argc, argv, &args);
   if (r)
@@ -534,8 +547,7 @@ cmd_tag (int argc, char **argv, struct berth_ctx *ctx)
   return r < 0 ? cli_error (&err) : 0;
 }
 
-int
-cmd_rmi (int argc, char **argv, struct berth_ctx *ctx)
+int cmd_rmi (int argc, char **argv, struct berth_ctx *ctx)
 {
   bool force = false, no_prune = false;
   const struct opt opts[] = {
@@ -543,8 +555,12 @@ cmd_rmi (int argc, char **argv, struct berth_ctx *ctx)
     { "no-prune", 0, OPT_BOOL, &no_prune, NULL, "Do not delete untagged parents" },
     { NULL, 0, 0, NULL, NULL, NULL },
   };
-  const struct cmd_spec spec = { "rmi [OPTIONS] IMAGE [IMAGE...]", "Remove one or more images",
-                                 "berth image rm, berth image remove, berth rmi", opts, 1, -1,
+  const struct cmd_spec spec = { "rmi [OPTIONS] IMAGE [IMAGE...]",
+                                 "Remove one or more images",
+                                 "berth image rm, berth image remove, berth rmi",
+                                 opts,
+                                 1,
+                                 -1,
                                  NULL };
   cleanup_free char **args = NULL;
   int r = opts_parse (&spec, ctx->cmdpath, argc, argv, &args);
@@ -571,8 +587,7 @@ cmd_rmi (int argc, char **argv, struct berth_ctx *ctx)
 
 /* ---------------- inspect / history ---------------- */
 
-static int
-inspect_images (struct berth_ctx *ctx, char **names, const char *format)
+static int inspect_images (struct berth_ctx *ctx, char **names, const char *format)
 {
   struct store *s;
   if (ctx_store (ctx, &s) < 0)
@@ -606,8 +621,7 @@ inspect_images (struct berth_ctx *ctx, char **names, const char *format)
   return rc ? rc : prc;
 }
 
-int
-cmd_image_inspect (int argc, char **argv, struct berth_ctx *ctx)
+int cmd_image_inspect (int argc, char **argv, struct berth_ctx *ctx)
 {
   const char *format = NULL;
   const char *platform = NULL;
@@ -619,8 +633,12 @@ cmd_image_inspect (int argc, char **argv, struct berth_ctx *ctx)
     { NULL, 0, 0, NULL, NULL, NULL },
   };
   const struct cmd_spec spec = { "image inspect [OPTIONS] IMAGE [IMAGE...]",
-                                 "Display detailed information on one or more images", NULL, opts,
-                                 1, -1, NULL };
+                                 "Display detailed information on one or more images",
+                                 NULL,
+                                 opts,
+                                 1,
+                                 -1,
+                                 NULL };
   cleanup_free char **args = NULL;
   int r = opts_parse (&spec, ctx->cmdpath, argc, argv, &args);
   if (r)
@@ -630,8 +648,7 @@ cmd_image_inspect (int argc, char **argv, struct berth_ctx *ctx)
   return inspect_images (ctx, args, format);
 }
 
-int
-cmd_inspect (int argc, char **argv, struct berth_ctx *ctx)
+int cmd_inspect (int argc, char **argv, struct berth_ctx *ctx)
 {
   const char *format = NULL, *type = NULL;
   bool size = false;
@@ -644,8 +661,12 @@ cmd_inspect (int argc, char **argv, struct berth_ctx *ctx)
     { NULL, 0, 0, NULL, NULL, NULL },
   };
   const struct cmd_spec spec = { "inspect [OPTIONS] NAME|ID [NAME|ID...]",
-                                 "Return low-level information on berth objects", NULL, opts, 1,
-                                 -1, NULL };
+                                 "Return low-level information on berth objects",
+                                 NULL,
+                                 opts,
+                                 1,
+                                 -1,
+                                 NULL };
   cleanup_free char **args = NULL;
   int r = opts_parse (&spec, ctx->cmdpath, argc, argv, &args);
   if (r)
@@ -659,11 +680,10 @@ cmd_inspect (int argc, char **argv, struct berth_ctx *ctx)
 }
 
 /* Docker's stringutils.Ellipsis: at most max runes, the last one "…" when cut. */
-static char *
-ellipsis (const char *s, size_t max)
+static char *ellipsis (const char *s, size_t max)
 {
   size_t runes = 0;
-  const unsigned char *p = (const unsigned char *) s;
+  const unsigned char *p = (const unsigned char *)s;
   const unsigned char *cut = NULL;
   for (; *p; p++)
     if ((*p & 0xC0) != 0x80)
@@ -674,23 +694,28 @@ ellipsis (const char *s, size_t max)
       }
   if (runes <= max)
     return xstrdup (s);
-  return xasprintf ("%.*s…", (int) (cut - (const unsigned char *) s), s);
+  return xasprintf ("%.*s…", (int)(cut - (const unsigned char *)s), s);
 }
 
-int
-cmd_history (int argc, char **argv, struct berth_ctx *ctx)
+int cmd_history (int argc, char **argv, struct berth_ctx *ctx)
 {
   bool human = true, no_trunc = false, quiet = false;
   const char *format = NULL;
   const struct opt opts[] = {
     { "format", 0, OPT_STRING, &format, "string", "Format output using a custom template" },
-    { "human", 'H', OPT_BOOL, &human, NULL, "Print sizes and dates in human readable format (default true)" },
+    { "human", 'H', OPT_BOOL, &human, NULL,
+      "Print sizes and dates in human readable format (default true)" },
     { "no-trunc", 0, OPT_BOOL, &no_trunc, NULL, "Don't truncate output" },
     { "quiet", 'q', OPT_BOOL, &quiet, NULL, "Only show image IDs" },
     { NULL, 0, 0, NULL, NULL, NULL },
   };
-  const struct cmd_spec spec = { "history [OPTIONS] IMAGE", "Show the history of an image",
-                                 "berth image history, berth history", opts, 1, 1, NULL };
+  const struct cmd_spec spec = { "history [OPTIONS] IMAGE",
+                                 "Show the history of an image",
+                                 "berth image history, berth history",
+                                 opts,
+                                 1,
+                                 1,
+                                 NULL };
   cleanup_free char **args = NULL;
   int r = opts_parse (&spec, ctx->cmdpath, argc, argv, &args);
   if (r)
@@ -716,8 +741,8 @@ cmd_history (int argc, char **argv, struct berth_ctx *ctx)
   json_array_foreach (hist, i, h)
   {
     const char *hid = json_get_str (h, "ID");
-    cleanup_free char *id = strcmp (hid, "<missing>") == 0 || no_trunc ? xstrdup (hid)
-                                                                       : fmt_short_id (hid);
+    cleanup_free char *id
+        = strcmp (hid, "<missing>") == 0 || no_trunc ? xstrdup (hid) : fmt_short_id (hid);
     int64_t created = json_integer_value (json_object_get (h, "CreatedAt"));
     int64_t size = json_integer_value (json_object_get (h, "Size"));
     cleanup_free char *by_raw = xstrdup (json_get_str (h, "CreatedBy"));
@@ -726,19 +751,17 @@ cmd_history (int argc, char **argv, struct berth_ctx *ctx)
         *p = ' ';
     cleanup_free char *by = no_trunc ? xstrdup (by_raw) : ellipsis (by_raw, 45);
     char tbuf[64];
-    cleanup_free char *since = human ? fmt_since (created)
-                                     : xstrdup (units_rfc3339_nano (created, tbuf, sizeof tbuf));
+    cleanup_free char *since
+        = human ? fmt_since (created) : xstrdup (units_rfc3339_nano (created, tbuf, sizeof tbuf));
     cleanup_free char *sz = human ? fmt_size (size) : xasprintf ("%" PRId64, size);
-    json_array_append_new (rows, json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s}", "ID", id,
-                                            "CreatedSince", since, "CreatedAt",
-                                            units_rfc3339_nano (created, tbuf, sizeof tbuf),
-                                            "CreatedBy", by, "Size", sz, "Comment",
-                                            json_get_str (h, "Comment")));
+    json_array_append_new (
+        rows, json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s}", "ID", id, "CreatedSince", since,
+                         "CreatedAt", units_rfc3339_nano (created, tbuf, sizeof tbuf), "CreatedBy",
+                         by, "Size", sz, "Comment", json_get_str (h, "Comment")));
   }
-  cleanup_json json_t *headers
-      = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s}", "ID", "IMAGE", "CreatedSince", "CREATED",
-                   "CreatedAt", "CREATED AT", "CreatedBy", "CREATED BY", "Size", "SIZE",
-                   "Comment", "COMMENT");
+  cleanup_json json_t *headers = json_pack (
+      "{s:s, s:s, s:s, s:s, s:s, s:s}", "ID", "IMAGE", "CreatedSince", "CREATED", "CreatedAt",
+      "CREATED AT", "CreatedBy", "CREATED BY", "Size", "SIZE", "Comment", "COMMENT");
   if (quiet)
     return print_rows (rows, "{{.ID}}", NULL, headers);
   if (format && strcmp (format, "table") == 0)
@@ -750,8 +773,7 @@ cmd_history (int argc, char **argv, struct berth_ctx *ctx)
 
 /* ---------------- image prune ---------------- */
 
-static bool
-confirm (const char *warning)
+static bool confirm (const char *warning)
 {
   fprintf (stdout, "%s\nAre you sure you want to continue? [y/N] ", warning);
   fflush (stdout);
@@ -761,19 +783,19 @@ confirm (const char *warning)
   return buf[0] == 'y' || buf[0] == 'Y';
 }
 
-int
-cmd_image_prune (int argc, char **argv, struct berth_ctx *ctx)
+int cmd_image_prune (int argc, char **argv, struct berth_ctx *ctx)
 {
   bool all = false, force = false;
   cleanup_strv char **filters = NULL;
   const struct opt opts[] = {
     { "all", 'a', OPT_BOOL, &all, NULL, "Remove all unused images, not just dangling ones" },
-    { "filter", 0, OPT_STRINGS, &filters, "filter", "Provide filter values (e.g. \"until=<timestamp>\")" },
+    { "filter", 0, OPT_STRINGS, &filters, "filter",
+      "Provide filter values (e.g. \"until=<timestamp>\")" },
     { "force", 'f', OPT_BOOL, &force, NULL, "Do not prompt for confirmation" },
     { NULL, 0, 0, NULL, NULL, NULL },
   };
-  const struct cmd_spec spec = { "image prune [OPTIONS]", "Remove unused images", NULL, opts, 0, 0,
-                                 NULL };
+  const struct cmd_spec spec
+      = { "image prune [OPTIONS]", "Remove unused images", NULL, opts, 0, 0, NULL };
   cleanup_free char **args = NULL;
   int r = opts_parse (&spec, ctx->cmdpath, argc, argv, &args);
   if (r)
@@ -794,23 +816,24 @@ cmd_image_prune (int argc, char **argv, struct berth_ctx *ctx)
         berr_t err = BERR_INIT;
         int64_t ns;
         if (*end == '\0' && end != v)
-          until = (int64_t) secs * 1000000000LL;
+          until = (int64_t)secs * 1000000000LL;
         else if (units_parse_rfc3339 (v, &ns, &err) == 0)
           until = ns;
         else
           {
             /* A Go duration such as "24h" or "30m": relative to now. */
             double d = strtod (v, &end);
-            int64_t mult = strcmp (end, "h") == 0 ? 3600 : strcmp (end, "m") == 0 ? 60
-                           : strcmp (end, "s") == 0   ? 1
-                                                      : 0;
+            int64_t mult = strcmp (end, "h") == 0   ? 3600
+                           : strcmp (end, "m") == 0 ? 60
+                           : strcmp (end, "s") == 0 ? 1
+                                                    : 0;
             berr_release (&err);
             if (end == v || mult == 0)
               {
                 image_filters_release (&f);
                 return cli_errorf ("invalid filter 'until=%s'", v);
               }
-            until = now_ns () - (int64_t) (d * (double) mult * 1e9);
+            until = now_ns () - (int64_t)(d * (double)mult * 1e9);
           }
       }
   if (!force
@@ -849,7 +872,7 @@ cmd_image_prune (int argc, char **argv, struct berth_ctx *ctx)
         {
           /* prune prints these in lower case */
           char *line = xstrdup (l[k]);
-          line[0] = (char) (line[0] == 'U' ? 'u' : line[0] == 'D' ? 'd' : line[0]);
+          line[0] = (char)(line[0] == 'U' ? 'u' : line[0] == 'D' ? 'd' : line[0]);
           strv_push_take (&lines, line);
         }
     }

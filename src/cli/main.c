@@ -47,8 +47,7 @@ static const struct command commands[] = {
   { "help", cmd_help, "Show help" },
 };
 
-static void
-print_main_help (FILE *out)
+static void print_main_help (FILE *out)
 {
   fprintf (out, "\nUsage:  berth [OPTIONS] COMMAND\n\n"
                 "A Docker-compatible container engine, daemonless.\n\n"
@@ -60,20 +59,20 @@ print_main_help (FILE *out)
   const char *groups[] = { "image", "system" };
   for (size_t g = 0; g < ARRAY_SIZE (groups); g++)
     fprintf (out, "  %-12s%s\n", groups[g], g == 0 ? "Manage images" : "Manage berth");
-  fprintf (out, "\nGlobal Options:\n"
-                "      --config string      Location of berth's config file (default \"%s\")\n"
-                "  -D, --debug              Enable debug mode\n"
-                "  -l, --log-level string   Set the logging level (\"debug\", \"info\", "
-                "\"warn\", \"error\", \"fatal\") (default \"warn\")\n"
-                "      --root string        Root of berth's persistent state (default \"%s\")\n"
-                "      --runroot string     Root of berth's runtime state (default \"%s\")\n"
-                "  -v, --version            Print version information and quit\n"
-                "\nRun 'berth COMMAND --help' for more information on a command.\n",
+  fprintf (out,
+           "\nGlobal Options:\n"
+           "      --config string      Location of berth's config file (default \"%s\")\n"
+           "  -D, --debug              Enable debug mode\n"
+           "  -l, --log-level string   Set the logging level (\"debug\", \"info\", "
+           "\"warn\", \"error\", \"fatal\") (default \"warn\")\n"
+           "      --root string        Root of berth's persistent state (default \"%s\")\n"
+           "      --runroot string     Root of berth's runtime state (default \"%s\")\n"
+           "  -v, --version            Print version information and quit\n"
+           "\nRun 'berth COMMAND --help' for more information on a command.\n",
            BERTH_DEFAULT_CONFIG, BERTH_DEFAULT_ROOT, BERTH_DEFAULT_RUNROOT);
 }
 
-static void
-print_group_help (const char *group, FILE *out)
+static void print_group_help (const char *group, FILE *out)
 {
   fprintf (out, "\nUsage:  berth %s COMMAND\n\nCommands:\n", group);
   size_t gl = strlen (group);
@@ -84,17 +83,16 @@ print_group_help (const char *group, FILE *out)
   fprintf (out, "\nRun 'berth %s COMMAND --help' for more information on a command.\n", group);
 }
 
-static int
-cmd_help (int argc, char **argv, struct berth_ctx *ctx)
+static int cmd_help (int argc, char **argv, struct berth_ctx *ctx)
 {
-  (void) ctx;
+  (void)ctx;
   if (argc > 1)
     {
       /* "berth help images" == "berth images --help" */
       for (size_t i = 0; i < ARRAY_SIZE (commands); i++)
         if (strcmp (commands[i].name, argv[1]) == 0 && commands[i].fn != cmd_help)
           {
-            char *av[] = { argv[1], (char *) "--help", NULL };
+            char *av[] = { argv[1], (char *)"--help", NULL };
             return commands[i].fn (2, av, ctx);
           }
     }
@@ -102,8 +100,7 @@ cmd_help (int argc, char **argv, struct berth_ctx *ctx)
   return 0;
 }
 
-int
-ctx_store (struct berth_ctx *ctx, struct store **out)
+int ctx_store (struct berth_ctx *ctx, struct store **out)
 {
   if (ctx->store == NULL)
     {
@@ -115,16 +112,14 @@ ctx_store (struct berth_ctx *ctx, struct store **out)
   return 0;
 }
 
-int
-cli_error (berr_t *err)
+int cli_error (berr_t *err)
 {
   fprintf (stderr, "Error: %s\n", err->msg ? err->msg : "unknown error");
   berr_release (err);
   return 1;
 }
 
-int
-cli_errorf (const char *fmt, ...)
+int cli_errorf (const char *fmt, ...)
 {
   va_list ap;
   va_start (ap, fmt);
@@ -135,15 +130,13 @@ cli_errorf (const char *fmt, ...)
   return 1;
 }
 
-static void
-print_version_line (void)
+static void print_version_line (void)
 {
   printf ("berth version %s, build %s\n", BERTH_VERSION, BERTH_GIT_COMMIT);
 }
 
 /* berth's config file: JSON, all keys optional. Missing file is fine unless --config named it. */
-static int
-load_config (struct berth_ctx *ctx, bool explicit_path)
+static int load_config (struct berth_ctx *ctx, bool explicit_path)
 {
   cleanup_free char *data = NULL;
   size_t len = 0;
@@ -169,13 +162,13 @@ load_config (struct berth_ctx *ctx, bool explicit_path)
       int64_t v;
       if (units_ram_in_bytes (mls, &v, &err) < 0)
         return cli_errorf ("%s: max-layer-size: %s", ctx->config_path, err.msg);
-      ctx->max_layer_size = (uint64_t) v;
+      ctx->max_layer_size = (uint64_t)v;
     }
   return 0;
 }
 
-static bool
-takes_value (const char *a, const char *name, int *i, int argc, char **argv, const char **out)
+static bool takes_value (const char *a, const char *name, int *i, int argc, char **argv,
+                         const char **out)
 {
   size_t l = strlen (name);
   if (strncmp (a, name, l) != 0)
@@ -196,8 +189,7 @@ takes_value (const char *a, const char *name, int *i, int argc, char **argv, con
   return true;
 }
 
-int
-main (int argc, char **argv)
+int main (int argc, char **argv)
 {
   struct berth_ctx ctx = { 0 };
   ctx.root = getenv ("BERTH_ROOT");
@@ -250,7 +242,7 @@ main (int argc, char **argv)
           fprintf (stderr, "Unable to parse logging level: %s\n", log_level);
           return EXIT_ENGINE;
         }
-      log_set_level ((enum log_level) lv);
+      log_set_level ((enum log_level)lv);
     }
   if (i >= argc)
     {
@@ -267,7 +259,7 @@ main (int argc, char **argv)
     for (size_t k = 0; k < ARRAY_SIZE (commands) && !cmd; k++)
       {
         const char *sp = strchr (commands[k].name, ' ');
-        if (sp && strncmp (commands[k].name, argv[i], (size_t) (sp - commands[k].name)) == 0
+        if (sp && strncmp (commands[k].name, argv[i], (size_t)(sp - commands[k].name)) == 0
             && argv[i][sp - commands[k].name] == '\0' && strcmp (sp + 1, argv[i + 1]) == 0)
           {
             cmd = &commands[k];
@@ -282,7 +274,8 @@ main (int argc, char **argv)
       /* A management group without (or with an unknown) subcommand. */
       if (strcmp (argv[i], "image") == 0 || strcmp (argv[i], "system") == 0)
         {
-          if (i + 1 < argc && strcmp (argv[i + 1], "--help") != 0 && strcmp (argv[i + 1], "-h") != 0)
+          if (i + 1 < argc && strcmp (argv[i + 1], "--help") != 0
+              && strcmp (argv[i + 1], "-h") != 0)
             {
               fprintf (stderr, "berth: '%s %s' is not a berth command.\nSee 'berth %s --help'\n",
                        argv[i], argv[i + 1], argv[i]);

@@ -7,8 +7,7 @@
 
 #include "cli/cli.h"
 
-static const struct opt *
-find_long (const struct opt *opts, const char *name, size_t len)
+static const struct opt *find_long (const struct opt *opts, const char *name, size_t len)
 {
   for (const struct opt *o = opts; o && o->name; o++)
     if (strlen (o->name) == len && strncmp (o->name, name, len) == 0)
@@ -16,8 +15,7 @@ find_long (const struct opt *opts, const char *name, size_t len)
   return NULL;
 }
 
-static const struct opt *
-find_short (const struct opt *opts, char c)
+static const struct opt *find_short (const struct opt *opts, char c)
 {
   for (const struct opt *o = opts; o && o->name; o++)
     if (o->shorthand == c)
@@ -25,16 +23,14 @@ find_short (const struct opt *opts, char c)
   return NULL;
 }
 
-static int
-usage_error (const char *cmdpath, const char *fmt, const char *a)
+static int usage_error (const char *cmdpath, const char *fmt, const char *a)
 {
   fprintf (stderr, fmt, a);
   fprintf (stderr, "\nSee '%s --help'.\n", cmdpath);
   return EXIT_ENGINE;
 }
 
-static int
-parse_bool (const char *v, bool *out)
+static int parse_bool (const char *v, bool *out)
 {
   if (strcmp (v, "true") == 0 || strcmp (v, "1") == 0 || strcmp (v, "t") == 0
       || strcmp (v, "T") == 0 || strcmp (v, "TRUE") == 0 || strcmp (v, "True") == 0)
@@ -47,26 +43,26 @@ parse_bool (const char *v, bool *out)
   return 0;
 }
 
-static int
-set_value (const struct opt *o, const char *v, const char *cmdpath, const char *shown)
+static int set_value (const struct opt *o, const char *v, const char *cmdpath, const char *shown)
 {
   switch (o->type)
     {
     case OPT_BOOL:
-      if (parse_bool (v, (bool *) o->ptr) < 0)
+      if (parse_bool (v, (bool *)o->ptr) < 0)
         {
-          fprintf (stderr, "invalid argument \"%s\" for \"%s\" flag: strconv.ParseBool: parsing "
-                           "\"%s\": invalid syntax",
+          fprintf (stderr,
+                   "invalid argument \"%s\" for \"%s\" flag: strconv.ParseBool: parsing "
+                   "\"%s\": invalid syntax",
                    v, shown, v);
           fprintf (stderr, "\nSee '%s --help'.\n", cmdpath);
           return EXIT_ENGINE;
         }
       return 0;
     case OPT_STRING:
-      *(const char **) o->ptr = v;
+      *(const char **)o->ptr = v;
       return 0;
     case OPT_STRINGS:
-      strv_push ((char ***) o->ptr, v);
+      strv_push ((char ***)o->ptr, v);
       return 0;
     case OPT_INT:
       {
@@ -74,21 +70,21 @@ set_value (const struct opt *o, const char *v, const char *cmdpath, const char *
         long n = strtol (v, &end, 10);
         if (*v == '\0' || *end)
           {
-            fprintf (stderr, "invalid argument \"%s\" for \"%s\" flag: strconv.ParseInt: parsing "
-                             "\"%s\": invalid syntax",
+            fprintf (stderr,
+                     "invalid argument \"%s\" for \"%s\" flag: strconv.ParseInt: parsing "
+                     "\"%s\": invalid syntax",
                      v, shown, v);
             fprintf (stderr, "\nSee '%s --help'.\n", cmdpath);
             return EXIT_ENGINE;
           }
-        *(long *) o->ptr = n;
+        *(long *)o->ptr = n;
         return 0;
       }
     }
   return 0;
 }
 
-static void
-print_args_error (const struct cmd_spec *spec, const char *cmdpath)
+static void print_args_error (const struct cmd_spec *spec, const char *cmdpath)
 {
   const char *what;
   char buf[128];
@@ -120,11 +116,10 @@ print_args_error (const struct cmd_spec *spec, const char *cmdpath)
            what, cmdpath, spec->use, spec->short_help);
 }
 
-int
-opts_parse (const struct cmd_spec *spec, const char *cmdpath, int argc, char **argv,
-            char ***args)
+int opts_parse (const struct cmd_spec *spec, const char *cmdpath, int argc, char **argv,
+                char ***args)
 {
-  char **pos = xcalloc ((size_t) argc + 1, sizeof (char *));
+  char **pos = xcalloc ((size_t)argc + 1, sizeof (char *));
   size_t np = 0;
   bool flags_done = false;
   for (int i = 1; i < argc; i++)
@@ -144,7 +139,7 @@ opts_parse (const struct cmd_spec *spec, const char *cmdpath, int argc, char **a
         {
           const char *name = a + 2;
           const char *eq = strchr (name, '=');
-          size_t len = eq ? (size_t) (eq - name) : strlen (name);
+          size_t len = eq ? (size_t)(eq - name) : strlen (name);
           if ((len == 4 && strncmp (name, "help", 4) == 0) && !find_long (spec->opts, "help", 4))
             {
               free (pos);
@@ -211,7 +206,7 @@ opts_parse (const struct cmd_spec *spec, const char *cmdpath, int argc, char **a
                     }
                   break;
                 }
-              *(bool *) o->ptr = true;
+              *(bool *)o->ptr = true;
               continue;
             }
           const char *v;
@@ -235,7 +230,7 @@ opts_parse (const struct cmd_spec *spec, const char *cmdpath, int argc, char **a
           break;
         }
     }
-  if ((int) np < spec->min_args || (spec->max_args >= 0 && (int) np > spec->max_args))
+  if ((int)np < spec->min_args || (spec->max_args >= 0 && (int)np > spec->max_args))
     {
       free (pos);
       print_args_error (spec, cmdpath);
@@ -245,8 +240,7 @@ opts_parse (const struct cmd_spec *spec, const char *cmdpath, int argc, char **a
   return 0;
 }
 
-void
-opts_print_help (const struct cmd_spec *spec, const char *cmdpath, FILE *out)
+void opts_print_help (const struct cmd_spec *spec, const char *cmdpath, FILE *out)
 {
   fprintf (out, "\nUsage:  berth %s\n\n%s\n", spec->use, spec->short_help);
   if (spec->aliases)
@@ -267,6 +261,6 @@ opts_print_help (const struct cmd_spec *spec, const char *cmdpath, FILE *out)
         width = strlen (lines[n]);
     }
   for (size_t i = 0; i < n; i++)
-    fprintf (out, "%-*s   %s\n", (int) width, lines[i], spec->opts[i].help);
-  (void) cmdpath;
+    fprintf (out, "%-*s   %s\n", (int)width, lines[i], spec->opts[i].help);
+  (void)cmdpath;
 }

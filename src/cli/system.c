@@ -10,8 +10,7 @@
 #include "util/json.h"
 #include "util/units.h"
 
-static const char *
-go_arch (const char *machine)
+static const char *go_arch (const char *machine)
 {
   if (strcmp (machine, "x86_64") == 0)
     return "amd64";
@@ -20,16 +19,15 @@ go_arch (const char *machine)
   return machine;
 }
 
-int
-cmd_version (int argc, char **argv, struct berth_ctx *ctx)
+int cmd_version (int argc, char **argv, struct berth_ctx *ctx)
 {
   const char *format = NULL;
   const struct opt opts[] = {
     { "format", 'f', OPT_STRING, &format, "string", "Format output using a custom template" },
     { NULL, 0, 0, NULL, NULL, NULL },
   };
-  const struct cmd_spec spec = { "version [OPTIONS]", "Show the berth version information", NULL,
-                                 opts, 0, 0, NULL };
+  const struct cmd_spec spec
+      = { "version [OPTIONS]", "Show the berth version information", NULL, opts, 0, 0, NULL };
   cleanup_free char **args = NULL;
   int r = opts_parse (&spec, ctx->cmdpath, argc, argv, &args);
   if (r)
@@ -38,9 +36,9 @@ cmd_version (int argc, char **argv, struct berth_ctx *ctx)
   uname (&u);
   cleanup_free char *osarch = xasprintf ("linux/%s", go_arch (u.machine));
   cleanup_json json_t *v
-      = json_pack ("{s:{s:s, s:s, s:s, s:s, s:s}}", "Client", "Version", BERTH_VERSION,
-                   "GitCommit", BERTH_GIT_COMMIT, "Os", "linux", "Arch", go_arch (u.machine),
-                   "Platform", "berth (daemonless)");
+      = json_pack ("{s:{s:s, s:s, s:s, s:s, s:s}}", "Client", "Version", BERTH_VERSION, "GitCommit",
+                   BERTH_GIT_COMMIT, "Os", "linux", "Arch", go_arch (u.machine), "Platform",
+                   "berth (daemonless)");
   if (format)
     {
       cleanup_json json_t *objs = json_array ();
@@ -56,8 +54,7 @@ cmd_version (int argc, char **argv, struct berth_ctx *ctx)
   return 0;
 }
 
-static char *
-os_pretty_name (void)
+static char *os_pretty_name (void)
 {
   FILE *f = fopen ("/etc/os-release", "re");
   if (f == NULL)
@@ -83,23 +80,26 @@ os_pretty_name (void)
   return name ? name : xstrdup ("Linux");
 }
 
-static int64_t
-mem_total (void)
+static int64_t mem_total (void)
 {
   long pages = sysconf (_SC_PHYS_PAGES), psz = sysconf (_SC_PAGESIZE);
-  return pages > 0 && psz > 0 ? (int64_t) pages * psz : 0;
+  return pages > 0 && psz > 0 ? (int64_t)pages * psz : 0;
 }
 
-int
-cmd_info (int argc, char **argv, struct berth_ctx *ctx)
+int cmd_info (int argc, char **argv, struct berth_ctx *ctx)
 {
   const char *format = NULL;
   const struct opt opts[] = {
     { "format", 'f', OPT_STRING, &format, "string", "Format output using a custom template" },
     { NULL, 0, 0, NULL, NULL, NULL },
   };
-  const struct cmd_spec spec = { "info [OPTIONS]", "Display system-wide information",
-                                 "berth system info, berth info", opts, 0, 0, NULL };
+  const struct cmd_spec spec = { "info [OPTIONS]",
+                                 "Display system-wide information",
+                                 "berth system info, berth info",
+                                 opts,
+                                 0,
+                                 0,
+                                 NULL };
   cleanup_free char **args = NULL;
   int r = opts_parse (&spec, ctx->cmdpath, argc, argv, &args);
   if (r)
@@ -120,12 +120,12 @@ cmd_info (int argc, char **argv, struct berth_ctx *ctx)
       "{s:i, s:i, s:i, s:i, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:I, s:s, "
       "s:s, s:s, s:s, s:s}",
       "Containers", 0, "ContainersRunning", 0, "ContainersPaused", 0, "ContainersStopped", 0,
-      "Images", (json_int_t) nimages, "ServerVersion", BERTH_VERSION, "Driver", "overlay",
+      "Images", (json_int_t)nimages, "ServerVersion", BERTH_VERSION, "Driver", "overlay",
       "CgroupDriver", "cgroupfs", "CgroupVersion", cgv, "CgroupMode", cgroup_mode_name (cm),
       "KernelVersion", u.release, "OperatingSystem", os, "OSType", "linux", "Architecture",
-      u.machine, "NCPU", (int) sysconf (_SC_NPROCESSORS_ONLN), "MemTotal",
-      (json_int_t) mem_total (), "DockerRootDir", ctx->root, "RunRoot", ctx->runroot,
-      "ConfigFile", ctx->config_path, "Name", u.nodename, "DefaultRuntime", "berth");
+      u.machine, "NCPU", (int)sysconf (_SC_NPROCESSORS_ONLN), "MemTotal", (json_int_t)mem_total (),
+      "DockerRootDir", ctx->root, "RunRoot", ctx->runroot, "ConfigFile", ctx->config_path, "Name",
+      u.nodename, "DefaultRuntime", "berth");
   if (format)
     {
       cleanup_json json_t *objs = json_array ();
@@ -133,7 +133,7 @@ cmd_info (int argc, char **argv, struct berth_ctx *ctx)
       return print_inspect (objs, format);
     }
   char mem[32];
-  units_bytes_size ((double) mem_total (), mem, sizeof mem);
+  units_bytes_size ((double)mem_total (), mem, sizeof mem);
   printf ("Client: berth\n"
           " Version:    %s\n"
           "\n"
@@ -159,14 +159,13 @@ cmd_info (int argc, char **argv, struct berth_ctx *ctx)
           " Berth Root Dir: %s\n"
           " Berth Run Root: %s\n"
           " Config File: %s\n",
-          BERTH_VERSION, (long long) nimages, BERTH_VERSION, cgv[0] ? cgv : "none",
+          BERTH_VERSION, (long long)nimages, BERTH_VERSION, cgv[0] ? cgv : "none",
           cgroup_mode_name (cm), u.release, os, u.machine, sysconf (_SC_NPROCESSORS_ONLN), mem,
           u.nodename, ctx->root, ctx->runroot, ctx->config_path);
   return 0;
 }
 
-int
-cmd_system_df (int argc, char **argv, struct berth_ctx *ctx)
+int cmd_system_df (int argc, char **argv, struct berth_ctx *ctx)
 {
   const char *format = NULL;
   bool verbose = false;
@@ -175,8 +174,8 @@ cmd_system_df (int argc, char **argv, struct berth_ctx *ctx)
     { "verbose", 'v', OPT_BOOL, &verbose, NULL, "Show detailed information on space usage" },
     { NULL, 0, 0, NULL, NULL, NULL },
   };
-  const struct cmd_spec spec = { "system df [OPTIONS]", "Show berth disk usage", NULL, opts, 0, 0,
-                                 NULL };
+  const struct cmd_spec spec
+      = { "system df [OPTIONS]", "Show berth disk usage", NULL, opts, 0, 0, NULL };
   cleanup_free char **args = NULL;
   int r = opts_parse (&spec, ctx->cmdpath, argc, argv, &args);
   if (r)
@@ -194,13 +193,12 @@ cmd_system_df (int argc, char **argv, struct berth_ctx *ctx)
   cleanup_json json_t *rows = json_pack (
       "[{s:s, s:s, s:s, s:s, s:s}, {s:s, s:s, s:s, s:s, s:s}, {s:s, s:s, s:s, s:s, s:s},"
       " {s:s, s:s, s:s, s:s, s:s}]",
-      "Type", "Images", "TotalCount", "",
-      "Active", "0", "Size", size, "Reclaimable", recl, "Type", "Containers", "TotalCount", "0",
-      "Active", "0", "Size", "0B", "Reclaimable", "0B", "Type", "Local Volumes", "TotalCount",
-      "0", "Active", "0", "Size", "0B", "Reclaimable", "0B", "Type", "Build Cache", "TotalCount",
-      "0", "Active", "0", "Size", "0B", "Reclaimable", "0B");
+      "Type", "Images", "TotalCount", "", "Active", "0", "Size", size, "Reclaimable", recl, "Type",
+      "Containers", "TotalCount", "0", "Active", "0", "Size", "0B", "Reclaimable", "0B", "Type",
+      "Local Volumes", "TotalCount", "0", "Active", "0", "Size", "0B", "Reclaimable", "0B", "Type",
+      "Build Cache", "TotalCount", "0", "Active", "0", "Size", "0B", "Reclaimable", "0B");
   char cnt[32];
-  snprintf (cnt, sizeof cnt, "%lld", (long long) nimages);
+  snprintf (cnt, sizeof cnt, "%lld", (long long)nimages);
   json_object_set_new (json_array_get (rows, 0), "TotalCount", json_string (cnt));
   cleanup_json json_t *headers
       = json_pack ("{s:s, s:s, s:s, s:s, s:s}", "Type", "TYPE", "TotalCount", "TOTAL", "Active",
@@ -212,7 +210,7 @@ cmd_system_df (int argc, char **argv, struct berth_ctx *ctx)
                        headers);
   if (rc == 0 && verbose && format == NULL)
     {
-      char *av[] = { (char *) "images", NULL };
+      char *av[] = { (char *)"images", NULL };
       printf ("\nImages space usage:\n\n");
       fflush (stdout);
       return cmd_images (1, av, ctx);

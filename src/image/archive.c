@@ -23,8 +23,8 @@
 #include "util/json.h"
 #include "util/log.h"
 
-#define SMALL_ENTRY (1 << 20)        /* entries up to this size are read into memory */
-#define MAX_MEMORY (256u << 20)      /* total bytes of in-memory entries */
+#define SMALL_ENTRY (1 << 20)   /* entries up to this size are read into memory */
+#define MAX_MEMORY (256u << 20) /* total bytes of in-memory entries */
 #define MAX_JSON_DOC (64u << 20)
 
 enum entry_kind
@@ -63,8 +63,7 @@ struct load_ctx
   size_t mem_total;
 };
 
-static void
-load_ctx_release (struct load_ctx *c)
+static void load_ctx_release (struct load_ctx *c)
 {
   for (size_t i = 0; i < c->n; i++)
     {
@@ -81,8 +80,7 @@ load_ctx_release (struct load_ctx *c)
 }
 
 /* "./a//b/" -> "a/b"; rejects nothing (names are only looked up, never used as paths). */
-static char *
-normalize_name (const char *name)
+static char *normalize_name (const char *name)
 {
   struct sbuf b;
   sbuf_init (&b);
@@ -94,7 +92,7 @@ normalize_name (const char *name)
       const char *q = p;
       while (*q && *q != '/')
         q++;
-      size_t l = (size_t) (q - p);
+      size_t l = (size_t)(q - p);
       if (l == 0)
         break;
       if (l == 1 && p[0] == '.')
@@ -102,7 +100,7 @@ normalize_name (const char *name)
       else if (l == 2 && p[0] == '.' && p[1] == '.')
         {
           char *slash = b.len ? strrchr (b.buf, '/') : NULL;
-          b.len = slash ? (size_t) (slash - b.buf) : 0;
+          b.len = slash ? (size_t)(slash - b.buf) : 0;
           if (b.buf)
             b.buf[b.len] = '\0';
         }
@@ -117,8 +115,7 @@ normalize_name (const char *name)
   return sbuf_detach (&b);
 }
 
-static struct entry *
-add_entry (struct load_ctx *c, const char *name)
+static struct entry *add_entry (struct load_ctx *c, const char *name)
 {
   /* A later entry with the same name replaces the earlier one, as tar extraction would. */
   for (size_t i = 0; i < c->n; i++)
@@ -147,8 +144,7 @@ add_entry (struct load_ctx *c, const char *name)
   return e;
 }
 
-static struct entry *
-find_entry (struct load_ctx *c, const char *name)
+static struct entry *find_entry (struct load_ctx *c, const char *name)
 {
   cleanup_free char *n = normalize_name (name);
   for (int hops = 0; hops < 16; hops++)
@@ -170,8 +166,7 @@ struct outer_reader
   struct archive *a;
 };
 
-static ssize_t
-outer_read (void *cookie, void *buf, size_t len)
+static ssize_t outer_read (void *cookie, void *buf, size_t len)
 {
   struct outer_reader *r = cookie;
   la_ssize_t n = archive_read_data (r->a, buf, len);
@@ -189,8 +184,7 @@ struct mem_reader
   size_t len, off;
 };
 
-static ssize_t
-mem_read (void *cookie, void *buf, size_t len)
+static ssize_t mem_read (void *cookie, void *buf, size_t len)
 {
   struct mem_reader *m = cookie;
   size_t n = m->len - m->off;
@@ -198,13 +192,13 @@ mem_read (void *cookie, void *buf, size_t len)
     n = len;
   memcpy (buf, m->data + m->off, n);
   m->off += n;
-  return (ssize_t) n;
+  return (ssize_t)n;
 }
 
 /* Apply an entry as a layer into the staging area. Its bytes are kept as a staged blob, or for
  * an uncompressed tar as a tar-split (headers only; the contents are the unpacked files). */
-static int
-stage_layer (struct load_ctx *c, struct entry *e, layer_read_fn rd, void *cookie, berr_t *err)
+static int stage_layer (struct load_ctx *c, struct entry *e, layer_read_fn rd, void *cookie,
+                        berr_t *err)
 {
   cleanup_close int bfd = -1, sfd = -1;
   if (store_stage_file (c->s, "blob", &e->blob_path, &bfd, err) < 0
@@ -232,15 +226,13 @@ stage_layer (struct load_ctx *c, struct entry *e, layer_read_fn rd, void *cookie
 }
 
 /* An entry that was meant as a layer (or a document) but could not be applied. */
-static int
-entry_unusable (struct entry *e, berr_t *err)
+static int entry_unusable (struct entry *e, berr_t *err)
 {
   return berr_setk (err, BERR_INVALID, 0, "layer %s: %s", e->name,
                     e->apply_error ? e->apply_error : "not a tar archive");
 }
 
-static int
-read_outer (struct load_ctx *c, int fd, berr_t *err)
+static int read_outer (struct load_ctx *c, int fd, berr_t *err)
 {
   struct archive *a = archive_read_new ();
   layer_add_filters (a);
@@ -262,8 +254,7 @@ read_outer (struct load_ctx *c, int fd, berr_t *err)
         break;
       if (r < ARCHIVE_WARN)
         {
-          ret = berr_setk (err, BERR_INVALID, 0, "invalid archive: %s",
-                           archive_error_string (a));
+          ret = berr_setk (err, BERR_INVALID, 0, "invalid archive: %s", archive_error_string (a));
           break;
         }
       cleanup_free char *name = normalize_name (archive_entry_pathname (ae));
@@ -301,7 +292,7 @@ read_outer (struct load_ctx *c, int fd, berr_t *err)
       struct entry *e = add_entry (c, name);
       if (size >= 0 && size <= SMALL_ENTRY)
         {
-          if (c->mem_total + (size_t) size > MAX_MEMORY)
+          if (c->mem_total + (size_t)size > MAX_MEMORY)
             {
               ret = berr_setk (err, BERR_INVALID, 0,
                                "invalid archive: too many small entries (over %u MiB)",
@@ -309,19 +300,20 @@ read_outer (struct load_ctx *c, int fd, berr_t *err)
               break;
             }
           e->kind = ENTRY_MEM;
-          e->data = xmalloc ((size_t) size + 1);
+          e->data = xmalloc ((size_t)size + 1);
           size_t got = 0;
-          while (got < (size_t) size)
+          while (got < (size_t)size)
             {
-              la_ssize_t n = archive_read_data (a, e->data + got, (size_t) size - got);
+              la_ssize_t n = archive_read_data (a, e->data + got, (size_t)size - got);
               if (n <= 0)
                 break;
-              got += (size_t) n;
+              got += (size_t)n;
             }
-          if (got != (size_t) size)
+          if (got != (size_t)size)
             {
               ret = berr_setk (err, BERR_INVALID, 0, "invalid archive: truncated entry %s: %s",
-                               name, archive_error_string (a) ? archive_error_string (a) : "short read");
+                               name,
+                               archive_error_string (a) ? archive_error_string (a) : "short read");
               break;
             }
           e->data[got] = '\0';
@@ -343,8 +335,7 @@ read_outer (struct load_ctx *c, int fd, berr_t *err)
 }
 
 /* The raw bytes of an entry (memory or staged file), for JSON documents. */
-static int
-entry_bytes (struct entry *e, char **data, size_t *len, berr_t *err)
+static int entry_bytes (struct entry *e, char **data, size_t *len, berr_t *err)
 {
   if (e->kind == ENTRY_MEM)
     {
@@ -360,8 +351,7 @@ entry_bytes (struct entry *e, char **data, size_t *len, berr_t *err)
   return fs_read_file (e->blob_path, MAX_JSON_DOC, data, len, err);
 }
 
-static void
-entry_digest (struct entry *e, char out[DIGEST_STR_LEN])
+static void entry_digest (struct entry *e, char out[DIGEST_STR_LEN])
 {
   if (e->kind == ENTRY_MEM)
     sha256_digest (e->data, e->len, out);
@@ -369,8 +359,7 @@ entry_digest (struct entry *e, char out[DIGEST_STR_LEN])
     memcpy (out, e->res.digest, DIGEST_STR_LEN);
 }
 
-static const char *
-compression_media_type (const char *compression)
+static const char *compression_media_type (const char *compression)
 {
   if (strcmp (compression, "gzip") == 0)
     return "application/vnd.oci.image.layer.v1.tar+gzip";
@@ -382,8 +371,7 @@ compression_media_type (const char *compression)
 }
 
 /* Make sure entry e is an applied layer; small (in-memory) entries are applied now. */
-static int
-entry_as_layer (struct load_ctx *c, struct entry *e, berr_t *err)
+static int entry_as_layer (struct load_ctx *c, struct entry *e, berr_t *err)
 {
   if (e->kind == ENTRY_MEM)
     {
@@ -409,8 +397,7 @@ struct ingest
   size_t nimages;
 };
 
-static void
-ingest_release (struct ingest *in)
+static void ingest_release (struct ingest *in)
 {
   for (size_t i = 0; i < in->nlayers; i++)
     free (in->layers[i].media_type);
@@ -429,8 +416,7 @@ ingest_release (struct ingest *in)
   free (in->images);
 }
 
-static void
-ingest_add_layer (struct load_ctx *c, struct ingest *in, struct entry *e)
+static void ingest_add_layer (struct load_ctx *c, struct ingest *in, struct entry *e)
 {
   for (size_t i = 0; i < in->nlayers; i++)
     if (strcmp (in->layers[i].diff_id, e->res.diff_id) == 0)
@@ -448,15 +434,14 @@ ingest_add_layer (struct load_ctx *c, struct ingest *in, struct entry *e)
       l->staged_blob = e->blob_path;
     }
   l->media_type = xstrdup (compression_media_type (e->res.compression));
-  l->blob_size = (int64_t) e->res.size;
-  l->tar_size = (int64_t) e->res.tar_size;
-  l->size = (int64_t) e->res.content_size;
-  (void) c;
+  l->blob_size = (int64_t)e->res.size;
+  l->tar_size = (int64_t)e->res.tar_size;
+  l->size = (int64_t)e->res.content_size;
+  (void)c;
 }
 
 /* Stage the config bytes as a blob file for the commit. */
-static int
-stage_bytes (struct store *s, const char *data, size_t len, char **path, berr_t *err)
+static int stage_bytes (struct store *s, const char *data, size_t len, char **path, berr_t *err)
 {
   cleanup_close int fd = -1;
   if (store_stage_file (s, "json", path, &fd, err) < 0)
@@ -468,11 +453,10 @@ stage_bytes (struct store *s, const char *data, size_t len, char **path, berr_t 
 
 /* Add one image given its config entry and its layer entries (in order). expected_layer_digests
  * (OCI) are the digests the manifest claims for each layer entry's raw bytes. */
-static int
-add_image (struct load_ctx *c, struct ingest *in, struct entry *cfg_entry,
-           const char *expected_config_digest, struct entry **layers, size_t nlayers,
-           char **tags, const char *manifest_digest, const char *manifest_data,
-           size_t manifest_len, berr_t *err)
+static int add_image (struct load_ctx *c, struct ingest *in, struct entry *cfg_entry,
+                      const char *expected_config_digest, struct entry **layers, size_t nlayers,
+                      char **tags, const char *manifest_digest, const char *manifest_data,
+                      size_t manifest_len, berr_t *err)
 {
   cleanup_free char *cfg = NULL;
   size_t cfglen = 0;
@@ -526,8 +510,7 @@ add_image (struct load_ctx *c, struct ingest *in, struct entry *cfg_entry,
 }
 
 /* Normalize a RepoTags entry to a full tag name. */
-static int
-full_tag (const char *tag, char **out, berr_t *err)
+static int full_tag (const char *tag, char **out, berr_t *err)
 {
   struct image_ref ref = { 0 };
   if (ref_parse_normalized (tag, &ref, err) < 0)
@@ -545,8 +528,7 @@ full_tag (const char *tag, char **out, berr_t *err)
 }
 
 /* Names that claim a digest ("blobs/sha256/<hex>") must have it. */
-static int
-check_claimed_digest (struct entry *e, const char *path, berr_t *err)
+static int check_claimed_digest (struct entry *e, const char *path, berr_t *err)
 {
   const char *p = strstr (path, "sha256/");
   if (p == NULL)
@@ -564,8 +546,8 @@ check_claimed_digest (struct entry *e, const char *path, berr_t *err)
   return 0;
 }
 
-static int
-load_docker_manifest (struct load_ctx *c, struct ingest *in, struct entry *me, berr_t *err)
+static int load_docker_manifest (struct load_ctx *c, struct ingest *in, struct entry *me,
+                                 berr_t *err)
 {
   cleanup_json json_t *m = json_parse_buf (me->data, me->len, "manifest.json", err);
   if (m == NULL)
@@ -601,7 +583,8 @@ load_docker_manifest (struct load_ctx *c, struct ingest *in, struct entry *me, b
       {
         const char *ln = json_string_value (json_array_get (jl, k));
         if (ln == NULL)
-          return berr_setk (err, BERR_INVALID, 0, "invalid archive: bad layer path in manifest.json");
+          return berr_setk (err, BERR_INVALID, 0,
+                            "invalid archive: bad layer path in manifest.json");
         les[k] = find_entry (c, ln);
         if (les[k] == NULL)
           return berr_setk (err, BERR_INVALID, 0, "invalid archive: layer %s is missing", ln);
@@ -628,8 +611,7 @@ load_docker_manifest (struct load_ctx *c, struct ingest *in, struct entry *me, b
 }
 
 /* Resolve a descriptor to its entry and verify digest and size. */
-static struct entry *
-desc_entry (struct load_ctx *c, json_t *desc, const char *what, berr_t *err)
+static struct entry *desc_entry (struct load_ctx *c, json_t *desc, const char *what, berr_t *err)
 {
   const char *d = json_get_str (desc, "digest");
   if (digest_check (d, err) < 0)
@@ -660,26 +642,25 @@ desc_entry (struct load_ctx *c, json_t *desc, const char *what, berr_t *err)
   json_t *sz = json_object_get (desc, "size");
   uint64_t have = e->kind == ENTRY_MEM ? e->len : e->res.size;
   if (!json_is_integer (sz) || json_integer_value (sz) < 0
-      || (uint64_t) json_integer_value (sz) != have)
+      || (uint64_t)json_integer_value (sz) != have)
     {
-      berr_setk (err, BERR_CORRUPT, 0, "%s verification failed: blob %s has size %" PRIu64
-                 ", the descriptor says %" JSON_INTEGER_FORMAT, what, d, have,
-                 json_is_integer (sz) ? json_integer_value (sz) : (json_int_t) -1);
+      berr_setk (err, BERR_CORRUPT, 0,
+                 "%s verification failed: blob %s has size %" PRIu64
+                 ", the descriptor says %" JSON_INTEGER_FORMAT,
+                 what, d, have, json_is_integer (sz) ? json_integer_value (sz) : (json_int_t)-1);
       return NULL;
     }
   return e;
 }
 
-static bool
-is_manifest_type (const char *mt)
+static bool is_manifest_type (const char *mt)
 {
   return mt
          && (strcmp (mt, "application/vnd.oci.image.manifest.v1+json") == 0
              || strcmp (mt, "application/vnd.docker.distribution.manifest.v2+json") == 0);
 }
 
-static bool
-is_index_type (const char *mt)
+static bool is_index_type (const char *mt)
 {
   return mt
          && (strcmp (mt, "application/vnd.oci.image.index.v1+json") == 0
@@ -689,9 +670,8 @@ is_index_type (const char *mt)
 static int load_oci_index (struct load_ctx *c, struct ingest *in, json_t *index, int depth,
                            const char *inherited_name, berr_t *err);
 
-static int
-load_oci_manifest (struct load_ctx *c, struct ingest *in, json_t *desc, const char *name,
-                   berr_t *err)
+static int load_oci_manifest (struct load_ctx *c, struct ingest *in, json_t *desc, const char *name,
+                              berr_t *err)
 {
   struct entry *me = desc_entry (c, desc, "manifest", err);
   if (me == NULL)
@@ -737,8 +717,7 @@ load_oci_manifest (struct load_ctx *c, struct ingest *in, json_t *desc, const ch
 }
 
 /* The name an index descriptor carries, as a full tag, or NULL. */
-static char *
-descriptor_name (json_t *desc)
+static char *descriptor_name (json_t *desc)
 {
   json_t *ann = json_object_get (desc, "annotations");
   const char *n = json_get_str (ann, "io.containerd.image.name");
@@ -762,8 +741,7 @@ descriptor_name (json_t *desc)
   return full;
 }
 
-static bool
-platform_matches (json_t *desc)
+static bool platform_matches (json_t *desc)
 {
   json_t *p = json_object_get (desc, "platform");
   if (p == NULL)
@@ -777,12 +755,12 @@ platform_matches (json_t *desc)
 #else
   const char *host_arch = "";
 #endif
-  return (os == NULL || strcmp (os, "linux") == 0) && (arch == NULL || strcmp (arch, host_arch) == 0);
+  return (os == NULL || strcmp (os, "linux") == 0)
+         && (arch == NULL || strcmp (arch, host_arch) == 0);
 }
 
-static int
-load_oci_index (struct load_ctx *c, struct ingest *in, json_t *index, int depth,
-                const char *inherited_name, berr_t *err)
+static int load_oci_index (struct load_ctx *c, struct ingest *in, json_t *index, int depth,
+                           const char *inherited_name, berr_t *err)
 {
   if (depth > 4)
     return berr_setk (err, BERR_INVALID, 0, "invalid archive: indexes nested too deeply");
@@ -828,11 +806,10 @@ load_oci_index (struct load_ctx *c, struct ingest *in, json_t *index, int depth,
   return 0;
 }
 
-static int
-print_results (struct store *s, struct ingest *in, struct tag_move *moved, size_t nmoved,
-               char ***lines)
+static int print_results (struct store *s, struct ingest *in, struct tag_move *moved, size_t nmoved,
+                          char ***lines)
 {
-  (void) s;
+  (void)s;
   for (size_t i = 0; i < nmoved; i++)
     {
       cleanup_free char *fam = ref_familiarize (moved[i].tag);
@@ -857,8 +834,7 @@ print_results (struct store *s, struct ingest *in, struct tag_move *moved, size_
   return 0;
 }
 
-int
-archive_load (struct store *s, int fd, const struct load_opts *opts, char ***lines, berr_t *err)
+int archive_load (struct store *s, int fd, const struct load_opts *opts, char ***lines, berr_t *err)
 {
   struct load_ctx c = { .s = s, .opts = opts };
   struct ingest in = { 0 };
@@ -906,8 +882,8 @@ struct save_image
   struct image_rec *rec;
 };
 
-static int
-write_entry_header (struct archive *a, const char *name, int64_t size, bool dir, berr_t *err)
+static int write_entry_header (struct archive *a, const char *name, int64_t size, bool dir,
+                               berr_t *err)
 {
   struct archive_entry *e = archive_entry_new ();
   archive_entry_set_pathname (e, name);
@@ -922,12 +898,12 @@ write_entry_header (struct archive *a, const char *name, int64_t size, bool dir,
   return 0;
 }
 
-static int
-write_bytes_entry (struct archive *a, const char *name, const void *data, size_t len, berr_t *err)
+static int write_bytes_entry (struct archive *a, const char *name, const void *data, size_t len,
+                              berr_t *err)
 {
-  if (write_entry_header (a, name, (int64_t) len, false, err) < 0)
+  if (write_entry_header (a, name, (int64_t)len, false, err) < 0)
     return -1;
-  if (len && archive_write_data (a, data, len) != (la_ssize_t) len)
+  if (len && archive_write_data (a, data, len) != (la_ssize_t)len)
     return berr_set (err, 0, "write %s: %s", name, archive_error_string (a));
   return 0;
 }
@@ -939,20 +915,18 @@ struct tar_sink
   uint64_t n;
 };
 
-static int
-sink_write (void *cookie, const void *buf, size_t len)
+static int sink_write (void *cookie, const void *buf, size_t len)
 {
   struct tar_sink *t = cookie;
   sha256_update (&t->h, buf, len);
   t->n += len;
-  if (archive_write_data (t->a, buf, len) != (la_ssize_t) len)
+  if (archive_write_data (t->a, buf, len) != (la_ssize_t)len)
     return -1;
   return 0;
 }
 
 /* Write a layer as an uncompressed tar whose digest is its diff_id. */
-static int
-write_layer (struct store *s, struct archive *a, const char *diff_id, berr_t *err)
+static int write_layer (struct store *s, struct archive *a, const char *diff_id, berr_t *err)
 {
   struct layer_info li;
   int r = store_layer_get (s, diff_id, &li, err);
@@ -978,7 +952,7 @@ write_layer (struct store *s, struct archive *a, const char *diff_id, berr_t *er
           char *buf = xmalloc (1 << 20);
           la_ssize_t n;
           while ((n = archive_read_data (rd, buf, 1 << 20)) > 0)
-            if (sink_write (&sink, buf, (size_t) n) < 0)
+            if (sink_write (&sink, buf, (size_t)n) < 0)
               {
                 ret = berr_set (err, 0, "write layer: %s", archive_error_string (a));
                 break;
@@ -1011,7 +985,7 @@ write_layer (struct store *s, struct archive *a, const char *diff_id, berr_t *er
     }
   char got[DIGEST_STR_LEN];
   sha256_final (&sink.h, got);
-  if (ret == 0 && (strcmp (got, diff_id) != 0 || sink.n != (uint64_t) li.tar_size))
+  if (ret == 0 && (strcmp (got, diff_id) != 0 || sink.n != (uint64_t)li.tar_size))
     ret = berr_setk (err, BERR_CORRUPT, 0,
                      "layer %s in the store is corrupt: it reads back as %s (%" PRIu64 " bytes)",
                      diff_id, got, sink.n);
@@ -1019,9 +993,8 @@ write_layer (struct store *s, struct archive *a, const char *diff_id, berr_t *er
   return ret;
 }
 
-static int
-save_resolve (struct store *s, char *const *names, struct save_image **out, size_t *nout,
-              berr_t *err)
+static int save_resolve (struct store *s, char *const *names, struct save_image **out, size_t *nout,
+                         berr_t *err)
 {
   struct save_image *v = NULL;
   size_t n = 0;
@@ -1073,9 +1046,8 @@ fail:
   return -1;
 }
 
-static int
-save_to_archive (struct store *s, struct archive *a, struct save_image *imgs, size_t n,
-                 enum save_format format, berr_t *err)
+static int save_to_archive (struct store *s, struct archive *a, struct save_image *imgs, size_t n,
+                            enum save_format format, berr_t *err)
 {
   cleanup_json json_t *index_manifests = json_array ();
   cleanup_json json_t *docker_manifest = json_array ();
@@ -1122,18 +1094,17 @@ save_to_archive (struct store *s, struct archive *a, struct save_image *imgs, si
                 }
               strv_push (&written, lname);
             }
-          json_array_append_new (layers,
-                                 json_pack ("{s:s, s:s, s:I}", "mediaType",
-                                            "application/vnd.oci.image.layer.v1.tar", "digest", d,
-                                            "size", (json_int_t) li.tar_size));
+          json_array_append_new (layers, json_pack ("{s:s, s:s, s:I}", "mediaType",
+                                                    "application/vnd.oci.image.layer.v1.tar",
+                                                    "digest", d, "size", (json_int_t)li.tar_size));
           json_array_append_new (layer_paths, json_string (lname));
           layer_info_release (&li);
         }
-      json_t *manifest = json_pack ("{s:i, s:s, s:{s:s, s:s, s:I}, s:o}", "schemaVersion", 2,
-                                    "mediaType", "application/vnd.oci.image.manifest.v1+json",
-                                    "config", "mediaType",
-                                    "application/vnd.oci.image.config.v1+json", "digest", im->id,
-                                    "size", (json_int_t) cfglen, "layers", layers);
+      json_t *manifest
+          = json_pack ("{s:i, s:s, s:{s:s, s:s, s:I}, s:o}", "schemaVersion", 2, "mediaType",
+                       "application/vnd.oci.image.manifest.v1+json", "config", "mediaType",
+                       "application/vnd.oci.image.config.v1+json", "digest", im->id, "size",
+                       (json_int_t)cfglen, "layers", layers);
       cleanup_free char *mdata = json_dumps (manifest, JSON_COMPACT);
       json_decref (manifest);
       char mdigest[DIGEST_STR_LEN];
@@ -1162,25 +1133,25 @@ save_to_archive (struct store *s, struct archive *a, struct save_image *imgs, si
               json_object_set_new (repositories, repo, r);
             }
           json_object_set_new (r, tag, json_string (digest_hex (im->id)));
-          json_array_append_new (
-              index_manifests,
-              json_pack ("{s:s, s:s, s:I, s:{s:s, s:s}}", "mediaType",
-                         "application/vnd.oci.image.manifest.v1+json", "digest", mdigest, "size",
-                         (json_int_t) strlen (mdata), "annotations", "io.containerd.image.name",
-                         im->tags[k], "org.opencontainers.image.ref.name", tag));
+          json_array_append_new (index_manifests,
+                                 json_pack ("{s:s, s:s, s:I, s:{s:s, s:s}}", "mediaType",
+                                            "application/vnd.oci.image.manifest.v1+json", "digest",
+                                            mdigest, "size", (json_int_t)strlen (mdata),
+                                            "annotations", "io.containerd.image.name", im->tags[k],
+                                            "org.opencontainers.image.ref.name", tag));
         }
       if (im->tags == NULL)
         json_array_append_new (index_manifests,
                                json_pack ("{s:s, s:s, s:I}", "mediaType",
                                           "application/vnd.oci.image.manifest.v1+json", "digest",
-                                          mdigest, "size", (json_int_t) strlen (mdata)));
+                                          mdigest, "size", (json_int_t)strlen (mdata)));
       json_array_append_new (docker_manifest,
-                             json_pack ("{s:s, s:o, s:o}", "Config", cfgname, "RepoTags",
-                                        repo_tags, "Layers", layer_paths));
+                             json_pack ("{s:s, s:o, s:o}", "Config", cfgname, "RepoTags", repo_tags,
+                                        "Layers", layer_paths));
     }
-  json_t *index = json_pack ("{s:i, s:s, s:O}", "schemaVersion", 2, "mediaType",
-                             "application/vnd.oci.image.index.v1+json", "manifests",
-                             index_manifests);
+  json_t *index
+      = json_pack ("{s:i, s:s, s:O}", "schemaVersion", 2, "mediaType",
+                   "application/vnd.oci.image.index.v1+json", "manifests", index_manifests);
   cleanup_free char *idata = json_dumps (index, JSON_COMPACT);
   json_decref (index);
   static const char layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
@@ -1203,9 +1174,8 @@ save_to_archive (struct store *s, struct archive *a, struct save_image *imgs, si
   return 0;
 }
 
-int
-archive_save (struct store *s, char *const *names, enum save_format format, int out_fd,
-              berr_t *err)
+int archive_save (struct store *s, char *const *names, enum save_format format, int out_fd,
+                  berr_t *err)
 {
   struct save_image *imgs = NULL;
   size_t n = 0;

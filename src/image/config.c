@@ -7,8 +7,7 @@
 #include "util/json.h"
 #include "util/units.h"
 
-int64_t
-image_config_created (json_t *config)
+int64_t image_config_created (json_t *config)
 {
   const char *c = json_get_str (config, "created");
   int64_t ns = 0;
@@ -21,8 +20,7 @@ image_config_created (json_t *config)
   return ns;
 }
 
-int
-image_config_diff_ids (json_t *config, char ***diff_ids, berr_t *err)
+int image_config_diff_ids (json_t *config, char ***diff_ids, berr_t *err)
 {
   if (!json_is_object (config))
     return berr_setk (err, BERR_INVALID, 0, "config is not a JSON object");
@@ -50,8 +48,7 @@ image_config_diff_ids (json_t *config, char ***diff_ids, berr_t *err)
   return 0;
 }
 
-void
-image_split_tag (const char *full, char **repo, char **tag)
+void image_split_tag (const char *full, char **repo, char **tag)
 {
   cleanup_free char *fam = ref_familiarize (full);
   /* The tag is after the last ':' that follows the last '/'. */
@@ -60,13 +57,13 @@ image_split_tag (const char *full, char **repo, char **tag)
   char *at = strchr (fam, '@');
   if (at)
     {
-      *repo = xstrndup (fam, (size_t) (at - fam));
+      *repo = xstrndup (fam, (size_t)(at - fam));
       *tag = xstrdup ("<none>");
       return;
     }
   if (colon)
     {
-      *repo = xstrndup (fam, (size_t) (colon - fam));
+      *repo = xstrndup (fam, (size_t)(colon - fam));
       *tag = xstrdup (colon + 1);
     }
   else
@@ -76,8 +73,7 @@ image_split_tag (const char *full, char **repo, char **tag)
     }
 }
 
-static json_t *
-copy_or (json_t *obj, const char *key, json_t *dflt)
+static json_t *copy_or (json_t *obj, const char *key, json_t *dflt)
 {
   json_t *v = json_object_get (obj, key);
   if (v)
@@ -89,8 +85,7 @@ copy_or (json_t *obj, const char *key, json_t *dflt)
 }
 
 /* Docker's image inspect "Config" (container.Config shape with the image's values). */
-static json_t *
-inspect_config (json_t *cc)
+static json_t *inspect_config (json_t *cc)
 {
   json_t *c = json_object ();
   json_object_set_new (c, "Hostname", json_string (""));
@@ -123,8 +118,7 @@ inspect_config (json_t *cc)
   return c;
 }
 
-json_t *
-image_inspect_json (struct store *s, const struct image_rec *rec, json_t *config)
+json_t *image_inspect_json (struct store *s, const struct image_rec *rec, json_t *config)
 {
   json_t *o = json_object ();
   json_object_set_new (o, "Id", json_string (rec->id));
@@ -148,8 +142,9 @@ image_inspect_json (struct store *s, const struct image_rec *rec, json_t *config
   json_object_set_new (o, "Comment", copy_or (config, "comment", json_string ("")));
   char buf[64];
   json_object_set_new (o, "Created",
-                       json_string (rec->created ? units_rfc3339_nano (rec->created, buf, sizeof buf)
-                                                 : "0001-01-01T00:00:00Z"));
+                       json_string (rec->created
+                                        ? units_rfc3339_nano (rec->created, buf, sizeof buf)
+                                        : "0001-01-01T00:00:00Z"));
   json_object_set_new (o, "DockerVersion", copy_or (config, "docker_version", json_string ("")));
   json_object_set_new (o, "Author", copy_or (config, "author", json_string ("")));
   json_object_set_new (o, "Config", inspect_config (json_object_get (config, "config")));
@@ -200,8 +195,7 @@ image_inspect_json (struct store *s, const struct image_rec *rec, json_t *config
   return o;
 }
 
-json_t *
-image_history (struct store *s, const struct image_rec *rec, json_t *config)
+json_t *image_history (struct store *s, const struct image_rec *rec, json_t *config)
 {
   json_t *rows = json_array ();
   json_t *hist = json_object_get (config, "history");
@@ -225,9 +219,9 @@ image_history (struct store *s, const struct image_rec *rec, json_t *config)
           berr_release (&e);
           json_array_insert_new (rows, 0,
                                  json_pack ("{s:s, s:I, s:s, s:I, s:s, s:b}", "ID", "<missing>",
-                                            "CreatedAt", (json_int_t) rec->created, "CreatedBy",
-                                            "", "Size", (json_int_t) size, "Comment", "",
-                                            "EmptyLayer", 0));
+                                            "CreatedAt", (json_int_t)rec->created, "CreatedBy", "",
+                                            "Size", (json_int_t)size, "Comment", "", "EmptyLayer",
+                                            0));
         }
     }
   json_array_foreach (hist, i, h)
@@ -255,9 +249,9 @@ image_history (struct store *s, const struct image_rec *rec, json_t *config)
     const char *comment = json_get_str (h, "comment");
     json_array_insert_new (rows, 0,
                            json_pack ("{s:s, s:I, s:s, s:I, s:s, s:b}", "ID", "<missing>",
-                                      "CreatedAt", (json_int_t) created, "CreatedBy",
-                                      by ? by : "", "Size", (json_int_t) size, "Comment",
-                                      comment ? comment : "", "EmptyLayer", empty));
+                                      "CreatedAt", (json_int_t)created, "CreatedBy", by ? by : "",
+                                      "Size", (json_int_t)size, "Comment", comment ? comment : "",
+                                      "EmptyLayer", empty));
   }
   if (json_array_size (rows) > 0)
     json_object_set_new (json_array_get (rows, 0), "ID", json_string (rec->id));

@@ -14,8 +14,7 @@
 #include "util/units.h"
 
 /* Split the arguments of an instruction into words: quotes group, backslash escapes. */
-static char **
-split_words (const char *s, berr_t *err)
+static char **split_words (const char *s, berr_t *err)
 {
   char **v = NULL;
   struct sbuf w;
@@ -48,7 +47,7 @@ split_words (const char *s, berr_t *err)
             sbuf_addc (&w, c);
           continue;
         }
-      if (isspace ((unsigned char) c))
+      if (isspace ((unsigned char)c))
         {
           if (in_word)
             strv_push_take (&v, sbuf_detach (&w));
@@ -69,10 +68,9 @@ split_words (const char *s, berr_t *err)
 }
 
 /* JSON exec form if the text is a JSON array of strings, else NULL. */
-static json_t *
-parse_exec_form (const char *args)
+static json_t *parse_exec_form (const char *args)
 {
-  while (isspace ((unsigned char) *args))
+  while (isspace ((unsigned char)*args))
     args++;
   if (*args != '[')
     return NULL;
@@ -92,8 +90,7 @@ parse_exec_form (const char *args)
   return j;
 }
 
-static json_t *
-ensure_object (json_t *cfg, const char *key)
+static json_t *ensure_object (json_t *cfg, const char *key)
 {
   json_t *o = json_object_get (cfg, key);
   if (!json_is_object (o))
@@ -105,8 +102,7 @@ ensure_object (json_t *cfg, const char *key)
 }
 
 /* KEY=VALUE pairs (or the legacy "KEY VALUE") into an object or an env array. */
-static int
-apply_pairs (json_t *cfg, const char *instr, const char *args, bool env, berr_t *err)
+static int apply_pairs (json_t *cfg, const char *instr, const char *args, bool env, berr_t *err)
 {
   cleanup_strv char **words = split_words (args, err);
   if (words == NULL)
@@ -118,10 +114,10 @@ apply_pairs (json_t *cfg, const char *instr, const char *args, bool env, berr_t 
     {
       /* Legacy form: the first word is the key, the rest of the line the value. */
       const char *rest = args;
-      while (isspace ((unsigned char) *rest))
+      while (isspace ((unsigned char)*rest))
         rest++;
       rest += strcspn (rest, " \t");
-      while (isspace ((unsigned char) *rest))
+      while (isspace ((unsigned char)*rest))
         rest++;
       if (*rest == '\0' && env)
         return berr_setk (err, BERR_INVALID, 0, "%s %s: missing value", instr, words[0]);
@@ -138,7 +134,7 @@ apply_pairs (json_t *cfg, const char *instr, const char *args, bool env, berr_t 
   for (size_t i = 0; pairs[i]; i++)
     {
       char *eq = strchr (pairs[i], '=');
-      cleanup_free char *key = xstrndup (pairs[i], (size_t) (eq - pairs[i]));
+      cleanup_free char *key = xstrndup (pairs[i], (size_t)(eq - pairs[i]));
       if (key[0] == '\0')
         return berr_setk (err, BERR_INVALID, 0, "%s: empty key", instr);
       if (env)
@@ -172,17 +168,16 @@ apply_pairs (json_t *cfg, const char *instr, const char *args, bool env, berr_t 
   return 0;
 }
 
-static int
-apply_one (json_t *cfg, const char *line, berr_t *err)
+static int apply_one (json_t *cfg, const char *line, berr_t *err)
 {
-  while (isspace ((unsigned char) *line))
+  while (isspace ((unsigned char)*line))
     line++;
   size_t kl = strcspn (line, " \t");
   cleanup_free char *instr = xstrndup (line, kl);
   for (char *p = instr; *p; p++)
-    *p = (char) toupper ((unsigned char) *p);
+    *p = (char)toupper ((unsigned char)*p);
   const char *args = line + kl;
-  while (isspace ((unsigned char) *args))
+  while (isspace ((unsigned char)*args))
     args++;
   if (strcmp (instr, "CMD") == 0 || strcmp (instr, "ENTRYPOINT") == 0)
     {
@@ -252,8 +247,7 @@ apply_one (json_t *cfg, const char *line, berr_t *err)
   return berr_setk (err, BERR_INVALID, 0, "%s is not a valid change command", instr);
 }
 
-int
-image_apply_changes (json_t *container_config, char *const *changes, berr_t *err)
+int image_apply_changes (json_t *container_config, char *const *changes, berr_t *err)
 {
   for (size_t i = 0; changes && changes[i]; i++)
     if (apply_one (container_config, changes[i], err) < 0)
@@ -261,8 +255,7 @@ image_apply_changes (json_t *container_config, char *const *changes, berr_t *err
   return 0;
 }
 
-static const char *
-host_arch (void)
+static const char *host_arch (void)
 {
 #if defined(__x86_64__)
   return "amd64";
@@ -273,9 +266,8 @@ host_arch (void)
 #endif
 }
 
-int
-image_import (struct store *s, int fd, const struct import_opts *opts, char id[DIGEST_STR_LEN],
-              berr_t *err)
+int image_import (struct store *s, int fd, const struct import_opts *opts, char id[DIGEST_STR_LEN],
+                  berr_t *err)
 {
   cleanup_json json_t *cc = json_object ();
   if (image_apply_changes (cc, opts->changes, err) < 0)
@@ -296,13 +288,12 @@ image_import (struct store *s, int fd, const struct import_opts *opts, char id[D
     return berr_wrap (err, "import");
   char now[64];
   units_rfc3339_nano (now_ns (), now, sizeof now);
-  cleanup_free char *comment = opts->message ? xstrdup (opts->message)
-                                             : xasprintf ("Imported from %s", opts->source);
+  cleanup_free char *comment
+      = opts->message ? xstrdup (opts->message) : xasprintf ("Imported from %s", opts->source);
   json_t *config = json_pack ("{s:s, s:s, s:s, s:O, s:s, s:[{s:s, s:s}], s:{s:s, s:[s]}}",
-                              "architecture", host_arch (), "os", "linux", "created", now,
-                              "config", cc, "comment", comment, "history", "created", now,
-                              "comment", comment, "rootfs", "type", "layers", "diff_ids",
-                              res.diff_id);
+                              "architecture", host_arch (), "os", "linux", "created", now, "config",
+                              cc, "comment", comment, "history", "created", now, "comment", comment,
+                              "rootfs", "type", "layers", "diff_ids", res.diff_id);
   cleanup_free char *cfg = json_dumps (config, JSON_COMPACT);
   int64_t created = image_config_created (config);
   json_decref (config);
@@ -323,18 +314,18 @@ image_import (struct store *s, int fd, const struct import_opts *opts, char id[D
       memcpy (l.blob, res.digest, DIGEST_STR_LEN);
       l.staged_blob = blob;
     }
-  l.media_type = (char *) (strcmp (res.compression, "gzip") == 0
-                               ? "application/vnd.oci.image.layer.v1.tar+gzip"
-                           : strcmp (res.compression, "zstd") == 0
-                               ? "application/vnd.oci.image.layer.v1.tar+zstd"
-                           : strcmp (res.compression, "none") == 0
-                               ? "application/vnd.oci.image.layer.v1.tar"
-                               : "application/octet-stream");
-  l.blob_size = (int64_t) res.size;
-  l.tar_size = (int64_t) res.tar_size;
-  l.size = (int64_t) res.content_size;
+  l.media_type
+      = (char *)(strcmp (res.compression, "gzip") == 0
+                     ? "application/vnd.oci.image.layer.v1.tar+gzip"
+                 : strcmp (res.compression, "zstd") == 0
+                     ? "application/vnd.oci.image.layer.v1.tar+zstd"
+                 : strcmp (res.compression, "none") == 0 ? "application/vnd.oci.image.layer.v1.tar"
+                                                         : "application/octet-stream");
+  l.blob_size = (int64_t)res.size;
+  l.tar_size = (int64_t)res.tar_size;
+  l.size = (int64_t)res.content_size;
   char *diff_ids[] = { res.diff_id, NULL };
-  char *tags[] = { (char *) opts->tag, NULL };
+  char *tags[] = { (char *)opts->tag, NULL };
   struct ingest_image im = { 0 };
   memcpy (im.id, id, DIGEST_STR_LEN);
   im.staged_config = cfgpath;

@@ -502,7 +502,8 @@ static int apply_regular (struct apply_ctx *c, struct archive_entry *e, int pfd,
             return -1;
         }
       else if (split_file (&c->split, c->cur_path, (uint64_t)archive_filter_bytes (c->inner, 0),
-                           (uint64_t)size, err) < 0)
+                           (uint64_t)size, err)
+               < 0)
         return -1;
     }
   cleanup_close int fd = -1;
@@ -746,8 +747,7 @@ static int restore_dir_times (struct apply_ctx *c, berr_t *err)
 /* Register the decompression filters built into libarchive, and only those: a filter backed by
  * an external program (libarchive's fallback when a library is missing, and always for lrzip,
  * lzop, grzip) would run a binary from $PATH on untrusted input (GHSA-x86f-5xw2-fm2r). */
-void
-layer_add_filters (struct archive *a)
+void layer_add_filters (struct archive *a)
 {
   if (archive_zlib_version () != NULL)
     archive_read_support_filter_gzip (a);
@@ -910,8 +910,7 @@ int layer_apply (layer_read_fn rd, void *cookie, int dirfd, const struct layer_a
     return berr_wrap (err, "apply layer");
   if (!empty && extract_all (&c, err) < 0)
     return berr_wrap (err, "apply layer");
-  if (restore_dir_times (&c, err) < 0 || drain (&c, err) < 0
-      || split_finish (&c.split, err) < 0)
+  if (restore_dir_times (&c, err) < 0 || drain (&c, err) < 0 || split_finish (&c.split, err) < 0)
     return berr_wrap (err, "apply layer");
   res->split = c.split.state == SPLIT_ACTIVE;
 

@@ -24,8 +24,7 @@ static const char magic[] = "BSPL1\n";
 #define MAX_PATH_RECORD 65536
 #define COPY_BUF (1 << 20)
 
-void
-split_init (struct split *sp, int fd, int blob_fd, int root)
+void split_init (struct split *sp, int fd, int blob_fd, int root)
 {
   memset (sp, 0, sizeof *sp);
   sp->state = SPLIT_ACTIVE;
@@ -35,14 +34,9 @@ split_init (struct split *sp, int fd, int blob_fd, int root)
   sbuf_init (&sp->pend);
 }
 
-void
-split_release (struct split *sp)
-{
-  sbuf_release (&sp->pend);
-}
+void split_release (struct split *sp) { sbuf_release (&sp->pend); }
 
-static int
-put (struct split *sp, const void *data, size_t len, berr_t *err)
+static int put (struct split *sp, const void *data, size_t len, berr_t *err)
 {
   if (!sp->started)
     {
@@ -56,15 +50,14 @@ put (struct split *sp, const void *data, size_t len, berr_t *err)
 }
 
 /* Write pend bytes below upto as an R record. */
-static int
-flush_upto (struct split *sp, uint64_t upto, berr_t *err)
+static int flush_upto (struct split *sp, uint64_t upto, berr_t *err)
 {
   if (upto <= sp->pend_off || sp->pend.len == 0)
     return 0;
-  size_t n = (size_t) (upto - sp->pend_off);
+  size_t n = (size_t)(upto - sp->pend_off);
   if (n > sp->pend.len)
     n = sp->pend.len;
-  uint32_t le = htole32 ((uint32_t) n);
+  uint32_t le = htole32 ((uint32_t)n);
   /* Records are at most a few MiB (the reader's read-ahead); u32 is plenty. */
   if (put (sp, "R", 1, err) < 0 || put (sp, &le, sizeof le, err) < 0
       || put (sp, sp->pend.buf, n, err) < 0)
@@ -75,8 +68,7 @@ flush_upto (struct split *sp, uint64_t upto, berr_t *err)
   return 0;
 }
 
-int
-split_feed (struct split *sp, const void *buf, size_t len, uint64_t off, berr_t *err)
+int split_feed (struct split *sp, const void *buf, size_t len, uint64_t off, berr_t *err)
 {
   if (sp->state == SPLIT_MATERIALIZED)
     {
@@ -93,7 +85,7 @@ split_feed (struct split *sp, const void *buf, size_t len, uint64_t off, berr_t 
       if (drop >= len)
         return 0;
       p += drop;
-      len -= (size_t) drop;
+      len -= (size_t)drop;
       off += drop;
     }
   if (sp->pend.len == 0)
@@ -102,16 +94,14 @@ split_feed (struct split *sp, const void *buf, size_t len, uint64_t off, berr_t 
   return 0;
 }
 
-int
-split_header (struct split *sp, uint64_t data_start, berr_t *err)
+int split_header (struct split *sp, uint64_t data_start, berr_t *err)
 {
   if (sp->state != SPLIT_ACTIVE)
     return 0;
   return flush_upto (sp, data_start, err);
 }
 
-int
-split_file (struct split *sp, const char *path, uint64_t data_start, uint64_t size, berr_t *err)
+int split_file (struct split *sp, const char *path, uint64_t data_start, uint64_t size, berr_t *err)
 {
   if (sp->state != SPLIT_ACTIVE)
     return 0;
@@ -121,7 +111,7 @@ split_file (struct split *sp, const char *path, uint64_t data_start, uint64_t si
   if (pl >= MAX_PATH_RECORD)
     return split_materialize (sp, err);
   uint64_t le_size = htole64 (size);
-  uint32_t le_pl = htole32 ((uint32_t) pl);
+  uint32_t le_pl = htole32 ((uint32_t)pl);
   if (put (sp, "F", 1, err) < 0 || put (sp, &le_size, sizeof le_size, err) < 0
       || put (sp, &le_pl, sizeof le_pl, err) < 0 || put (sp, path, pl, err) < 0)
     return -1;
@@ -131,7 +121,7 @@ split_file (struct split *sp, const char *path, uint64_t data_start, uint64_t si
     {
       uint64_t end = sp->pend_off + sp->pend.len;
       uint64_t keep_from = sp->skip_to < end ? sp->skip_to : end;
-      size_t drop = (size_t) (keep_from - sp->pend_off);
+      size_t drop = (size_t)(keep_from - sp->pend_off);
       memmove (sp->pend.buf, sp->pend.buf + drop, sp->pend.len - drop);
       sp->pend.len -= drop;
       sp->pend_off = keep_from;
@@ -140,20 +130,14 @@ split_file (struct split *sp, const char *path, uint64_t data_start, uint64_t si
   return 0;
 }
 
-void
-split_file_done (struct split *sp)
+void split_file_done (struct split *sp) { sp->file_open = false; }
+
+static int blob_write (void *cookie, const void *buf, size_t len)
 {
-  sp->file_open = false;
+  return fs_write_all (*(int *)cookie, buf, len);
 }
 
-static int
-blob_write (void *cookie, const void *buf, size_t len)
-{
-  return fs_write_all (*(int *) cookie, buf, len);
-}
-
-int
-split_materialize (struct split *sp, berr_t *err)
+int split_materialize (struct split *sp, berr_t *err)
 {
   if (sp->state != SPLIT_ACTIVE)
     return 0;
@@ -178,8 +162,7 @@ split_materialize (struct split *sp, berr_t *err)
   return 0;
 }
 
-int
-split_finish (struct split *sp, berr_t *err)
+int split_finish (struct split *sp, berr_t *err)
 {
   if (sp->state != SPLIT_ACTIVE)
     return 0;
@@ -198,8 +181,7 @@ struct reader
   size_t len, off;
 };
 
-static int
-rd_exact (struct reader *r, void *out, size_t n, berr_t *err)
+static int rd_exact (struct reader *r, void *out, size_t n, berr_t *err)
 {
   char *o = out;
   while (n > 0)
@@ -213,7 +195,7 @@ rd_exact (struct reader *r, void *out, size_t n, berr_t *err)
             return berr_set (err, errno, "read tar-split");
           if (got == 0)
             return berr_setk (err, BERR_CORRUPT, 0, "tar-split is truncated");
-          r->len = (size_t) got;
+          r->len = (size_t)got;
           r->off = 0;
         }
       size_t k = r->len - r->off < n ? r->len - r->off : n;
@@ -226,8 +208,7 @@ rd_exact (struct reader *r, void *out, size_t n, berr_t *err)
 }
 
 /* 1 at a clean end of the records, 0 when a tag was read. */
-static int
-rd_tag (struct reader *r, char *tag, berr_t *err)
+static int rd_tag (struct reader *r, char *tag, berr_t *err)
 {
   if (r->off == r->len)
     {
@@ -239,16 +220,15 @@ rd_tag (struct reader *r, char *tag, berr_t *err)
         return berr_set (err, errno, "read tar-split");
       if (got == 0)
         return 1;
-      r->len = (size_t) got;
+      r->len = (size_t)got;
       r->off = 0;
     }
   *tag = r->buf[r->off++];
   return 0;
 }
 
-static int
-replay_file (struct reader *r, int dirfd, char *copy, layer_write_fn wr, void *cookie,
-             berr_t *err)
+static int replay_file (struct reader *r, int dirfd, char *copy, layer_write_fn wr, void *cookie,
+                        berr_t *err)
 {
   uint64_t size;
   uint32_t pl;
@@ -266,25 +246,24 @@ replay_file (struct reader *r, int dirfd, char *copy, layer_write_fn wr, void *c
   if (fd < 0)
     return berr_set (err, errno, "tar-split: open %s", path);
   struct stat st;
-  if (fstat (fd, &st) < 0 || !S_ISREG (st.st_mode) || (uint64_t) st.st_size != size)
+  if (fstat (fd, &st) < 0 || !S_ISREG (st.st_mode) || (uint64_t)st.st_size != size)
     return berr_setk (err, BERR_CORRUPT, 0, "tar-split: %s is not the %llu-byte file recorded",
-                      path, (unsigned long long) size);
+                      path, (unsigned long long)size);
   while (size > 0)
     {
-      ssize_t got = read (fd, copy, size < COPY_BUF ? (size_t) size : COPY_BUF);
+      ssize_t got = read (fd, copy, size < COPY_BUF ? (size_t)size : COPY_BUF);
       if (got < 0 && errno == EINTR)
         continue;
       if (got <= 0)
         return berr_set (err, got < 0 ? errno : 0, "tar-split: read %s", path);
-      if (wr (cookie, copy, (size_t) got) < 0)
+      if (wr (cookie, copy, (size_t)got) < 0)
         return berr_set (err, errno, "tar-split: write");
-      size -= (uint64_t) got;
+      size -= (uint64_t)got;
     }
   return 0;
 }
 
-int
-layer_split_replay (int split_fd, int dirfd, layer_write_fn wr, void *cookie, berr_t *err)
+int layer_split_replay (int split_fd, int dirfd, layer_write_fn wr, void *cookie, berr_t *err)
 {
   cleanup_free char *buf = xmalloc (COPY_BUF);
   cleanup_free char *copy = xmalloc (COPY_BUF);
@@ -315,7 +294,7 @@ layer_split_replay (int split_fd, int dirfd, layer_write_fn wr, void *cookie, be
                 return -1;
               if (wr (cookie, copy, k) < 0)
                 return berr_set (err, errno, "tar-split: write");
-              n -= (uint32_t) k;
+              n -= (uint32_t)k;
             }
         }
       else if (tag == 'F')

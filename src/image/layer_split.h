@@ -15,14 +15,14 @@ enum split_state
 struct split
 {
   enum split_state state;
-  int fd;              /* the split file */
-  int blob_fd;         /* where to materialize */
-  int root;            /* the layer being unpacked */
-  struct sbuf pend;    /* stream bytes not yet written as an R record */
-  uint64_t pend_off;   /* stream offset of pend.buf[0] */
-  uint64_t skip_to;    /* stream bytes below this belong to a recorded file: not kept */
-  bool file_open;      /* a regular file's data is being extracted (no materializing now) */
-  bool started;        /* the magic has been written */
+  int fd;            /* the split file */
+  int blob_fd;       /* where to materialize */
+  int root;          /* the layer being unpacked */
+  struct sbuf pend;  /* stream bytes not yet written as an R record */
+  uint64_t pend_off; /* stream offset of pend.buf[0] */
+  uint64_t skip_to;  /* stream bytes below this belong to a recorded file: not kept */
+  bool file_open;    /* a regular file's data is being extracted (no materializing now) */
+  bool started;      /* the magic has been written */
 };
 
 void split_init (struct split *sp, int fd, int blob_fd, int root);

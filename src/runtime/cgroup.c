@@ -4,8 +4,7 @@
 #include <stdio.h>
 #include <sys/vfs.h>
 
-enum cgroup_mode
-cgroup_detect_mode (const char *root)
+enum cgroup_mode cgroup_detect_mode (const char *root)
 {
   struct statfs st;
   if (statfs (root, &st) < 0)
@@ -21,8 +20,7 @@ cgroup_detect_mode (const char *root)
   return CGROUP_MODE_V1;
 }
 
-const char *
-cgroup_mode_name (enum cgroup_mode m)
+const char *cgroup_mode_name (enum cgroup_mode m)
 {
   switch (m)
     {

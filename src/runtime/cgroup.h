@@ -5,10 +5,10 @@
 
 enum cgroup_mode
 {
-  CGROUP_MODE_NONE = 0,  /* nothing mounted at /sys/fs/cgroup */
-  CGROUP_MODE_V1,        /* legacy: v1 controllers only */
-  CGROUP_MODE_HYBRID,    /* v1 controllers + cgroup2 at /sys/fs/cgroup/unified */
-  CGROUP_MODE_V2,        /* unified */
+  CGROUP_MODE_NONE = 0, /* nothing mounted at /sys/fs/cgroup */
+  CGROUP_MODE_V1,       /* legacy: v1 controllers only */
+  CGROUP_MODE_HYBRID,   /* v1 controllers + cgroup2 at /sys/fs/cgroup/unified */
+  CGROUP_MODE_V2,       /* unified */
 };
 
 /* Detect the mode of the cgroup hierarchy mounted at root (normally "/sys/fs/cgroup"). */

@@ -23,10 +23,10 @@ struct store
   char *runroot;
   sqlite3 *db;
   /* This process's staging area (created on first use). */
-  char *stage;      /* <root>/tmp/<id> */
-  int stage_lock;   /* flock'ed fd on <root>/tmp/<id>.lock */
+  char *stage;    /* <root>/tmp/<id> */
+  int stage_lock; /* flock'ed fd on <root>/tmp/<id>.lock */
   int stage_seq;
-  int intent_fd;    /* <stage>/intents, append-only */
+  int intent_fd; /* <stage>/intents, append-only */
 };
 
 static const char schema[]
@@ -57,14 +57,12 @@ static void undo_own_intents (struct store *s);
 
 /* ---------- sqlite helpers ---------- */
 
-static int
-db_err (struct store *s, berr_t *err, const char *what)
+static int db_err (struct store *s, berr_t *err, const char *what)
 {
   return berr_set (err, 0, "store: %s: %s", what, sqlite3_errmsg (s->db));
 }
 
-static int
-db_exec (struct store *s, const char *sql, berr_t *err)
+static int db_exec (struct store *s, const char *sql, berr_t *err)
 {
   char *msg = NULL;
   if (sqlite3_exec (s->db, sql, NULL, NULL, &msg) != SQLITE_OK)
@@ -76,8 +74,7 @@ db_exec (struct store *s, const char *sql, berr_t *err)
   return 0;
 }
 
-static void
-cleanup_stmtp (sqlite3_stmt **st)
+static void cleanup_stmtp (sqlite3_stmt **st)
 {
   if (*st)
     sqlite3_finalize (*st);
@@ -85,8 +82,7 @@ cleanup_stmtp (sqlite3_stmt **st)
 }
 #define cleanup_stmt __attribute__ ((cleanup (cleanup_stmtp)))
 
-static sqlite3_stmt *
-db_prep (struct store *s, const char *sql, berr_t *err)
+static sqlite3_stmt *db_prep (struct store *s, const char *sql, berr_t *err)
 {
   sqlite3_stmt *st = NULL;
   if (sqlite3_prepare_v2 (s->db, sql, -1, &st, NULL) != SQLITE_OK)
@@ -97,8 +93,7 @@ db_prep (struct store *s, const char *sql, berr_t *err)
   return st;
 }
 
-static void
-bind_text (sqlite3_stmt *st, int i, const char *v)
+static void bind_text (sqlite3_stmt *st, int i, const char *v)
 {
   if (v)
     sqlite3_bind_text (st, i, v, -1, SQLITE_TRANSIENT);
@@ -106,29 +101,22 @@ bind_text (sqlite3_stmt *st, int i, const char *v)
     sqlite3_bind_null (st, i);
 }
 
-static const char *
-col_text (sqlite3_stmt *st, int i)
+static const char *col_text (sqlite3_stmt *st, int i)
 {
   const unsigned char *t = sqlite3_column_text (st, i);
-  return t ? (const char *) t : NULL;
+  return t ? (const char *)t : NULL;
 }
 
-static int
-db_begin_write (struct store *s, berr_t *err)
+static int db_begin_write (struct store *s, berr_t *err)
 {
   return db_exec (s, "BEGIN IMMEDIATE", err);
 }
 
-static void
-db_rollback (struct store *s)
-{
-  sqlite3_exec (s->db, "ROLLBACK", NULL, NULL, NULL);
-}
+static void db_rollback (struct store *s) { sqlite3_exec (s->db, "ROLLBACK", NULL, NULL, NULL); }
 
 /* ---------- staging area and crash recovery ---------- */
 
-static int
-stage_write_intent (struct store *s, const char *relpath, berr_t *err)
+static int stage_write_intent (struct store *s, const char *relpath, berr_t *err)
 {
   cleanup_free char *line = xasprintf ("%s\n", relpath);
   if (fs_write_all (s->intent_fd, line, strlen (line)) < 0 || fdatasync (s->intent_fd) < 0)
@@ -136,8 +124,7 @@ stage_write_intent (struct store *s, const char *relpath, berr_t *err)
   return 0;
 }
 
-static int
-ensure_stage (struct store *s, berr_t *err)
+static int ensure_stage (struct store *s, berr_t *err)
 {
   if (s->stage)
     return 0;
@@ -156,7 +143,7 @@ ensure_stage (struct store *s, berr_t *err)
     {
       unsigned char rnd[6];
       int ufd = open ("/dev/urandom", O_RDONLY | O_CLOEXEC);
-      if (ufd < 0 || read (ufd, rnd, sizeof rnd) != (ssize_t) sizeof rnd)
+      if (ufd < 0 || read (ufd, rnd, sizeof rnd) != (ssize_t)sizeof rnd)
         {
           if (ufd >= 0)
             close (ufd);
@@ -191,8 +178,7 @@ ensure_stage (struct store *s, berr_t *err)
   return 0;
 }
 
-int
-store_stage_dir (struct store *s, const char *prefix, char **path, berr_t *err)
+int store_stage_dir (struct store *s, const char *prefix, char **path, berr_t *err)
 {
   if (ensure_stage (s, err) < 0)
     return -1;
@@ -206,8 +192,7 @@ store_stage_dir (struct store *s, const char *prefix, char **path, berr_t *err)
   return 0;
 }
 
-int
-store_stage_file (struct store *s, const char *prefix, char **path, int *fd, berr_t *err)
+int store_stage_file (struct store *s, const char *prefix, char **path, int *fd, berr_t *err)
 {
   if (ensure_stage (s, err) < 0)
     return -1;
@@ -224,8 +209,7 @@ store_stage_file (struct store *s, const char *prefix, char **path, int *fd, ber
 }
 
 /* 1 when the query (one text parameter) returns a row, 0 when not, -1 on error. */
-static int
-row_query (struct store *s, const char *sql, const char *arg)
+static int row_query (struct store *s, const char *sql, const char *arg)
 {
   berr_t e = BERR_INIT;
   cleanup_stmt sqlite3_stmt *st = db_prep (s, sql, &e);
@@ -239,15 +223,13 @@ row_query (struct store *s, const char *sql, const char *arg)
   return r == SQLITE_ROW ? 1 : r == SQLITE_DONE ? 0 : -1;
 }
 
-static bool
-row_exists (struct store *s, const char *sql, const char *arg)
+static bool row_exists (struct store *s, const char *sql, const char *arg)
 {
   return row_query (s, sql, arg) == 1;
 }
 
 /* Is the path (relative to root) referenced by any row? */
-static bool
-path_referenced (struct store *s, const char *rel)
+static bool path_referenced (struct store *s, const char *rel)
 {
   const char *hex;
   const char *sql;
@@ -276,8 +258,7 @@ path_referenced (struct store *s, const char *rel)
 }
 
 /* Remove every path named in an intents file that no row references (under the write lock). */
-static void
-undo_intents (struct store *s, int ifd)
+static void undo_intents (struct store *s, int ifd)
 {
   cleanup_free char *buf = NULL;
   berr_t e = BERR_INIT;
@@ -305,8 +286,7 @@ undo_intents (struct store *s, int ifd)
 
 /* Remove the staging areas of dead processes, undoing whatever they renamed into place
  * without committing. Called under the write lock. */
-static int
-recover_dead_stages (struct store *s, int tmpfd, berr_t *err)
+static int recover_dead_stages (struct store *s, int tmpfd, berr_t *err)
 {
   cleanup_closedir DIR *d = fdopendir (fcntl (tmpfd, F_DUPFD_CLOEXEC, 3));
   if (d == NULL)
@@ -321,7 +301,8 @@ recover_dead_stages (struct store *s, int tmpfd, berr_t *err)
       size_t l = strlen (n);
       bool is_lock = l > 5 && strcmp (n + l - 5, ".lock") == 0;
       cleanup_free char *id = is_lock ? xstrndup (n, l - 5) : xstrdup (n);
-      if (s->stage && str_has_suffix (s->stage, id) && s->stage[strlen (s->stage) - strlen (id) - 1] == '/')
+      if (s->stage && str_has_suffix (s->stage, id)
+          && s->stage[strlen (s->stage) - strlen (id) - 1] == '/')
         continue; /* ours */
       cleanup_free char *lname = xasprintf ("%s.lock", id);
       cleanup_close int lfd = openat (tmpfd, lname, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
@@ -344,8 +325,7 @@ recover_dead_stages (struct store *s, int tmpfd, berr_t *err)
 }
 
 /* Cheap check at open: is there anything in tmp/ besides live areas? */
-static int
-startup_cleanup (struct store *s, berr_t *err)
+static int startup_cleanup (struct store *s, berr_t *err)
 {
   cleanup_free char *tmpdir = xasprintf ("%s/tmp", s->root);
   cleanup_close int tmpfd = open (tmpdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -378,8 +358,7 @@ startup_cleanup (struct store *s, berr_t *err)
   return db_exec (s, "COMMIT", err);
 }
 
-static int
-migrate (struct store *s, berr_t *err)
+static int migrate (struct store *s, berr_t *err)
 {
   cleanup_stmt sqlite3_stmt *st = NULL;
   int version = 0;
@@ -412,16 +391,15 @@ migrate (struct store *s, berr_t *err)
   return db_exec (s, "COMMIT", err);
 }
 
-int
-store_open (const char *root, const char *runroot, struct store **out, berr_t *err)
+int store_open (const char *root, const char *runroot, struct store **out, berr_t *err)
 {
   cleanup_free struct store *s = xzalloc (sizeof *s);
   s->stage_lock = -1;
   s->intent_fd = -1;
   s->root = xstrdup (root);
   s->runroot = xstrdup (runroot);
-  static const char *const dirs[] = { "", "/blobs/sha256", "/layers", "/tmp", "/containers",
-                                      "/volumes" };
+  static const char *const dirs[]
+      = { "", "/blobs/sha256", "/layers", "/tmp", "/containers", "/volumes" };
   for (size_t i = 0; i < ARRAY_SIZE (dirs); i++)
     {
       cleanup_free char *p = xasprintf ("%s%s", root, dirs[i]);
@@ -462,8 +440,7 @@ store_open (const char *root, const char *runroot, struct store **out, berr_t *e
   return 0;
 }
 
-void
-store_close (struct store *s)
+void store_close (struct store *s)
 {
   if (s == NULL)
     return;
@@ -491,28 +468,18 @@ store_close (struct store *s)
   free (s);
 }
 
-const char *
-store_root (struct store *s)
-{
-  return s->root;
-}
+const char *store_root (struct store *s) { return s->root; }
 
-const char *
-store_runroot (struct store *s)
-{
-  return s->runroot;
-}
+const char *store_runroot (struct store *s) { return s->runroot; }
 
 /* ---------- blobs and layers ---------- */
 
-char *
-store_blob_path (struct store *s, const char *digest)
+char *store_blob_path (struct store *s, const char *digest)
 {
   return xasprintf ("%s/blobs/sha256/%s", s->root, digest_hex (digest));
 }
 
-bool
-store_blob_exists (struct store *s, const char *digest)
+bool store_blob_exists (struct store *s, const char *digest)
 {
   if (!digest_is_valid (digest))
     return false;
@@ -520,9 +487,8 @@ store_blob_exists (struct store *s, const char *digest)
   return access (p, F_OK) == 0;
 }
 
-int
-store_blob_read (struct store *s, const char *digest, size_t max, char **data, size_t *len,
-                 berr_t *err)
+int store_blob_read (struct store *s, const char *digest, size_t max, char **data, size_t *len,
+                     berr_t *err)
 {
   if (digest_check (digest, err) < 0)
     return -1;
@@ -544,15 +510,13 @@ store_blob_read (struct store *s, const char *digest, size_t max, char **data, s
   return 0;
 }
 
-void
-layer_info_release (struct layer_info *l)
+void layer_info_release (struct layer_info *l)
 {
   free (l->media_type);
   l->media_type = NULL;
 }
 
-static void
-layer_from_row (sqlite3_stmt *st, struct layer_info *out)
+static void layer_from_row (sqlite3_stmt *st, struct layer_info *out)
 {
   memset (out, 0, sizeof *out);
   snprintf (out->diff_id, sizeof out->diff_id, "%s", col_text (st, 0));
@@ -565,11 +529,11 @@ layer_from_row (sqlite3_stmt *st, struct layer_info *out)
   out->split = sqlite3_column_int (st, 6) != 0;
 }
 
-int
-store_layer_get (struct store *s, const char *diff_id, struct layer_info *out, berr_t *err)
+int store_layer_get (struct store *s, const char *diff_id, struct layer_info *out, berr_t *err)
 {
   cleanup_stmt sqlite3_stmt *st = db_prep (
-      s, "SELECT diff_id, blob, media_type, blob_size, tar_size, size, split FROM layers WHERE "
+      s,
+      "SELECT diff_id, blob, media_type, blob_size, tar_size, size, split FROM layers WHERE "
       "diff_id = ?",
       err);
   if (st == NULL)
@@ -584,14 +548,13 @@ store_layer_get (struct store *s, const char *diff_id, struct layer_info *out, b
   return 0;
 }
 
-int
-store_layer_by_blob (struct store *s, const char *blob, struct layer_info *out, berr_t *err)
+int store_layer_by_blob (struct store *s, const char *blob, struct layer_info *out, berr_t *err)
 {
-  cleanup_stmt sqlite3_stmt *st = db_prep (
-      s,
-      "SELECT diff_id, blob, media_type, blob_size, tar_size, size, split FROM layers WHERE blob = ? "
-      "LIMIT 1",
-      err);
+  cleanup_stmt sqlite3_stmt *st = db_prep (s,
+                                           "SELECT diff_id, blob, media_type, blob_size, tar_size, "
+                                           "size, split FROM layers WHERE blob = ? "
+                                           "LIMIT 1",
+                                           err);
   if (st == NULL)
     return -1;
   bind_text (st, 1, blob);
@@ -604,22 +567,19 @@ store_layer_by_blob (struct store *s, const char *blob, struct layer_info *out, 
   return 0;
 }
 
-char *
-store_layer_dir (struct store *s, const char *diff_id)
+char *store_layer_dir (struct store *s, const char *diff_id)
 {
   return xasprintf ("%s/layers/%s/diff", s->root, digest_hex (diff_id));
 }
 
-char *
-store_layer_split_path (struct store *s, const char *diff_id)
+char *store_layer_split_path (struct store *s, const char *diff_id)
 {
   return xasprintf ("%s/layers/%s/tar-split", s->root, digest_hex (diff_id));
 }
 
 /* ---------- images ---------- */
 
-void
-image_rec_free (struct image_rec *r)
+void image_rec_free (struct image_rec *r)
 {
   if (r == NULL)
     return;
@@ -630,8 +590,7 @@ image_rec_free (struct image_rec *r)
   free (r);
 }
 
-void
-image_recs_free (struct image_rec **v, size_t n)
+void image_recs_free (struct image_rec **v, size_t n)
 {
   for (size_t i = 0; i < n; i++)
     image_rec_free (v[i]);
@@ -639,9 +598,8 @@ image_recs_free (struct image_rec **v, size_t n)
 }
 
 /* Fill tags/digests/layers of the given records from one query each. */
-static int
-fill_image_details (struct store *s, struct image_rec **recs, size_t n, const char *only_id,
-                    berr_t *err)
+static int fill_image_details (struct store *s, struct image_rec **recs, size_t n,
+                               const char *only_id, berr_t *err)
 {
   static const char *const sqls[3] = {
     "SELECT image_id, name FROM tags%s ORDER BY image_id, name",
@@ -663,7 +621,7 @@ fill_image_details (struct store *s, struct image_rec **recs, size_t n, const ch
           const char *id = col_text (st, 0);
           /* recs are sorted by id in this helper's callers (binary search). */
           size_t a = 0, b = n;
-          (void) lo;
+          (void)lo;
           while (a < b)
             {
               size_t m = (a + b) / 2;
@@ -695,8 +653,7 @@ static const char image_cols[]
       " (SELECT COALESCE(SUM(l.size), 0) FROM image_layers il JOIN layers l ON l.diff_id = "
       "il.diff_id WHERE il.image_id = i.id) FROM images i";
 
-static struct image_rec *
-image_from_row (sqlite3_stmt *st)
+static struct image_rec *image_from_row (sqlite3_stmt *st)
 {
   struct image_rec *r = xzalloc (sizeof *r);
   snprintf (r->id, sizeof r->id, "%s", col_text (st, 0));
@@ -708,23 +665,20 @@ image_from_row (sqlite3_stmt *st)
   return r;
 }
 
-static int
-cmp_rec_id (const void *a, const void *b)
+static int cmp_rec_id (const void *a, const void *b)
 {
-  return strcmp ((*(struct image_rec *const *) a)->id, (*(struct image_rec *const *) b)->id);
+  return strcmp ((*(struct image_rec *const *)a)->id, (*(struct image_rec *const *)b)->id);
 }
 
-static int
-cmp_rec_created_desc (const void *a, const void *b)
+static int cmp_rec_created_desc (const void *a, const void *b)
 {
-  const struct image_rec *x = *(struct image_rec *const *) a, *y = *(struct image_rec *const *) b;
+  const struct image_rec *x = *(struct image_rec *const *)a, *y = *(struct image_rec *const *)b;
   if (x->created != y->created)
     return x->created > y->created ? -1 : 1;
   return strcmp (x->id, y->id);
 }
 
-int
-store_image_list (struct store *s, struct image_rec ***out, size_t *n, berr_t *err)
+int store_image_list (struct store *s, struct image_rec ***out, size_t *n, berr_t *err)
 {
   cleanup_stmt sqlite3_stmt *st = db_prep (s, image_cols, err);
   if (st == NULL)
@@ -760,8 +714,7 @@ store_image_list (struct store *s, struct image_rec ***out, size_t *n, berr_t *e
   return 0;
 }
 
-int
-store_image_get (struct store *s, const char *id, struct image_rec **out, berr_t *err)
+int store_image_get (struct store *s, const char *id, struct image_rec **out, berr_t *err)
 {
   cleanup_free char *sql = xasprintf ("%s WHERE i.id = ?", image_cols);
   cleanup_stmt sqlite3_stmt *st = db_prep (s, sql, err);
@@ -784,8 +737,8 @@ store_image_get (struct store *s, const char *id, struct image_rec **out, berr_t
 }
 
 /* Resolve a user-supplied name to an image id; 1 when not found. */
-static int
-resolve_image_id (struct store *s, const char *name, char id[DIGEST_STR_LEN], berr_t *err)
+static int resolve_image_id (struct store *s, const char *name, char id[DIGEST_STR_LEN],
+                             berr_t *err)
 {
   /* A full ID, with or without "sha256:". */
   if (ref_is_full_id (name) || (str_has_prefix (name, "sha256:") && ref_is_full_id (name + 7)))
@@ -842,16 +795,15 @@ resolve_image_id (struct store *s, const char *name, char id[DIGEST_STR_LEN], be
         {
           snprintf (id, DIGEST_STR_LEN, "%s", col_text (st, 0));
           if (sqlite3_step (st) == SQLITE_ROW)
-            return berr_setk (err, BERR_INVALID, 0,
-                              "multiple IDs found with provided prefix: %s", hex);
+            return berr_setk (err, BERR_INVALID, 0, "multiple IDs found with provided prefix: %s",
+                              hex);
           return 0;
         }
     }
   return 1;
 }
 
-int
-store_image_lookup (struct store *s, const char *name, struct image_rec **out, berr_t *err)
+int store_image_lookup (struct store *s, const char *name, struct image_rec **out, berr_t *err)
 {
   char id[DIGEST_STR_LEN];
   int r = resolve_image_id (s, name, id, err);
@@ -862,8 +814,7 @@ store_image_lookup (struct store *s, const char *name, struct image_rec **out, b
   return store_image_get (s, id, out, err);
 }
 
-int
-store_image_config (struct store *s, const char *id, json_t **out, berr_t *err)
+int store_image_config (struct store *s, const char *id, json_t **out, berr_t *err)
 {
   cleanup_free char *data = NULL;
   size_t len = 0;
@@ -876,8 +827,7 @@ store_image_config (struct store *s, const char *id, json_t **out, berr_t *err)
   return 0;
 }
 
-int
-store_count_images (struct store *s, int64_t *n, berr_t *err)
+int store_count_images (struct store *s, int64_t *n, berr_t *err)
 {
   cleanup_stmt sqlite3_stmt *st = db_prep (s, "SELECT COUNT(*) FROM images", err);
   if (st == NULL)
@@ -888,8 +838,7 @@ store_count_images (struct store *s, int64_t *n, berr_t *err)
   return 0;
 }
 
-int
-store_layers_total (struct store *s, int64_t *total, int64_t *count, berr_t *err)
+int store_layers_total (struct store *s, int64_t *total, int64_t *count, berr_t *err)
 {
   cleanup_stmt sqlite3_stmt *st
       = db_prep (s, "SELECT COALESCE(SUM(size), 0), COUNT(*) FROM layers", err);
@@ -905,8 +854,7 @@ store_layers_total (struct store *s, int64_t *total, int64_t *count, berr_t *err
 
 /* ---------- commit ---------- */
 
-void
-tag_moves_free (struct tag_move *m, size_t n)
+void tag_moves_free (struct tag_move *m, size_t n)
 {
   for (size_t i = 0; i < n; i++)
     free (m[i].tag);
@@ -915,8 +863,7 @@ tag_moves_free (struct tag_move *m, size_t n)
 
 /* Move a staged path into place (under the write lock). An existing target nobody references is
  * a crash leftover and is replaced. */
-static int
-place (struct store *s, const char *staged, const char *rel, bool is_dir, berr_t *err)
+static int place (struct store *s, const char *staged, const char *rel, bool is_dir, berr_t *err)
 {
   cleanup_free char *dst = xasprintf ("%s/%s", s->root, rel);
   if (stage_write_intent (s, rel, err) < 0)
@@ -944,8 +891,7 @@ place (struct store *s, const char *staged, const char *rel, bool is_dir, berr_t
   return 0;
 }
 
-static int
-exec_bind (struct store *s, const char *sql, berr_t *err, int n, ...)
+static int exec_bind (struct store *s, const char *sql, berr_t *err, int n, ...)
 {
   cleanup_stmt sqlite3_stmt *st = db_prep (s, sql, err);
   if (st == NULL)
@@ -967,9 +913,8 @@ exec_bind (struct store *s, const char *sql, berr_t *err, int n, ...)
 }
 
 /* Point a tag at an image inside an open transaction. */
-static int
-tag_in_txn (struct store *s, const char *image_id, const char *name, char old_id[DIGEST_STR_LEN],
-            berr_t *err)
+static int tag_in_txn (struct store *s, const char *image_id, const char *name,
+                       char old_id[DIGEST_STR_LEN], berr_t *err)
 {
   old_id[0] = '\0';
   {
@@ -986,8 +931,8 @@ tag_in_txn (struct store *s, const char *image_id, const char *name, char old_id
                  "ON CONFLICT(name) DO UPDATE SET image_id = ?2, added = ?3",
                  err, 3, 's', name, 's', image_id, 'i', now)
           < 0
-      || exec_bind (s, "UPDATE images SET last_tag_time = ?2 WHERE id = ?1", err, 2, 's',
-                    image_id, 'i', now)
+      || exec_bind (s, "UPDATE images SET last_tag_time = ?2 WHERE id = ?1", err, 2, 's', image_id,
+                    'i', now)
              < 0)
     return -1;
   if (strcmp (old_id, image_id) == 0)
@@ -995,10 +940,9 @@ tag_in_txn (struct store *s, const char *image_id, const char *name, char old_id
   return 0;
 }
 
-static int
-commit_locked (struct store *s, struct ingest_layer *layers, size_t nlayers,
-               struct ingest_image *images, size_t nimages, struct tag_move **moved,
-               size_t *nmoved, berr_t *err)
+static int commit_locked (struct store *s, struct ingest_layer *layers, size_t nlayers,
+                          struct ingest_image *images, size_t nimages, struct tag_move **moved,
+                          size_t *nmoved, berr_t *err)
 {
   int64_t now = now_ns ();
   for (size_t i = 0; i < nlayers; i++)
@@ -1030,7 +974,7 @@ commit_locked (struct store *s, struct ingest_layer *layers, size_t nlayers,
                      "added, split) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                      err, 8, 's', l->diff_id, 's', has_blob ? l->blob : NULL, 's', l->media_type,
                      'i', l->blob_size, 'i', l->tar_size, 'i', l->size, 'i', now, 'i',
-                     (int64_t) (!has_blob && l->staged_split != NULL))
+                     (int64_t)(!has_blob && l->staged_split != NULL))
           < 0)
         return -1;
     }
@@ -1060,7 +1004,7 @@ commit_locked (struct store *s, struct ingest_layer *layers, size_t nlayers,
             return -1;
           for (size_t k = 0; im->diff_ids && im->diff_ids[k]; k++)
             if (exec_bind (s, "INSERT INTO image_layers(image_id, idx, diff_id) VALUES (?, ?, ?)",
-                           err, 3, 's', im->id, 'i', (int64_t) k, 's', im->diff_ids[k])
+                           err, 3, 's', im->id, 'i', (int64_t)k, 's', im->diff_ids[k])
                 < 0)
               return -1;
         }
@@ -1088,8 +1032,7 @@ commit_locked (struct store *s, struct ingest_layer *layers, size_t nlayers,
   return 0;
 }
 
-static void
-undo_own_intents (struct store *s)
+static void undo_own_intents (struct store *s)
 {
   berr_t e = BERR_INIT;
   cleanup_free char *ipath = xasprintf ("%s/intents", s->stage);
@@ -1104,10 +1047,9 @@ undo_own_intents (struct store *s)
     log_debug ("store: truncate intents: %s", strerror (errno));
 }
 
-int
-store_commit (struct store *s, struct ingest_layer *layers, size_t nlayers,
-              struct ingest_image *images, size_t nimages, struct tag_move **moved, size_t *nmoved,
-              berr_t *err)
+int store_commit (struct store *s, struct ingest_layer *layers, size_t nlayers,
+                  struct ingest_image *images, size_t nimages, struct tag_move **moved,
+                  size_t *nmoved, berr_t *err)
 {
   if (moved)
     {
@@ -1136,9 +1078,8 @@ store_commit (struct store *s, struct ingest_layer *layers, size_t nlayers,
   return 0;
 }
 
-int
-store_tag (struct store *s, const char *image_id, const char *full_name,
-           char old_id[DIGEST_STR_LEN], berr_t *err)
+int store_tag (struct store *s, const char *image_id, const char *full_name,
+               char old_id[DIGEST_STR_LEN], berr_t *err)
 {
   if (db_begin_write (s, err) < 0)
     return -1;
@@ -1158,8 +1099,7 @@ store_tag (struct store *s, const char *image_id, const char *full_name,
 /* ---------- removal ---------- */
 
 /* Chain ID of the first n+1 diff_ids (OCI image-spec config.md). */
-static void
-chain_id (char **diff_ids, size_t n, char out[DIGEST_STR_LEN])
+static void chain_id (char **diff_ids, size_t n, char out[DIGEST_STR_LEN])
 {
   snprintf (out, DIGEST_STR_LEN, "%s", diff_ids[0]);
   for (size_t i = 1; i <= n; i++)
@@ -1172,9 +1112,8 @@ chain_id (char **diff_ids, size_t n, char out[DIGEST_STR_LEN])
 /* Delete an image row and any layers and blobs that nothing references any more.
  * Runs inside the write transaction; filesystem removal happens after COMMIT through the
  * returned list of paths. */
-static int
-delete_image_locked (struct store *s, const char *id, char ***lines, char ***paths,
-                     int64_t *reclaimed, berr_t *err)
+static int delete_image_locked (struct store *s, const char *id, char ***lines, char ***paths,
+                                int64_t *reclaimed, berr_t *err)
 {
   struct image_rec *rec = NULL;
   if (store_image_get (s, id, &rec, err) < 0)
@@ -1247,8 +1186,7 @@ delete_image_locked (struct store *s, const char *id, char ***lines, char ***pat
 
 /* After COMMIT: remove files whose rows are gone. A crash in between leaves unreferenced files;
  * the intents written before COMMIT let the next berth remove them. */
-static void
-remove_paths (struct store *s, char **paths)
+static void remove_paths (struct store *s, char **paths)
 {
   for (size_t i = 0; paths && paths[i]; i++)
     {
@@ -1264,8 +1202,7 @@ remove_paths (struct store *s, char **paths)
     log_debug ("store: truncate intents: %s", strerror (errno));
 }
 
-static int
-finish_removal (struct store *s, char **paths, berr_t *err)
+static int finish_removal (struct store *s, char **paths, berr_t *err)
 {
   for (size_t i = 0; paths && paths[i]; i++)
     if (stage_write_intent (s, paths[i], err) < 0)
@@ -1282,9 +1219,8 @@ finish_removal (struct store *s, char **paths, berr_t *err)
   return 0;
 }
 
-int
-store_image_delete_id (struct store *s, const char *id, char ***lines, int64_t *reclaimed,
-                       berr_t *err)
+int store_image_delete_id (struct store *s, const char *id, char ***lines, int64_t *reclaimed,
+                           berr_t *err)
 {
   cleanup_strv char **paths = NULL;
   if (ensure_stage (s, err) < 0 || db_begin_write (s, err) < 0)
@@ -1297,11 +1233,10 @@ store_image_delete_id (struct store *s, const char *id, char ***lines, int64_t *
   return finish_removal (s, paths, err);
 }
 
-int
-store_image_remove (struct store *s, const char *name, bool force, bool prune, char ***lines,
-                    int64_t *reclaimed, berr_t *err)
+int store_image_remove (struct store *s, const char *name, bool force, bool prune, char ***lines,
+                        int64_t *reclaimed, berr_t *err)
 {
-  (void) prune;
+  (void)prune;
   cleanup_strv char **paths = NULL;
   if (ensure_stage (s, err) < 0 || db_begin_write (s, err) < 0)
     return -1;
@@ -1327,7 +1262,8 @@ store_image_remove (struct store *s, const char *name, bool force, bool prune, c
   {
     struct image_ref ref = { 0 };
     berr_t e = BERR_INIT;
-    bool id_like = ref_is_id_prefix (name) && str_has_prefix (id + 7, str_has_prefix (name, "sha256:") ? name + 7 : name);
+    bool id_like = ref_is_id_prefix (name)
+                   && str_has_prefix (id + 7, str_has_prefix (name, "sha256:") ? name + 7 : name);
     if (!id_like && ref_parse_docker (name, &ref, &e) == 0)
       {
         by_ref = true;

@@ -37,12 +37,12 @@ int store_blob_read (struct store *s, const char *digest, size_t max, char **dat
 struct layer_info
 {
   char diff_id[DIGEST_STR_LEN];
-  char blob[DIGEST_STR_LEN];  /* digest of the stored blob ("" when none) */
-  char *media_type;           /* of the stored blob */
+  char blob[DIGEST_STR_LEN]; /* digest of the stored blob ("" when none) */
+  char *media_type;          /* of the stored blob */
   int64_t blob_size;
-  int64_t tar_size;           /* uncompressed tar bytes */
-  int64_t size;               /* content bytes */
-  bool split;                 /* a tar-split (layers/<hex>/tar-split) stands for the tar */
+  int64_t tar_size; /* uncompressed tar bytes */
+  int64_t size;     /* content bytes */
+  bool split;       /* a tar-split (layers/<hex>/tar-split) stands for the tar */
 };
 void layer_info_release (struct layer_info *l);
 /* 0 found, 1 not found, -1 error. */
@@ -54,15 +54,15 @@ char *store_layer_split_path (struct store *s, const char *diff_id);
 
 struct image_rec
 {
-  char id[DIGEST_STR_LEN];  /* sha256:<config digest> */
-  int64_t created;          /* ns, from the config */
-  int64_t added;            /* ns, when stored */
-  int64_t last_tag_time;    /* ns, 0 if never tagged */
-  int64_t size;             /* sum of layer content sizes */
-  char *parent;             /* image id or NULL */
-  char **tags;              /* full names, "docker.io/library/busybox:latest", sorted */
-  char **digests;           /* full "name@sha256:..." */
-  char **diff_ids;          /* in order */
+  char id[DIGEST_STR_LEN]; /* sha256:<config digest> */
+  int64_t created;         /* ns, from the config */
+  int64_t added;           /* ns, when stored */
+  int64_t last_tag_time;   /* ns, 0 if never tagged */
+  int64_t size;            /* sum of layer content sizes */
+  char *parent;            /* image id or NULL */
+  char **tags;             /* full names, "docker.io/library/busybox:latest", sorted */
+  char **digests;          /* full "name@sha256:..." */
+  char **diff_ids;         /* in order */
 };
 void image_rec_free (struct image_rec *r);
 void image_recs_free (struct image_rec **v, size_t n);
@@ -91,12 +91,12 @@ struct ingest_layer
 struct ingest_image
 {
   char id[DIGEST_STR_LEN];
-  char *staged_config;  /* config blob in the staging area (or NULL if the blob is stored) */
+  char *staged_config; /* config blob in the staging area (or NULL if the blob is stored) */
   int64_t created;
   char **diff_ids;
-  char **tags;          /* full names to point at this image */
-  char **digests;       /* full name@digest */
-  char *manifest;       /* manifest digest or NULL */
+  char **tags;    /* full names to point at this image */
+  char **digests; /* full name@digest */
+  char *manifest; /* manifest digest or NULL */
   char *staged_manifest;
   char *parent;
 };

@@ -4,8 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-void
-sha256_init (struct sha256 *h)
+void sha256_init (struct sha256 *h)
 {
   EVP_MD_CTX *c = EVP_MD_CTX_new ();
   if (c == NULL || EVP_DigestInit_ex (c, EVP_sha256 (), NULL) != 1)
@@ -13,20 +12,18 @@ sha256_init (struct sha256 *h)
   h->ctx = c;
 }
 
-void
-sha256_update (struct sha256 *h, const void *data, size_t len)
+void sha256_update (struct sha256 *h, const void *data, size_t len)
 {
   if (len)
-    EVP_DigestUpdate ((EVP_MD_CTX *) h->ctx, data, len);
+    EVP_DigestUpdate ((EVP_MD_CTX *)h->ctx, data, len);
 }
 
-void
-sha256_final (struct sha256 *h, char out[DIGEST_STR_LEN])
+void sha256_final (struct sha256 *h, char out[DIGEST_STR_LEN])
 {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int n = 0;
   static const char hexd[] = "0123456789abcdef";
-  EVP_DigestFinal_ex ((EVP_MD_CTX *) h->ctx, md, &n);
+  EVP_DigestFinal_ex ((EVP_MD_CTX *)h->ctx, md, &n);
   memcpy (out, "sha256:", 7);
   for (unsigned i = 0; i < n && i < 32; i++)
     {
@@ -37,16 +34,14 @@ sha256_final (struct sha256 *h, char out[DIGEST_STR_LEN])
   sha256_release (h);
 }
 
-void
-sha256_release (struct sha256 *h)
+void sha256_release (struct sha256 *h)
 {
   if (h->ctx)
-    EVP_MD_CTX_free ((EVP_MD_CTX *) h->ctx);
+    EVP_MD_CTX_free ((EVP_MD_CTX *)h->ctx);
   h->ctx = NULL;
 }
 
-void
-sha256_digest (const void *data, size_t len, char out[DIGEST_STR_LEN])
+void sha256_digest (const void *data, size_t len, char out[DIGEST_STR_LEN])
 {
   struct sha256 h;
   sha256_init (&h);
@@ -54,15 +49,13 @@ sha256_digest (const void *data, size_t len, char out[DIGEST_STR_LEN])
   sha256_final (&h, out);
 }
 
-bool
-digest_is_valid (const char *s)
+bool digest_is_valid (const char *s)
 {
   return s && strncmp (s, "sha256:", 7) == 0 && strlen (s) == 7 + DIGEST_HEX_LEN
          && str_is_hex (s + 7, DIGEST_HEX_LEN);
 }
 
-int
-digest_check (const char *s, berr_t *err)
+int digest_check (const char *s, berr_t *err)
 {
   if (digest_is_valid (s))
     return 0;

@@ -26,10 +26,6 @@ void sha256_digest (const void *data, size_t len, char out[DIGEST_STR_LEN]);
 bool digest_is_valid (const char *s);
 int digest_check (const char *s, berr_t *err);
 /* Pointer to the 64 hex digits of a valid digest. */
-static inline const char *
-digest_hex (const char *d)
-{
-  return d + 7;
-}
+static inline const char *digest_hex (const char *d) { return d + 7; }
 
 #endif

@@ -3,8 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int
-berr_vset (berr_t *err, int kind, int errnum, const char *fmt, va_list ap)
+static int berr_vset (berr_t *err, int kind, int errnum, const char *fmt, va_list ap)
 {
   char *m = xvasprintf (fmt, ap);
   free (err->msg);
@@ -20,8 +19,7 @@ berr_vset (berr_t *err, int kind, int errnum, const char *fmt, va_list ap)
   return -1;
 }
 
-int
-berr_set (berr_t *err, int errnum, const char *fmt, ...)
+int berr_set (berr_t *err, int errnum, const char *fmt, ...)
 {
   va_list ap;
   va_start (ap, fmt);
@@ -30,8 +28,7 @@ berr_set (berr_t *err, int errnum, const char *fmt, ...)
   return -1;
 }
 
-int
-berr_setk (berr_t *err, int kind, int errnum, const char *fmt, ...)
+int berr_setk (berr_t *err, int kind, int errnum, const char *fmt, ...)
 {
   va_list ap;
   va_start (ap, fmt);
@@ -40,8 +37,7 @@ berr_setk (berr_t *err, int kind, int errnum, const char *fmt, ...)
   return -1;
 }
 
-int
-berr_wrap (berr_t *err, const char *fmt, ...)
+int berr_wrap (berr_t *err, const char *fmt, ...)
 {
   va_list ap;
   va_start (ap, fmt);
@@ -54,8 +50,7 @@ berr_wrap (berr_t *err, const char *fmt, ...)
   return -1;
 }
 
-void
-berr_release (berr_t *err)
+void berr_release (berr_t *err)
 {
   free (err->msg);
   err->msg = NULL;
@@ -63,8 +58,7 @@ berr_release (berr_t *err)
   err->kind = 0;
 }
 
-void
-berr_move (berr_t *dst, berr_t *src)
+void berr_move (berr_t *dst, berr_t *src)
 {
   berr_release (dst);
   *dst = *src;

@@ -14,20 +14,23 @@
 enum
 {
   BERR_GENERIC = 0,
-  BERR_NOT_FOUND,  /* "No such image: X" and friends */
-  BERR_INVALID,    /* bad user input: flags, references, archives */
-  BERR_CONFLICT,   /* in use, exists, must be forced */
-  BERR_CORRUPT,    /* verification failed: digest, size */
+  BERR_NOT_FOUND, /* "No such image: X" and friends */
+  BERR_INVALID,   /* bad user input: flags, references, archives */
+  BERR_CONFLICT,  /* in use, exists, must be forced */
+  BERR_CORRUPT,   /* verification failed: digest, size */
 };
 
 typedef struct berr
 {
-  int errnum;  /* errno, or 0 */
-  int kind;    /* BERR_* */
-  char *msg;   /* heap, or NULL when no error */
+  int errnum; /* errno, or 0 */
+  int kind;   /* BERR_* */
+  char *msg;  /* heap, or NULL when no error */
 } berr_t;
 
-#define BERR_INIT { 0, 0, NULL }
+#define BERR_INIT                                                                                  \
+  {                                                                                                \
+    0, 0, NULL                                                                                     \
+  }
 
 /* Set *err (replacing any previous error). If errnum != 0, ": strerror(errnum)" is appended.
  * Always returns -1 so callers can `return berr_set (...)`. */
@@ -40,17 +43,9 @@ int berr_wrap (berr_t *err, const char *fmt, ...) PRINTF_LIKE (2, 3);
 void berr_release (berr_t *err);
 /* Move src into dst (dst released first). */
 void berr_move (berr_t *dst, berr_t *src);
-static inline bool
-berr_is_set (const berr_t *err)
-{
-  return err->msg != NULL;
-}
+static inline bool berr_is_set (const berr_t *err) { return err->msg != NULL; }
 
-static inline void
-cleanup_berrp (berr_t *e)
-{
-  berr_release (e);
-}
+static inline void cleanup_berrp (berr_t *e) { berr_release (e); }
 #define cleanup_berr __attribute__ ((cleanup (cleanup_berrp)))
 
 #endif

@@ -9,8 +9,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-int
-fs_mkdir_p (const char *path, mode_t mode, berr_t *err)
+int fs_mkdir_p (const char *path, mode_t mode, berr_t *err)
 {
   cleanup_free char *p = xstrdup (path);
   size_t n = strlen (p);
@@ -27,8 +26,7 @@ fs_mkdir_p (const char *path, mode_t mode, berr_t *err)
   return 0;
 }
 
-static int
-rm_rf_fd (int dirfd, berr_t *err)
+static int rm_rf_fd (int dirfd, berr_t *err)
 {
   cleanup_closedir DIR *d = fdopendir (dirfd);
   if (d == NULL)
@@ -47,8 +45,7 @@ rm_rf_fd (int dirfd, berr_t *err)
   return 0;
 }
 
-int
-fs_rm_rf_at (int dirfd, const char *name, berr_t *err)
+int fs_rm_rf_at (int dirfd, const char *name, berr_t *err)
 {
   if (unlinkat (dirfd, name, 0) == 0 || errno == ENOENT)
     return 0;
@@ -68,14 +65,9 @@ fs_rm_rf_at (int dirfd, const char *name, berr_t *err)
   return 0;
 }
 
-int
-fs_rm_rf (const char *path, berr_t *err)
-{
-  return fs_rm_rf_at (AT_FDCWD, path, err);
-}
+int fs_rm_rf (const char *path, berr_t *err) { return fs_rm_rf_at (AT_FDCWD, path, err); }
 
-int
-fs_write_all (int fd, const void *data, size_t len)
+int fs_write_all (int fd, const void *data, size_t len)
 {
   const char *p = data;
   while (len > 0)
@@ -88,13 +80,12 @@ fs_write_all (int fd, const void *data, size_t len)
           return -1;
         }
       p += w;
-      len -= (size_t) w;
+      len -= (size_t)w;
     }
   return 0;
 }
 
-int
-fs_fsync_dir (const char *path, berr_t *err)
+int fs_fsync_dir (const char *path, berr_t *err)
 {
   cleanup_close int fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0)
@@ -104,8 +95,7 @@ fs_fsync_dir (const char *path, berr_t *err)
   return 0;
 }
 
-int
-fs_write_atomic (const char *path, const void *data, size_t len, mode_t mode, berr_t *err)
+int fs_write_atomic (const char *path, const void *data, size_t len, mode_t mode, berr_t *err)
 {
   cleanup_free char *tmp = xasprintf ("%s.tmp-%d", path, getpid ());
   cleanup_close int fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
@@ -133,8 +123,7 @@ fs_write_atomic (const char *path, const void *data, size_t len, mode_t mode, be
   return 0;
 }
 
-int
-fs_read_fd (int fd, size_t max, char **out, size_t *len, berr_t *err)
+int fs_read_fd (int fd, size_t max, char **out, size_t *len, berr_t *err)
 {
   struct sbuf b;
   sbuf_init (&b);
@@ -151,7 +140,7 @@ fs_read_fd (int fd, size_t max, char **out, size_t *len, berr_t *err)
         }
       if (r == 0)
         break;
-      b.len += (size_t) r;
+      b.len += (size_t)r;
       b.buf[b.len] = '\0';
       if (b.len > max)
         {
@@ -165,8 +154,7 @@ fs_read_fd (int fd, size_t max, char **out, size_t *len, berr_t *err)
   return 0;
 }
 
-int
-fs_read_file (const char *path, size_t max, char **out, size_t *len, berr_t *err)
+int fs_read_file (const char *path, size_t max, char **out, size_t *len, berr_t *err)
 {
   cleanup_close int fd = open (path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
@@ -176,11 +164,10 @@ fs_read_file (const char *path, size_t max, char **out, size_t *len, berr_t *err
   return 0;
 }
 
-int
-fs_open_in_root (int rootfd, const char *path, int flags, mode_t mode)
+int fs_open_in_root (int rootfd, const char *path, int flags, mode_t mode)
 {
   struct open_how how = { 0 };
-  how.flags = (uint64_t) flags | O_CLOEXEC;
+  how.flags = (uint64_t)flags | O_CLOEXEC;
   how.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0;
   how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
   for (;;)
@@ -188,12 +175,11 @@ fs_open_in_root (int rootfd, const char *path, int flags, mode_t mode)
       long r = syscall (SYS_openat2, rootfd, path, &how, sizeof how);
       if (r < 0 && errno == EAGAIN)
         continue; /* a concurrent rename raced the lookup; retry */
-      return (int) r;
+      return (int)r;
     }
 }
 
-int
-fs_mkdir_in_root (int rootfd, const char *path, mode_t mode)
+int fs_mkdir_in_root (int rootfd, const char *path, mode_t mode)
 {
   int fd = fs_open_in_root (rootfd, path, O_PATH | O_DIRECTORY, 0);
   if (fd >= 0 || errno != ENOENT)
@@ -221,7 +207,7 @@ fs_mkdir_in_root (int rootfd, const char *path, mode_t mode)
           if (strcmp (comp, "..") == 0)
             {
               char *slash = strrchr (prefix, '/');
-              next_prefix = slash ? xstrndup (prefix, (size_t) (slash - prefix)) : xstrdup ("");
+              next_prefix = slash ? xstrndup (prefix, (size_t)(slash - prefix)) : xstrdup ("");
             }
           else
             next_prefix = prefix[0] ? xasprintf ("%s/%s", prefix, comp) : xstrdup (comp);
@@ -278,8 +264,7 @@ fs_mkdir_in_root (int rootfd, const char *path, mode_t mode)
   return -1;
 }
 
-static int64_t
-tree_size_fd (int dirfd)
+static int64_t tree_size_fd (int dirfd)
 {
   int64_t total = 0;
   DIR *d = fdopendir (dirfd);
@@ -309,8 +294,7 @@ tree_size_fd (int dirfd)
   return total;
 }
 
-int64_t
-fs_tree_size (const char *path)
+int64_t fs_tree_size (const char *path)
 {
   int fd = open (path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0)

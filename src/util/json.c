@@ -3,8 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-json_t *
-json_parse_buf (const char *data, size_t len, const char *ctx, berr_t *err)
+json_t *json_parse_buf (const char *data, size_t len, const char *ctx, berr_t *err)
 {
   json_error_t je;
   json_t *j = json_loadb (data, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
@@ -17,15 +16,13 @@ json_parse_buf (const char *data, size_t len, const char *ctx, berr_t *err)
   return j;
 }
 
-const char *
-json_get_str (json_t *obj, const char *key)
+const char *json_get_str (json_t *obj, const char *key)
 {
   json_t *v = json_object_get (obj, key);
   return json_is_string (v) ? json_string_value (v) : NULL;
 }
 
-char *
-json_dump_compact (json_t *j)
+char *json_dump_compact (json_t *j)
 {
   char *s = json_dumps (j, JSON_COMPACT | JSON_ENCODE_ANY);
   if (s == NULL)
@@ -33,22 +30,18 @@ json_dump_compact (json_t *j)
   return s;
 }
 
-char **
-json_to_strv (json_t *arr)
+char **json_to_strv (json_t *arr)
 {
   if (!json_is_array (arr))
     return NULL;
   char **v = xcalloc (json_array_size (arr) + 1, sizeof (char *));
   size_t n = 0, i;
   json_t *e;
-  json_array_foreach (arr, i, e)
-    if (json_is_string (e))
-      v[n++] = xstrdup (json_string_value (e));
+  json_array_foreach (arr, i, e) if (json_is_string (e)) v[n++] = xstrdup (json_string_value (e));
   return v;
 }
 
-json_t *
-json_from_strv (char *const *v)
+json_t *json_from_strv (char *const *v)
 {
   json_t *a = json_array ();
   for (size_t i = 0; v && v[i]; i++)

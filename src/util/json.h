@@ -6,8 +6,7 @@
 
 #include "err.h"
 
-static inline void
-cleanup_jsonp (json_t **j)
+static inline void cleanup_jsonp (json_t **j)
 {
   if (*j)
     json_decref (*j);

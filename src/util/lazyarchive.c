@@ -13,8 +13,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
-static void *
-archive_fn (const char *name)
+static void *archive_fn (const char *name)
 {
   static void *lib;
   if (lib == NULL)
@@ -39,10 +38,9 @@ archive_fn (const char *name)
 #define ARCHIVE_FN(name)                                                                           \
   static __typeof__ (&name) fn_;                                                                   \
   if (fn_ == NULL)                                                                                 \
-  fn_ = (__typeof__ (&name)) archive_fn (#name)
+  fn_ = (__typeof__ (&name))archive_fn (#name)
 
-void
-archive_set_error (struct archive *a, int err, const char *fmt, ...)
+void archive_set_error (struct archive *a, int err, const char *fmt, ...)
 {
   ARCHIVE_FN (archive_set_error);
   char msg[1024];
@@ -53,50 +51,43 @@ archive_set_error (struct archive *a, int err, const char *fmt, ...)
   fn_ (a, err, "%s", msg);
 }
 
-const char *
-archive_bzlib_version (void)
+const char *archive_bzlib_version (void)
 {
   ARCHIVE_FN (archive_bzlib_version);
   return fn_ ();
 }
 
-time_t
-archive_entry_atime (struct archive_entry *a0)
+time_t archive_entry_atime (struct archive_entry *a0)
 {
   ARCHIVE_FN (archive_entry_atime);
   return fn_ (a0);
 }
 
-int
-archive_entry_atime_is_set (struct archive_entry *a0)
+int archive_entry_atime_is_set (struct archive_entry *a0)
 {
   ARCHIVE_FN (archive_entry_atime_is_set);
   return fn_ (a0);
 }
 
-long
-archive_entry_atime_nsec (struct archive_entry *a0)
+long archive_entry_atime_nsec (struct archive_entry *a0)
 {
   ARCHIVE_FN (archive_entry_atime_nsec);
   return fn_ (a0);
 }
 
-void
-archive_entry_copy_hardlink (struct archive_entry *a0, const char *a1)
+void archive_entry_copy_hardlink (struct archive_entry *a0, const char *a1)
 {
   ARCHIVE_FN (archive_entry_copy_hardlink);
   fn_ (a0, a1);
 }
 
-void
-archive_entry_copy_pathname (struct archive_entry *a0, const char *a1)
+void archive_entry_copy_pathname (struct archive_entry *a0, const char *a1)
 {
   ARCHIVE_FN (archive_entry_copy_pathname);
   fn_ (a0, a1);
 }
 
-void
-archive_entry_copy_symlink (struct archive_entry *a0, const char *a1)
+void archive_entry_copy_symlink (struct archive_entry *a0, const char *a1)
 {
   ARCHIVE_FN (archive_entry_copy_symlink);
   fn_ (a0, a1);
@@ -109,50 +100,43 @@ archive_entry_filetype (struct archive_entry *a0)
   return fn_ (a0);
 }
 
-void
-archive_entry_free (struct archive_entry *a0)
+void archive_entry_free (struct archive_entry *a0)
 {
   ARCHIVE_FN (archive_entry_free);
   fn_ (a0);
 }
 
-la_int64_t
-archive_entry_gid (struct archive_entry *a0)
+la_int64_t archive_entry_gid (struct archive_entry *a0)
 {
   ARCHIVE_FN (archive_entry_gid);
   return fn_ (a0);
 }
 
-const char *
-archive_entry_hardlink (struct archive_entry *a0)
+const char *archive_entry_hardlink (struct archive_entry *a0)
 {
   ARCHIVE_FN (archive_entry_hardlink);
   return fn_ (a0);
 }
 
-time_t
-archive_entry_mtime (struct archive_entry *a0)
+time_t archive_entry_mtime (struct archive_entry *a0)
 {
   ARCHIVE_FN (archive_entry_mtime);
   return fn_ (a0);
 }
 
-long
-archive_entry_mtime_nsec (struct archive_entry *a0)
+long archive_entry_mtime_nsec (struct archive_entry *a0)
 {
   ARCHIVE_FN (archive_entry_mtime_nsec);
   return fn_ (a0);
 }
 
-struct archive_entry *
-archive_entry_new (void)
+struct archive_entry *archive_entry_new (void)
 {
   ARCHIVE_FN (archive_entry_new);
   return fn_ ();
 }
 
-const char *
-archive_entry_pathname (struct archive_entry *a0)
+const char *archive_entry_pathname (struct archive_entry *a0)
 {
   ARCHIVE_FN (archive_entry_pathname);
   return fn_ (a0);
@@ -165,386 +149,336 @@ archive_entry_perm (struct archive_entry *a0)
   return fn_ (a0);
 }
 
-dev_t
-archive_entry_rdev (struct archive_entry *a0)
+dev_t archive_entry_rdev (struct archive_entry *a0)
 {
   ARCHIVE_FN (archive_entry_rdev);
   return fn_ (a0);
 }
 
-void
-archive_entry_set_filetype (struct archive_entry *a0, unsigned int a1)
+void archive_entry_set_filetype (struct archive_entry *a0, unsigned int a1)
 {
   ARCHIVE_FN (archive_entry_set_filetype);
   fn_ (a0, a1);
 }
 
-void
-archive_entry_set_gid (struct archive_entry *a0, la_int64_t a1)
+void archive_entry_set_gid (struct archive_entry *a0, la_int64_t a1)
 {
   ARCHIVE_FN (archive_entry_set_gid);
   fn_ (a0, a1);
 }
 
-void
-archive_entry_set_mtime (struct archive_entry *a0, time_t a1, long a2)
+void archive_entry_set_mtime (struct archive_entry *a0, time_t a1, long a2)
 {
   ARCHIVE_FN (archive_entry_set_mtime);
   fn_ (a0, a1, a2);
 }
 
-void
-archive_entry_set_pathname (struct archive_entry *a0, const char *a1)
+void archive_entry_set_pathname (struct archive_entry *a0, const char *a1)
 {
   ARCHIVE_FN (archive_entry_set_pathname);
   fn_ (a0, a1);
 }
 
-void
-archive_entry_set_perm (struct archive_entry *a0, __LA_MODE_T a1)
+void archive_entry_set_perm (struct archive_entry *a0, __LA_MODE_T a1)
 {
   ARCHIVE_FN (archive_entry_set_perm);
   fn_ (a0, a1);
 }
 
-void
-archive_entry_set_rdevmajor (struct archive_entry *a0, dev_t a1)
+void archive_entry_set_rdevmajor (struct archive_entry *a0, dev_t a1)
 {
   ARCHIVE_FN (archive_entry_set_rdevmajor);
   fn_ (a0, a1);
 }
 
-void
-archive_entry_set_rdevminor (struct archive_entry *a0, dev_t a1)
+void archive_entry_set_rdevminor (struct archive_entry *a0, dev_t a1)
 {
   ARCHIVE_FN (archive_entry_set_rdevminor);
   fn_ (a0, a1);
 }
 
-void
-archive_entry_set_size (struct archive_entry *a0, la_int64_t a1)
+void archive_entry_set_size (struct archive_entry *a0, la_int64_t a1)
 {
   ARCHIVE_FN (archive_entry_set_size);
   fn_ (a0, a1);
 }
 
-void
-archive_entry_set_uid (struct archive_entry *a0, la_int64_t a1)
+void archive_entry_set_uid (struct archive_entry *a0, la_int64_t a1)
 {
   ARCHIVE_FN (archive_entry_set_uid);
   fn_ (a0, a1);
 }
 
-la_int64_t
-archive_entry_size (struct archive_entry *a0)
+la_int64_t archive_entry_size (struct archive_entry *a0)
 {
   ARCHIVE_FN (archive_entry_size);
   return fn_ (a0);
 }
 
-int
-archive_entry_size_is_set (struct archive_entry *a0)
+int archive_entry_size_is_set (struct archive_entry *a0)
 {
   ARCHIVE_FN (archive_entry_size_is_set);
   return fn_ (a0);
 }
 
-int
-archive_entry_sparse_count (struct archive_entry *a0)
+int archive_entry_sparse_count (struct archive_entry *a0)
 {
   ARCHIVE_FN (archive_entry_sparse_count);
   return fn_ (a0);
 }
 
-const char *
-archive_entry_symlink (struct archive_entry *a0)
+const char *archive_entry_symlink (struct archive_entry *a0)
 {
   ARCHIVE_FN (archive_entry_symlink);
   return fn_ (a0);
 }
 
-la_int64_t
-archive_entry_uid (struct archive_entry *a0)
+la_int64_t archive_entry_uid (struct archive_entry *a0)
 {
   ARCHIVE_FN (archive_entry_uid);
   return fn_ (a0);
 }
 
-void
-archive_entry_xattr_add_entry (struct archive_entry *a0, const char *a1, const void *a2, size_t a3)
+void archive_entry_xattr_add_entry (struct archive_entry *a0, const char *a1, const void *a2,
+                                    size_t a3)
 {
   ARCHIVE_FN (archive_entry_xattr_add_entry);
   fn_ (a0, a1, a2, a3);
 }
 
-int
-archive_entry_xattr_count (struct archive_entry *a0)
+int archive_entry_xattr_count (struct archive_entry *a0)
 {
   ARCHIVE_FN (archive_entry_xattr_count);
   return fn_ (a0);
 }
 
-int
-archive_entry_xattr_next (struct archive_entry *a0, const char **a1, const void **a2, size_t *a3)
+int archive_entry_xattr_next (struct archive_entry *a0, const char **a1, const void **a2,
+                              size_t *a3)
 {
   ARCHIVE_FN (archive_entry_xattr_next);
   return fn_ (a0, a1, a2, a3);
 }
 
-int
-archive_entry_xattr_reset (struct archive_entry *a0)
+int archive_entry_xattr_reset (struct archive_entry *a0)
 {
   ARCHIVE_FN (archive_entry_xattr_reset);
   return fn_ (a0);
 }
 
-const char *
-archive_error_string (struct archive *a0)
+const char *archive_error_string (struct archive *a0)
 {
   ARCHIVE_FN (archive_error_string);
   return fn_ (a0);
 }
 
-la_int64_t
-archive_filter_bytes (struct archive *a0, int a1)
+la_int64_t archive_filter_bytes (struct archive *a0, int a1)
 {
   ARCHIVE_FN (archive_filter_bytes);
   return fn_ (a0, a1);
 }
 
-int
-archive_filter_code (struct archive *a0, int a1)
+int archive_filter_code (struct archive *a0, int a1)
 {
   ARCHIVE_FN (archive_filter_code);
   return fn_ (a0, a1);
 }
 
-int
-archive_filter_count (struct archive *a0)
+int archive_filter_count (struct archive *a0)
 {
   ARCHIVE_FN (archive_filter_count);
   return fn_ (a0);
 }
 
-const char *
-archive_filter_name (struct archive *a0, int a1)
+const char *archive_filter_name (struct archive *a0, int a1)
 {
   ARCHIVE_FN (archive_filter_name);
   return fn_ (a0, a1);
 }
 
-const char *
-archive_liblzma_version (void)
+const char *archive_liblzma_version (void)
 {
   ARCHIVE_FN (archive_liblzma_version);
   return fn_ ();
 }
 
-const char *
-archive_libzstd_version (void)
+const char *archive_libzstd_version (void)
 {
   ARCHIVE_FN (archive_libzstd_version);
   return fn_ ();
 }
 
-la_ssize_t
-archive_read_data (struct archive *a0, void *a1, size_t a2)
+la_ssize_t archive_read_data (struct archive *a0, void *a1, size_t a2)
 {
   ARCHIVE_FN (archive_read_data);
   return fn_ (a0, a1, a2);
 }
 
-int
-archive_read_data_block (struct archive *a0, const void **a1, size_t *a2, la_int64_t *a3)
+int archive_read_data_block (struct archive *a0, const void **a1, size_t *a2, la_int64_t *a3)
 {
   ARCHIVE_FN (archive_read_data_block);
   return fn_ (a0, a1, a2, a3);
 }
 
-int
-archive_read_free (struct archive *a0)
+int archive_read_free (struct archive *a0)
 {
   ARCHIVE_FN (archive_read_free);
   return fn_ (a0);
 }
 
-struct archive *
-archive_read_new (void)
+struct archive *archive_read_new (void)
 {
   ARCHIVE_FN (archive_read_new);
   return fn_ ();
 }
 
-int
-archive_read_next_header (struct archive *a0, struct archive_entry **a1)
+int archive_read_next_header (struct archive *a0, struct archive_entry **a1)
 {
   ARCHIVE_FN (archive_read_next_header);
   return fn_ (a0, a1);
 }
 
-int
-archive_read_open (struct archive *a0, void *a1, archive_open_callback *a2, archive_read_callback *a3, archive_close_callback *a4)
+int archive_read_open (struct archive *a0, void *a1, archive_open_callback *a2,
+                       archive_read_callback *a3, archive_close_callback *a4)
 {
   ARCHIVE_FN (archive_read_open);
   return fn_ (a0, a1, a2, a3, a4);
 }
 
-int
-archive_read_open_fd (struct archive *a0, int a1, size_t a2)
+int archive_read_open_fd (struct archive *a0, int a1, size_t a2)
 {
   ARCHIVE_FN (archive_read_open_fd);
   return fn_ (a0, a1, a2);
 }
 
-int
-archive_read_open_filename (struct archive *a0, const char *a1, size_t a2)
+int archive_read_open_filename (struct archive *a0, const char *a1, size_t a2)
 {
   ARCHIVE_FN (archive_read_open_filename);
   return fn_ (a0, a1, a2);
 }
 
-int
-archive_read_support_filter_bzip2 (struct archive *a0)
+int archive_read_support_filter_bzip2 (struct archive *a0)
 {
   ARCHIVE_FN (archive_read_support_filter_bzip2);
   return fn_ (a0);
 }
 
-int
-archive_read_support_filter_gzip (struct archive *a0)
+int archive_read_support_filter_gzip (struct archive *a0)
 {
   ARCHIVE_FN (archive_read_support_filter_gzip);
   return fn_ (a0);
 }
 
-int
-archive_read_support_filter_xz (struct archive *a0)
+int archive_read_support_filter_xz (struct archive *a0)
 {
   ARCHIVE_FN (archive_read_support_filter_xz);
   return fn_ (a0);
 }
 
-int
-archive_read_support_filter_zstd (struct archive *a0)
+int archive_read_support_filter_zstd (struct archive *a0)
 {
   ARCHIVE_FN (archive_read_support_filter_zstd);
   return fn_ (a0);
 }
 
-int
-archive_read_support_format_empty (struct archive *a0)
+int archive_read_support_format_empty (struct archive *a0)
 {
   ARCHIVE_FN (archive_read_support_format_empty);
   return fn_ (a0);
 }
 
-int
-archive_read_support_format_gnutar (struct archive *a0)
+int archive_read_support_format_gnutar (struct archive *a0)
 {
   ARCHIVE_FN (archive_read_support_format_gnutar);
   return fn_ (a0);
 }
 
-int
-archive_read_support_format_raw (struct archive *a0)
+int archive_read_support_format_raw (struct archive *a0)
 {
   ARCHIVE_FN (archive_read_support_format_raw);
   return fn_ (a0);
 }
 
-int
-archive_read_support_format_tar (struct archive *a0)
+int archive_read_support_format_tar (struct archive *a0)
 {
   ARCHIVE_FN (archive_read_support_format_tar);
   return fn_ (a0);
 }
 
-int
-archive_write_add_filter_none (struct archive *a0)
+int archive_write_add_filter_none (struct archive *a0)
 {
   ARCHIVE_FN (archive_write_add_filter_none);
   return fn_ (a0);
 }
 
-int
-archive_write_close (struct archive *a0)
+int archive_write_close (struct archive *a0)
 {
   ARCHIVE_FN (archive_write_close);
   return fn_ (a0);
 }
 
-la_ssize_t
-archive_write_data (struct archive *a0, const void *a1, size_t a2)
+la_ssize_t archive_write_data (struct archive *a0, const void *a1, size_t a2)
 {
   ARCHIVE_FN (archive_write_data);
   return fn_ (a0, a1, a2);
 }
 
-int
-archive_write_free (struct archive *a0)
+int archive_write_free (struct archive *a0)
 {
   ARCHIVE_FN (archive_write_free);
   return fn_ (a0);
 }
 
-int
-archive_write_header (struct archive *a0, struct archive_entry *a1)
+int archive_write_header (struct archive *a0, struct archive_entry *a1)
 {
   ARCHIVE_FN (archive_write_header);
   return fn_ (a0, a1);
 }
 
-struct archive *
-archive_write_new (void)
+struct archive *archive_write_new (void)
 {
   ARCHIVE_FN (archive_write_new);
   return fn_ ();
 }
 
-int
-archive_write_open (struct archive *a0, void *a1, archive_open_callback *a2, archive_write_callback *a3, archive_close_callback *a4)
+int archive_write_open (struct archive *a0, void *a1, archive_open_callback *a2,
+                        archive_write_callback *a3, archive_close_callback *a4)
 {
   ARCHIVE_FN (archive_write_open);
   return fn_ (a0, a1, a2, a3, a4);
 }
 
-int
-archive_write_open_fd (struct archive *a0, int a1)
+int archive_write_open_fd (struct archive *a0, int a1)
 {
   ARCHIVE_FN (archive_write_open_fd);
   return fn_ (a0, a1);
 }
 
-int
-archive_write_set_bytes_in_last_block (struct archive *a0, int a1)
+int archive_write_set_bytes_in_last_block (struct archive *a0, int a1)
 {
   ARCHIVE_FN (archive_write_set_bytes_in_last_block);
   return fn_ (a0, a1);
 }
 
-int
-archive_write_set_bytes_per_block (struct archive *a0, int a1)
+int archive_write_set_bytes_per_block (struct archive *a0, int a1)
 {
   ARCHIVE_FN (archive_write_set_bytes_per_block);
   return fn_ (a0, a1);
 }
 
-int
-archive_write_set_format_option (struct archive *a0, const char *a1, const char *a2, const char *a3)
+int archive_write_set_format_option (struct archive *a0, const char *a1, const char *a2,
+                                     const char *a3)
 {
   ARCHIVE_FN (archive_write_set_format_option);
   return fn_ (a0, a1, a2, a3);
 }
 
-int
-archive_write_set_format_pax_restricted (struct archive *a0)
+int archive_write_set_format_pax_restricted (struct archive *a0)
 {
   ARCHIVE_FN (archive_write_set_format_pax_restricted);
   return fn_ (a0);
 }
 
-const char *
-archive_zlib_version (void)
+const char *archive_zlib_version (void)
 {
   ARCHIVE_FN (archive_zlib_version);
   return fn_ ();

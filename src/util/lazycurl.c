@@ -14,8 +14,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-static void *
-curl_fn (const char *name)
+static void *curl_fn (const char *name)
 {
   static void *lib;
   if (lib == NULL)
@@ -42,38 +41,33 @@ curl_fn (const char *name)
 #define CURL_FN(name)                                                                              \
   static __typeof__ (&name) fn_;                                                                   \
   if (fn_ == NULL)                                                                                 \
-  fn_ = (__typeof__ (&name)) curl_fn (#name)
+  fn_ = (__typeof__ (&name))curl_fn (#name)
 
-CURL *
-curl_easy_init (void)
+CURL *curl_easy_init (void)
 {
   CURL_FN (curl_easy_init);
   return fn_ ();
 }
 
-void
-curl_easy_cleanup (CURL *c)
+void curl_easy_cleanup (CURL *c)
 {
   CURL_FN (curl_easy_cleanup);
   fn_ (c);
 }
 
-CURLcode
-curl_easy_perform (CURL *c)
+CURLcode curl_easy_perform (CURL *c)
 {
   CURL_FN (curl_easy_perform);
   return fn_ (c);
 }
 
-const char *
-curl_easy_strerror (CURLcode code)
+const char *curl_easy_strerror (CURLcode code)
 {
   CURL_FN (curl_easy_strerror);
   return fn_ (code);
 }
 
-CURLcode
-curl_easy_getinfo (CURL *c, CURLINFO info, ...)
+CURLcode curl_easy_getinfo (CURL *c, CURLINFO info, ...)
 {
   CURL_FN (curl_easy_getinfo);
   va_list ap;
@@ -86,8 +80,7 @@ curl_easy_getinfo (CURL *c, CURLINFO info, ...)
 /* curl_easy_setopt takes one argument whose type the option number encodes (curl.h:
  * CURLOPTTYPE_*): long below 10000, a pointer (object, string, function, blob) otherwise,
  * except curl_off_t for 30000..39999. */
-CURLcode
-curl_easy_setopt (CURL *c, CURLoption opt, ...)
+CURLcode curl_easy_setopt (CURL *c, CURLoption opt, ...)
 {
   CURL_FN (curl_easy_setopt);
   va_list ap;

@@ -5,32 +5,22 @@
 
 static enum log_level current_level = LOG_LEVEL_WARN;
 
-void
-log_set_level (enum log_level lvl)
-{
-  current_level = lvl;
-}
+void log_set_level (enum log_level lvl) { current_level = lvl; }
 
-enum log_level
-log_get_level (void)
-{
-  return current_level;
-}
+enum log_level log_get_level (void) { return current_level; }
 
-int
-log_level_parse (const char *name)
+int log_level_parse (const char *name)
 {
   static const char *const names[] = { "debug", "info", "warn", "error", "fatal" };
   if (strcmp (name, "warning") == 0)
     return LOG_LEVEL_WARN;
   for (size_t i = 0; i < ARRAY_SIZE (names); i++)
     if (strcmp (name, names[i]) == 0)
-      return (int) i;
+      return (int)i;
   return -1;
 }
 
-void
-log_msg (enum log_level lvl, const char *fmt, ...)
+void log_msg (enum log_level lvl, const char *fmt, ...)
 {
   static const char *const tags[] = { "DEBU", "INFO", "WARN", "ERRO", "FATA" };
   if (lvl < current_level)

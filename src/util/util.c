@@ -6,16 +6,14 @@
 #include <time.h>
 #include <unistd.h>
 
-static void
-oom (void)
+static void oom (void)
 {
   static const char msg[] = "berth: out of memory\n";
-  (void) !write (2, msg, sizeof msg - 1);
+  (void)!write (2, msg, sizeof msg - 1);
   abort ();
 }
 
-void *
-xmalloc (size_t n)
+void *xmalloc (size_t n)
 {
   void *p = malloc (n ? n : 1);
   if (UNLIKELY (p == NULL))
@@ -23,14 +21,9 @@ xmalloc (size_t n)
   return p;
 }
 
-void *
-xzalloc (size_t n)
-{
-  return xcalloc (1, n);
-}
+void *xzalloc (size_t n) { return xcalloc (1, n); }
 
-void *
-xcalloc (size_t nmemb, size_t n)
+void *xcalloc (size_t nmemb, size_t n)
 {
   void *p = calloc (nmemb ? nmemb : 1, n ? n : 1);
   if (UNLIKELY (p == NULL))
@@ -38,8 +31,7 @@ xcalloc (size_t nmemb, size_t n)
   return p;
 }
 
-void *
-xrealloc (void *p, size_t n)
+void *xrealloc (void *p, size_t n)
 {
   void *r = realloc (p, n ? n : 1);
   if (UNLIKELY (r == NULL))
@@ -47,8 +39,7 @@ xrealloc (void *p, size_t n)
   return r;
 }
 
-char *
-xstrdup (const char *s)
+char *xstrdup (const char *s)
 {
   char *r;
   if (s == NULL)
@@ -59,8 +50,7 @@ xstrdup (const char *s)
   return r;
 }
 
-char *
-xstrndup (const char *s, size_t n)
+char *xstrndup (const char *s, size_t n)
 {
   char *r = strndup (s, n);
   if (UNLIKELY (r == NULL))
@@ -68,8 +58,7 @@ xstrndup (const char *s, size_t n)
   return r;
 }
 
-char *
-xvasprintf (const char *fmt, va_list ap)
+char *xvasprintf (const char *fmt, va_list ap)
 {
   char *r;
   if (UNLIKELY (vasprintf (&r, fmt, ap) < 0))
@@ -77,8 +66,7 @@ xvasprintf (const char *fmt, va_list ap)
   return r;
 }
 
-char *
-xasprintf (const char *fmt, ...)
+char *xasprintf (const char *fmt, ...)
 {
   va_list ap;
   char *r;
@@ -88,16 +76,14 @@ xasprintf (const char *fmt, ...)
   return r;
 }
 
-void
-cleanup_freep (void *p)
+void cleanup_freep (void *p)
 {
-  void **pp = (void **) p;
+  void **pp = (void **)p;
   free (*pp);
   *pp = NULL;
 }
 
-void
-cleanup_closep (int *fd)
+void cleanup_closep (int *fd)
 {
   if (*fd >= 0)
     {
@@ -108,31 +94,27 @@ cleanup_closep (int *fd)
   *fd = -1;
 }
 
-void
-cleanup_fclosep (FILE **f)
+void cleanup_fclosep (FILE **f)
 {
   if (*f)
     fclose (*f);
   *f = NULL;
 }
 
-void
-cleanup_closedirp (DIR **d)
+void cleanup_closedirp (DIR **d)
 {
   if (*d)
     closedir (*d);
   *d = NULL;
 }
 
-void
-cleanup_strvp (char ***v)
+void cleanup_strvp (char ***v)
 {
   strv_free (*v);
   *v = NULL;
 }
 
-size_t
-strv_len (char *const *v)
+size_t strv_len (char *const *v)
 {
   size_t n = 0;
   while (v && v[n])
@@ -140,16 +122,14 @@ strv_len (char *const *v)
   return n;
 }
 
-void
-strv_free (char **v)
+void strv_free (char **v)
 {
   for (size_t i = 0; v && v[i]; i++)
     free (v[i]);
   free (v);
 }
 
-char **
-strv_dup (char *const *v)
+char **strv_dup (char *const *v)
 {
   size_t n = strv_len (v);
   char **r = xcalloc (n + 1, sizeof (char *));
@@ -158,8 +138,7 @@ strv_dup (char *const *v)
   return r;
 }
 
-void
-strv_push_take (char ***v, char *s)
+void strv_push_take (char ***v, char *s)
 {
   size_t n = strv_len (*v);
   *v = xrealloc (*v, (n + 2) * sizeof (char *));
@@ -167,14 +146,9 @@ strv_push_take (char ***v, char *s)
   (*v)[n + 1] = NULL;
 }
 
-void
-strv_push (char ***v, const char *s)
-{
-  strv_push_take (v, xstrdup (s));
-}
+void strv_push (char ***v, const char *s) { strv_push_take (v, xstrdup (s)); }
 
-bool
-strv_contains (char *const *v, const char *s)
+bool strv_contains (char *const *v, const char *s)
 {
   for (size_t i = 0; v && v[i]; i++)
     if (strcmp (v[i], s) == 0)
@@ -182,21 +156,18 @@ strv_contains (char *const *v, const char *s)
   return false;
 }
 
-bool
-str_has_prefix (const char *s, const char *prefix)
+bool str_has_prefix (const char *s, const char *prefix)
 {
   return strncmp (s, prefix, strlen (prefix)) == 0;
 }
 
-bool
-str_has_suffix (const char *s, const char *suffix)
+bool str_has_suffix (const char *s, const char *suffix)
 {
   size_t ls = strlen (s), lx = strlen (suffix);
   return ls >= lx && memcmp (s + ls - lx, suffix, lx) == 0;
 }
 
-bool
-str_is_hex (const char *s, size_t len)
+bool str_is_hex (const char *s, size_t len)
 {
   for (size_t i = 0; i < len; i++)
     if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
@@ -204,23 +175,20 @@ str_is_hex (const char *s, size_t len)
   return true;
 }
 
-void
-sbuf_init (struct sbuf *b)
+void sbuf_init (struct sbuf *b)
 {
   b->buf = NULL;
   b->len = 0;
   b->cap = 0;
 }
 
-void
-sbuf_release (struct sbuf *b)
+void sbuf_release (struct sbuf *b)
 {
   free (b->buf);
   sbuf_init (b);
 }
 
-void
-sbuf_grow (struct sbuf *b, size_t extra)
+void sbuf_grow (struct sbuf *b, size_t extra)
 {
   size_t need = b->len + extra + 1;
   if (need <= b->cap)
@@ -232,8 +200,7 @@ sbuf_grow (struct sbuf *b, size_t extra)
   b->cap = cap;
 }
 
-void
-sbuf_add (struct sbuf *b, const void *data, size_t len)
+void sbuf_add (struct sbuf *b, const void *data, size_t len)
 {
   sbuf_grow (b, len);
   if (len)
@@ -242,20 +209,11 @@ sbuf_add (struct sbuf *b, const void *data, size_t len)
   b->buf[b->len] = '\0';
 }
 
-void
-sbuf_adds (struct sbuf *b, const char *s)
-{
-  sbuf_add (b, s, strlen (s));
-}
+void sbuf_adds (struct sbuf *b, const char *s) { sbuf_add (b, s, strlen (s)); }
 
-void
-sbuf_addc (struct sbuf *b, char c)
-{
-  sbuf_add (b, &c, 1);
-}
+void sbuf_addc (struct sbuf *b, char c) { sbuf_add (b, &c, 1); }
 
-void
-sbuf_vaddf (struct sbuf *b, const char *fmt, va_list ap)
+void sbuf_vaddf (struct sbuf *b, const char *fmt, va_list ap)
 {
   va_list ap2;
   char probe[1];
@@ -266,13 +224,12 @@ sbuf_vaddf (struct sbuf *b, const char *fmt, va_list ap)
   va_end (ap2);
   if (n < 0)
     return;
-  sbuf_grow (b, (size_t) n);
-  vsnprintf (b->buf + b->len, (size_t) n + 1, fmt, ap);
-  b->len += (size_t) n;
+  sbuf_grow (b, (size_t)n);
+  vsnprintf (b->buf + b->len, (size_t)n + 1, fmt, ap);
+  b->len += (size_t)n;
 }
 
-void
-sbuf_addf (struct sbuf *b, const char *fmt, ...)
+void sbuf_addf (struct sbuf *b, const char *fmt, ...)
 {
   va_list ap;
   va_start (ap, fmt);
@@ -280,26 +237,23 @@ sbuf_addf (struct sbuf *b, const char *fmt, ...)
   va_end (ap);
 }
 
-void
-sbuf_reset (struct sbuf *b)
+void sbuf_reset (struct sbuf *b)
 {
   b->len = 0;
   if (b->buf)
     b->buf[0] = '\0';
 }
 
-char *
-sbuf_detach (struct sbuf *b)
+char *sbuf_detach (struct sbuf *b)
 {
   char *r = b->buf ? b->buf : xstrdup ("");
   sbuf_init (b);
   return r;
 }
 
-int64_t
-now_ns (void)
+int64_t now_ns (void)
 {
   struct timespec ts;
   clock_gettime (CLOCK_REALTIME, &ts);
-  return (int64_t) ts.tv_sec * 1000000000LL + ts.tv_nsec;
+  return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }

@@ -47,8 +47,7 @@ void cleanup_strvp (char ***v);
     *(pp) = NULL;                                                                                  \
     _p;                                                                                            \
   })
-static inline int
-steal_fd (int *fd)
+static inline int steal_fd (int *fd)
 {
   int r = *fd;
   *fd = -1;
@@ -87,11 +86,7 @@ void sbuf_reset (struct sbuf *b);
 /* Return the buffer (caller frees) and reset b. */
 char *sbuf_detach (struct sbuf *b);
 
-static inline void
-cleanup_sbufp (struct sbuf *b)
-{
-  sbuf_release (b);
-}
+static inline void cleanup_sbufp (struct sbuf *b) { sbuf_release (b); }
 #define cleanup_sbuf __attribute__ ((cleanup (cleanup_sbufp)))
 
 /* Wall clock in nanoseconds since the epoch. */

@@ -37,7 +37,7 @@ referenced_layers() {
     local delay=$((RANDOM % (dur * 3 / 2 + 20)))
     "$BERTH" --root "$TEST_ROOT" --runroot "$TEST_RUNROOT" load -i "$w/big.tar" >/dev/null 2>&1 &
     local pid=$!
-    sleep "$(printf '0.%03d' "$delay")"
+    sleep "$((delay / 1000)).$(printf '%03d' $((delay % 1000)))"
     kill -9 "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
     # the next command works and sees a consistent store

@@ -16,10 +16,9 @@
 
 static char *root;
 
-static int
-setup (void **state)
+static int setup (void **state)
 {
-  (void) state;
+  (void)state;
   char tmpl[] = "/tmp/berth-test-store-XXXXXX";
   if (mkdtemp (tmpl) == NULL)
     return -1;
@@ -27,10 +26,9 @@ setup (void **state)
   return 0;
 }
 
-static int
-teardown (void **state)
+static int teardown (void **state)
 {
-  (void) state;
+  (void)state;
   berr_t err = BERR_INIT;
   fs_rm_rf (root, &err);
   berr_release (&err);
@@ -38,8 +36,7 @@ teardown (void **state)
   return 0;
 }
 
-static bool
-exists (const char *rel)
+static bool exists (const char *rel)
 {
   cleanup_free char *p = xasprintf ("%s/%s", root, rel);
   struct stat st;
@@ -47,9 +44,8 @@ exists (const char *rel)
 }
 
 /* Stage a fake layer (one file) and an image config referencing it; commit with tags. */
-static void
-add_image (struct store *s, const char *content, const char *tag, char id[DIGEST_STR_LEN],
-           char diff_id[DIGEST_STR_LEN])
+static void add_image (struct store *s, const char *content, const char *tag,
+                       char id[DIGEST_STR_LEN], char diff_id[DIGEST_STR_LEN])
 {
   berr_t err = BERR_INIT;
   cleanup_free char *dir = NULL, *blob = NULL, *cfgp = NULL;
@@ -58,7 +54,7 @@ add_image (struct store *s, const char *content, const char *tag, char id[DIGEST
   cleanup_free char *f = xasprintf ("%s/file", dir);
   assert_int_equal (fs_write_atomic (f, content, strlen (content), 0644, &err), 0);
   assert_int_equal (store_stage_file (s, "blob", &blob, &bfd, &err), 0);
-  assert_int_equal (write (bfd, content, strlen (content)), (ssize_t) strlen (content));
+  assert_int_equal (write (bfd, content, strlen (content)), (ssize_t)strlen (content));
   close (bfd);
   sha256_digest (content, strlen (content), diff_id);
   cleanup_free char *cfg = xasprintf ("{\"created\":\"2024-01-02T03:04:05Z\",\"rootfs\":{\"type\":"
@@ -66,17 +62,17 @@ add_image (struct store *s, const char *content, const char *tag, char id[DIGEST
                                       diff_id);
   sha256_digest (cfg, strlen (cfg), id);
   assert_int_equal (store_stage_file (s, "json", &cfgp, &cfd, &err), 0);
-  assert_int_equal (write (cfd, cfg, strlen (cfg)), (ssize_t) strlen (cfg));
+  assert_int_equal (write (cfd, cfg, strlen (cfg)), (ssize_t)strlen (cfg));
   close (cfd);
   struct ingest_layer l = { 0 };
   memcpy (l.diff_id, diff_id, DIGEST_STR_LEN);
   memcpy (l.blob, diff_id, DIGEST_STR_LEN);
   l.staged_dir = dir;
   l.staged_blob = blob;
-  l.media_type = (char *) "application/vnd.oci.image.layer.v1.tar";
-  l.tar_size = l.blob_size = l.size = (int64_t) strlen (content);
+  l.media_type = (char *)"application/vnd.oci.image.layer.v1.tar";
+  l.tar_size = l.blob_size = l.size = (int64_t)strlen (content);
   char *diffs[] = { diff_id, NULL };
-  char *tags[] = { (char *) tag, NULL };
+  char *tags[] = { (char *)tag, NULL };
   struct ingest_image im = { 0 };
   memcpy (im.id, id, DIGEST_STR_LEN);
   im.staged_config = cfgp;
@@ -86,10 +82,9 @@ add_image (struct store *s, const char *content, const char *tag, char id[DIGEST
   assert_int_equal (store_commit (s, &l, 1, &im, 1, NULL, NULL, &err), 0);
 }
 
-static void
-test_commit_lookup_remove (void **state)
+static void test_commit_lookup_remove (void **state)
 {
-  (void) state;
+  (void)state;
   struct store *s = NULL;
   berr_t err = BERR_INIT;
   assert_int_equal (store_open (root, "/tmp/berth-test-runroot", &s, &err), 0);
@@ -99,8 +94,8 @@ test_commit_lookup_remove (void **state)
   assert_true (exists (lrel));
   struct image_rec *rec = NULL;
   /* by name, by full name, by ID, by sha256:ID, by prefix */
-  const char *names[] = { "busybox", "busybox:latest", "docker.io/library/busybox:latest", id,
-                          id + 7, NULL };
+  const char *names[]
+      = { "busybox", "busybox:latest", "docker.io/library/busybox:latest", id, id + 7, NULL };
   for (int i = 0; names[i]; i++)
     {
       assert_int_equal (store_image_lookup (s, names[i], &rec, &err), 0);
@@ -142,10 +137,9 @@ test_commit_lookup_remove (void **state)
   store_close (s);
 }
 
-static void
-test_shared_layer_kept (void **state)
+static void test_shared_layer_kept (void **state)
 {
-  (void) state;
+  (void)state;
   struct store *s = NULL;
   berr_t err = BERR_INIT;
   assert_int_equal (store_open (root, "/tmp/berth-test-runroot", &s, &err), 0);
@@ -168,10 +162,9 @@ test_shared_layer_kept (void **state)
 
 /* A dead process's staging area (no lock holder) and the path it renamed into place without
  * committing are removed by the next open; committed state is untouched. */
-static void
-test_crash_recovery (void **state)
+static void test_crash_recovery (void **state)
 {
-  (void) state;
+  (void)state;
   struct store *s = NULL;
   berr_t err = BERR_INIT;
   assert_int_equal (store_open (root, "/tmp/berth-test-runroot", &s, &err), 0);
@@ -184,8 +177,8 @@ test_crash_recovery (void **state)
   cleanup_free char *dead = xasprintf ("%s/tmp/deadbeef0001", root);
   assert_int_equal (mkdir (dead, 0700), 0);
   cleanup_free char *intents = xasprintf ("%s/intents", dead);
-  cleanup_free char *lines = xasprintf ("layers/%s/diff\nlayers/%s/diff\n", orphan_hex,
-                                        digest_hex (diff));
+  cleanup_free char *lines
+      = xasprintf ("layers/%s/diff\nlayers/%s/diff\n", orphan_hex, digest_hex (diff));
   assert_int_equal (fs_write_atomic (intents, lines, strlen (lines), 0600, &err), 0);
   cleanup_free char *lock = xasprintf ("%s/tmp/deadbeef0001.lock", root);
   int lfd = open (lock, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
@@ -204,8 +197,7 @@ test_crash_recovery (void **state)
   store_close (s);
 }
 
-int
-main (void)
+int main (void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown (test_commit_lookup_remove, setup, teardown),

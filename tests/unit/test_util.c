@@ -17,10 +17,9 @@
 #include "util/fs.h"
 #include "util/util.h"
 
-static void
-test_berr_wrap (void **state)
+static void test_berr_wrap (void **state)
 {
-  (void) state;
+  (void)state;
   berr_t err = BERR_INIT;
   assert_int_equal (berr_setk (&err, BERR_NOT_FOUND, 0, "No such image: %s", "bb:latest"), -1);
   assert_int_equal (berr_wrap (&err, "run %s", "bb"), -1);
@@ -33,10 +32,9 @@ test_berr_wrap (void **state)
   assert_null (err.msg);
 }
 
-static void
-test_sbuf_strv (void **state)
+static void test_sbuf_strv (void **state)
 {
-  (void) state;
+  (void)state;
   struct sbuf b;
   sbuf_init (&b);
   for (int i = 0; i < 1000; i++)
@@ -58,25 +56,30 @@ test_sbuf_strv (void **state)
   strv_free (v);
 }
 
-static void
-test_digest (void **state)
+static void test_digest (void **state)
 {
-  (void) state;
+  (void)state;
   char d[DIGEST_STR_LEN];
   sha256_digest ("", 0, d);
-  assert_string_equal (d, "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  assert_string_equal (d,
+                       "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   struct sha256 h;
   sha256_init (&h);
   sha256_update (&h, "ab", 2);
   sha256_update (&h, "c", 1);
   sha256_final (&h, d);
-  assert_string_equal (d, "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  assert_string_equal (d,
+                       "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   assert_true (digest_is_valid (d));
   /* CVE-2014-9358 / CVE-2021-21285 shapes must all be rejected */
-  const char *bad[] = { "", "sha256:", "sha256:../../x", "md5:d41d8cd98f00b204e9800998ecf8427e",
-                        "sha256:E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855",
-                        "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b85",
-                        "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b8555" };
+  const char *bad[]
+      = { "",
+          "sha256:",
+          "sha256:../../x",
+          "md5:d41d8cd98f00b204e9800998ecf8427e",
+          "sha256:E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855",
+          "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b85",
+          "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b8555" };
   for (size_t i = 0; i < ARRAY_SIZE (bad); i++)
     {
       berr_t err = BERR_INIT;
@@ -87,10 +90,9 @@ test_digest (void **state)
     }
 }
 
-static void
-test_fs_in_root (void **state)
+static void test_fs_in_root (void **state)
 {
-  (void) state;
+  (void)state;
   char tmpl[] = "/tmp/berth-test-util-XXXXXX";
   assert_non_null (mkdtemp (tmpl));
   cleanup_free char *root = xasprintf ("%s/root", tmpl);
@@ -133,8 +135,7 @@ test_fs_in_root (void **state)
   assert_int_equal (stat (tmpl, &st), -1);
 }
 
-int
-main (void)
+int main (void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_berr_wrap),
