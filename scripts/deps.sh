@@ -10,30 +10,46 @@ demo="$build busybox-static tar gzip jq"
 check="$demo libcmocka-dev bats skopeo umoci zstd xz-utils bzip2 python3 clang-format util-linux
 procps attr"
 bench="$demo hyperfine"
+# Reference engines for the interop tests and benchmarks: installed when possible; the tests
+# that need them skip (saying so) when they are missing.
+optional="podman docker.io"
 
+opt=""
 case "$what" in
 build) pkgs=$build ;;
 demo) pkgs=$demo ;;
-check) pkgs=$check ;;
-bench) pkgs="$check $bench" ;;
+check) pkgs=$check opt=$optional ;;
+bench) pkgs="$check $bench" opt=$optional ;;
 *) echo "usage: $0 [build|check|demo|bench]" >&2; exit 2 ;;
 esac
 
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 missing=""
 for p in $pkgs; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
-    missing="$missing $p"
-  fi
+  installed "$p" || missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
+opt_missing=""
+for p in $opt; do
+  installed "$p" || opt_missing="$opt_missing $p"
+done
+[ -z "$missing$opt_missing" ] && exit 0
 
 if [ "$(id -u)" != 0 ]; then
+  [ -z "$missing" ] && exit 0
   echo "berth: missing Debian packages:$missing" >&2
   echo "berth: run as root (or: sudo apt-get install$missing)" >&2
   exit 1
 fi
-echo "berth: installing Debian packages:$missing" >&2
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q >/dev/null || apt-get update -q
-# shellcheck disable=SC2086
-apt-get install -y -q --no-install-recommends $missing >/dev/null
+if [ -n "$missing" ]; then
+  echo "berth: installing Debian packages:$missing" >&2
+  # shellcheck disable=SC2086
+  apt-get install -y -q --no-install-recommends $missing >/dev/null
+fi
+if [ -n "$opt_missing" ]; then
+  echo "berth: installing optional Debian packages:$opt_missing" >&2
+  # shellcheck disable=SC2086
+  apt-get install -y -q --no-install-recommends $opt_missing >/dev/null 2>&1 ||
+    echo "berth: could not install$opt_missing; the tests that need them will skip" >&2
+fi

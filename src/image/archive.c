@@ -1077,11 +1077,12 @@ static int save_to_archive (struct store *s, struct archive *a, struct save_imag
           const char *d = im->rec->diff_ids[k];
           cleanup_free char *lname = xasprintf ("blobs/sha256/%s", digest_hex (d));
           struct layer_info li;
-          if (store_layer_get (s, d, &li, err) != 0)
+          int r = store_layer_get (s, d, &li, err);
+          if (r != 0)
             {
               json_decref (layers);
               json_decref (layer_paths);
-              return berr_set (err, 0, "layer %s is missing from the store", d);
+              return r < 0 ? -1 : berr_set (err, 0, "layer %s is missing from the store", d);
             }
           if (!strv_contains (written, lname))
             {
