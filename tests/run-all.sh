@@ -2,7 +2,7 @@
 # Runs every test berth has and ends with one line "N passed, N failed, N skipped".
 #   unit tests (cmocka, TAP) from the release build and the ASan+UBSan build,
 #   system tests (bats, TAP) against the ASan+UBSan binary,
-#   the formatting check.
+#   the libFuzzer targets (tests/fuzz, FUZZ_SECONDS each), the formatting check.
 # Env: BUILD (default build), ASAN_BUILD (default build-asan), BATS_FILTER (a regex for bats -f),
 #      BERTH_TEST_JOBS (bats --jobs, default 1).
 set -u
@@ -61,6 +61,12 @@ for f in tests/system/*.bats; do
   bats "${bats_args[@]}" "$f" >"$out" 2>&1
   count_tap "$name" "$out" $?
 done
+
+echo "== fuzzing (libFuzzer, ${FUZZ_SECONDS:-20}s per target)"
+out="$LOG_DIR/fuzz.tap"
+tests/fuzz/run.sh >"$out" 2>&1
+count_tap fuzz "$out" $?
+grep -E '^(ok|not ok)' "$out" | sed 's/^/  /'
 
 echo "== formatting"
 if command -v clang-format >/dev/null; then

@@ -763,7 +763,8 @@ static int parse_number (struct parser *p, struct token *t, struct tnode *n)
   n->fval = strtod (clean, &end);
   if (end == clean || *end != '\0' || errno == ERANGE || strpbrk (clean, "nN") != NULL)
     return parse_error (p, t->pos, "illegal number syntax: \"%.*s\"", (int)t->len, s);
-  if (n->fval == (double)(long long)n->fval && n->fval > -9.2e18 && n->fval < 9.2e18)
+  /* Range first: converting an out-of-range double to an integer is undefined. */
+  if (n->fval > -9.2e18 && n->fval < 9.2e18 && n->fval == (double)(long long)n->fval)
     {
       n->is_int = true;
       n->ival = (long long)n->fval;

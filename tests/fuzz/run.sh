@@ -1,0 +1,49 @@
+#!/bin/bash
+# Build the libFuzzer targets with clang (ASan + UBSan) and run each for FUZZ_SECONDS (default
+# 20), starting from the seed corpus here. Prints one TAP line per target; exits non-zero when a
+# target found a crash. New inputs found are kept in build-fuzz/corpus-<target>/ (not committed).
+#   tests/fuzz/run.sh [TARGET...]       targets: ref template layer
+set -u
+cd "$(dirname "$0")/../.."
+OUT=${FUZZ_BUILD:-build-fuzz}
+SECS=${FUZZ_SECONDS:-20}
+mkdir -p "$OUT"
+if ! command -v clang >/dev/null; then
+  echo "ok 1 - fuzzing # SKIP clang is not installed"
+  exit 0
+fi
+CFLAGS=(-std=gnu11 -D_GNU_SOURCE -g -O1 -Isrc -fsanitize=fuzzer,address,undefined
+  -fno-sanitize-recover=undefined -Wno-unused-command-line-argument)
+common=(src/util/util.c src/util/err.c src/util/log.c src/util/fs.c src/util/digest.c
+  src/util/json.c src/util/units.c)
+declare -A srcs=(
+  [ref]="src/image/ref.c"
+  [template]="src/util/template.c src/util/template_parse.c src/util/template_exec.c src/util/tabwriter.c"
+  [layer]="src/image/layer.c src/image/layer_split.c"
+)
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(ref template layer)
+n=0 rc=0
+for t in "${targets[@]}"; do
+  n=$((n + 1))
+  # shellcheck disable=SC2086
+  if ! clang "${CFLAGS[@]}" -o "$OUT/fuzz_$t" "tests/fuzz/fuzz_$t.c" "${common[@]}" ${srcs[$t]} \
+    -larchive -ljansson -lcrypto >"$OUT/build-$t.log" 2>&1; then
+    echo "not ok $n - fuzz_$t: build failed (see $OUT/build-$t.log)"
+    sed 's/^/# /' "$OUT/build-$t.log" | head -20
+    rc=1
+    continue
+  fi
+  mkdir -p "$OUT/corpus-$t"
+  if "$OUT/fuzz_$t" -max_total_time="$SECS" -timeout=10 -rss_limit_mb=1024 \
+    -artifact_prefix="$OUT/crash-$t-" "$OUT/corpus-$t" "tests/fuzz/corpus/$t" \
+    >"$OUT/run-$t.log" 2>&1; then
+    execs=$(grep -oE 'Done [0-9]+ runs' "$OUT/run-$t.log" | grep -oE '[0-9]+' | tail -1)
+    echo "ok $n - fuzz_$t: ${execs:-?} runs in ${SECS}s, no crash"
+  else
+    echo "not ok $n - fuzz_$t: crash or leak (log: $OUT/run-$t.log, input: $OUT/crash-$t-*)"
+    grep -E 'ERROR|SUMMARY|runtime error' "$OUT/run-$t.log" | head -5 | sed 's/^/# /'
+    rc=1
+  fi
+done
+exit $rc
