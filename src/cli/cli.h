@@ -20,6 +20,7 @@ struct berth_ctx
   const char *config_path;
   json_t *config;          /* berth's config file, or an empty object */
   uint64_t max_layer_size; /* from config "max-layer-size"; 0 = no bound */
+  bool no_sync;            /* config "sync": false */
   struct store *store;     /* opened on first use */
   const char *cmdpath;     /* "berth images" for messages */
 };

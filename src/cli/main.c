@@ -107,6 +107,8 @@ int ctx_store (struct berth_ctx *ctx, struct store **out)
       berr_t err = BERR_INIT;
       if (store_open (ctx->root, ctx->runroot, &ctx->store, &err) < 0)
         return cli_error (&err), -1;
+      if (ctx->no_sync)
+        store_set_sync (ctx->store, false);
     }
   *out = ctx->store;
   return 0;
@@ -156,6 +158,10 @@ static int load_config (struct berth_ctx *ctx, bool explicit_path)
     return cli_error (&err);
   if (!json_is_object (ctx->config))
     return cli_errorf ("%s: the config file must hold a JSON object", ctx->config_path);
+  json_t *sync = json_object_get (ctx->config, "sync");
+  if (sync && !json_is_boolean (sync))
+    return cli_errorf ("%s: \"sync\" must be true or false", ctx->config_path);
+  ctx->no_sync = json_is_false (sync);
   const char *mls = json_get_str (ctx->config, "max-layer-size");
   if (mls)
     {

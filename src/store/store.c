@@ -27,6 +27,7 @@ struct store
   int stage_lock; /* flock'ed fd on <root>/tmp/<id>.lock */
   int stage_seq;
   int intent_fd; /* <stage>/intents, append-only */
+  bool sync;     /* flush staged data before commits (config "sync", default true) */
 };
 
 static const char schema[]
@@ -396,6 +397,7 @@ int store_open (const char *root, const char *runroot, struct store **out, berr_
   cleanup_free struct store *s = xzalloc (sizeof *s);
   s->stage_lock = -1;
   s->intent_fd = -1;
+  s->sync = true;
   s->root = xstrdup (root);
   s->runroot = xstrdup (runroot);
   static const char *const dirs[]
@@ -428,7 +430,7 @@ int store_open (const char *root, const char *runroot, struct store **out, berr_
     }
   struct store *sp = steal_pointer (&s);
   sqlite3_busy_timeout (sp->db, 120000);
-  if (db_exec (sp, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+  if (db_exec (sp, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
                err)
           < 0
       || migrate (sp, err) < 0 || startup_cleanup (sp, err) < 0)
@@ -466,6 +468,14 @@ void store_close (struct store *s)
   free (s->root);
   free (s->runroot);
   free (s);
+}
+
+void
+store_set_sync (struct store *s, bool sync)
+{
+  s->sync = sync;
+  sqlite3_exec (s->db, sync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL", NULL, NULL,
+                NULL);
 }
 
 const char *store_root (struct store *s) { return s->root; }
@@ -1058,6 +1068,14 @@ int store_commit (struct store *s, struct ingest_layer *layers, size_t nlayers,
     }
   if (ensure_stage (s, err) < 0)
     return -1;
+  /* Staged data reaches the disk before any row can point at it: one syncfs for everything
+   * (per-file fsync of thousands of unpacked files would cost far more). */
+  if (s->sync && (nlayers > 0 || nimages > 0))
+    {
+      cleanup_close int rfd = open (s->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (rfd < 0 || syncfs (rfd) < 0)
+        return berr_set (err, errno, "store: syncfs %s", s->root);
+    }
   if (db_begin_write (s, err) < 0)
     return -1;
   if (commit_locked (s, layers, nlayers, images, nimages, moved, nmoved, err) < 0)
@@ -1066,6 +1084,21 @@ int store_commit (struct store *s, struct ingest_layer *layers, size_t nlayers,
       /* Anything already renamed into place is now unreferenced: the intents undo it. */
       undo_own_intents (s);
       return -1;
+    }
+  /* The renames must be on disk before the rows that name them. */
+  if (s->sync)
+    {
+      static const char *const dirs[] = { "layers", "blobs/sha256" };
+      for (size_t i = 0; i < ARRAY_SIZE (dirs); i++)
+        {
+          cleanup_free char *d = xasprintf ("%s/%s", s->root, dirs[i]);
+          if (fs_fsync_dir (d, err) < 0)
+            {
+              db_rollback (s);
+              undo_own_intents (s);
+              return -1;
+            }
+        }
     }
   if (db_exec (s, "COMMIT", err) < 0)
     {

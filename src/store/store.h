@@ -21,6 +21,10 @@ struct store;
 
 int store_open (const char *root, const char *runroot, struct store **out, berr_t *err);
 void store_close (struct store *s);
+/* Durability (default on): syncfs before a commit makes staged data durable, the directories
+ * are fsync'ed after the renames, SQLite runs with synchronous=FULL. Off trades power-loss
+ * safety for speed; crash (kill -9) safety does not depend on it. */
+void store_set_sync (struct store *s, bool sync);
 const char *store_root (struct store *s);
 const char *store_runroot (struct store *s);
 
