@@ -9,7 +9,7 @@
 # own tag, config and one-file layer.
 
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-bench_init images
+bench_init
 BENCH_IMAGES=${BENCH_IMAGES:-1000}
 
 # make_images_archive OUT N: N images, each with its own one-file layer (shared layers would

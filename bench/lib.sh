@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # bench/lib.sh: common code for the bench/*.sh scripts (sourced, never run).
 #
 # Environment:
@@ -6,7 +7,7 @@
 #   BENCH_CACHE     generated archives, reused between runs (default: $BENCH_TMPDIR/berth-bench-cache)
 #   BENCH_RESULTS   directory receiving <name>.json and report.md (default: a temp dir; the
 #                   report is printed at the end). bench/run-all.sh sets it.
-#   BENCH_PEERS     peers to compare with                 (default: "docker podman")
+#   BENCH_PEERS     peers to compare with; empty for none (default: "docker podman")
 #   BENCH_INSTALL=1 apt-get install the missing hyperfine/docker.io/podman first
 #
 # Peers run on private state (their own data root / storage under the scratch dir), so a
@@ -20,7 +21,7 @@ BENCH_REPO=$(dirname "$BENCH_DIR")
 BERTH=${BERTH:-$BENCH_REPO/build/berth}
 BENCH_TMPDIR=${BENCH_TMPDIR:-/var/tmp}
 BENCH_CACHE=${BENCH_CACHE:-$BENCH_TMPDIR/berth-bench-cache}
-BENCH_PEERS=${BENCH_PEERS:-docker podman}
+BENCH_PEERS=${BENCH_PEERS-docker podman}
 
 # shellcheck source=../tests/fixtures/lib-archive.sh
 source "$BENCH_REPO/tests/fixtures/lib-archive.sh"
@@ -38,9 +39,8 @@ bench_die() {
   exit 1
 }
 
-# bench_init NAME: check the tools, make the scratch dir, arrange cleanup.
+# bench_init: check the tools, make the scratch dir, arrange cleanup.
 bench_init() {
-  BENCH_NAME=$1
   [[ $EUID -eq 0 ]] || bench_die "run as root (berth, dockerd and podman need it here)"
   [[ -x $BERTH ]] || bench_die "$BERTH is not built (meson setup build && ninja -C build), or set BERTH"
   if ! command -v hyperfine >/dev/null; then
@@ -66,8 +66,8 @@ bench_cleanup() {
   set +e
   if [[ -n $BENCH_DOCKERD_PID ]] && kill -0 "$BENCH_DOCKERD_PID" 2>/dev/null; then
     kill "$BENCH_DOCKERD_PID" 2>/dev/null || true
-    local i
-    for i in $(seq 1 100); do
+    local _
+    for _ in $(seq 1 100); do
       kill -0 "$BENCH_DOCKERD_PID" 2>/dev/null || break
       sleep 0.1
     done
@@ -121,8 +121,8 @@ bench_start_docker() {
       >"$d/dockerd.log" 2>&1 &
     BENCH_DOCKERD_PID=$!
     DOCKER=(docker --host "unix://$d/docker.sock")
-    local i
-    for i in $(seq 1 300); do
+    local _
+    for _ in $(seq 1 300); do
       "${DOCKER[@]}" info >/dev/null 2>&1 && break
       if ! kill -0 "$BENCH_DOCKERD_PID" 2>/dev/null; then
         break
@@ -162,7 +162,7 @@ bench_start_podman() {
 
 # bench_quote WORD...: the words as one shell-quoted command line.
 bench_quote() {
-  local out= w
+  local out='' w
   for w in "$@"; do
     out+="${out:+ }$(printf '%q' "$w")"
   done

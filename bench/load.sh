@@ -11,7 +11,7 @@
 # the image (and so its layers) from docker/podman.
 
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-bench_init load
+bench_init
 BENCH_RUNS=${BENCH_RUNS:-5}
 TAG=berth-bench/load:latest
 

@@ -1,3 +1,5 @@
+# shellcheck shell=bash disable=SC2034,SC2154
+# (SC2034: variables for the .bats files; SC2154: $status/$output/$lines come from bats' run)
 # helpers.bash: shared by every tests/system/*.bats file.
 #
 #   load helpers
@@ -245,7 +247,7 @@ assert_output_matches() {
 # assert_line [-n INDEX] [--partial] LINE: some line (or line INDEX, 0-based) of the output
 # equals LINE (contains it, with --partial). refute_line [--partial] LINE: no line does.
 assert_line() {
-  local index= partial=0
+  local index='' partial=0
   while [[ $# -gt 1 ]]; do
     case $1 in
       -n | --index) index=$2; shift 2 ;;
@@ -333,10 +335,12 @@ _test_container_ids() {
 }
 
 # _leaked_mounts: mount points under this test's root or runroot, deepest first.
+# (Builtins only in the loops: under bats' traps every fork is slow.)
 _leaked_mounts() {
   local _id _parent _dev _root mnt _rest
   while read -r _id _parent _dev _root mnt _rest; do
-    mnt=$(printf '%b' "${mnt//\\/\\0}") # mountinfo escapes space, tab, \ and newline in octal
+    # mountinfo escapes space, tab, newline and backslash in octal (\040)
+    [[ $mnt != *\\* ]] || printf -v mnt '%b' "${mnt//\\/\\0}"
     case $mnt in
       "$TEST_ROOT" | "$TEST_ROOT"/* | "$TEST_RUNROOT" | "$TEST_RUNROOT"/*) echo "$mnt" ;;
     esac
@@ -346,20 +350,21 @@ _leaked_mounts() {
 # _leaked_pids: berth processes working on this test's store, and processes whose pid berth
 # recorded under the runroot, still alive.
 _leaked_pids() {
-  local bexe p pid exe cmd f
-  bexe=$(readlink -f "$BERTH")
+  local p pid f
+  local -a args
   for p in /proc/[0-9]*; do
     pid=${p#/proc/}
     [[ $pid != "$$" && $pid != "$BASHPID" ]] || continue
-    exe=$(readlink "$p/exe" 2>/dev/null) || continue
-    [[ $exe == "$bexe" || $exe == "$bexe (deleted)" ]] || continue
-    cmd=$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null) || continue
-    if [[ $cmd == *"$TEST_ROOT"* || $cmd == *"$TEST_RUNROOT"* ]]; then
+    # -ef: same device and inode; /proc/PID/exe resolves to the running binary.
+    [[ $p/exe -ef $BERTH ]] 2>/dev/null || continue
+    mapfile -d '' args <"$p/cmdline" 2>/dev/null || continue
+    if [[ "${args[*]}" == *"$TEST_ROOT"* || "${args[*]}" == *"$TEST_RUNROOT"* ]]; then
       echo "$pid"
     fi
   done
   while IFS= read -r -d '' f; do
-    pid=$(head -c 32 "$f" 2>/dev/null | tr -dc '0-9')
+    read -r pid <"$f" 2>/dev/null || true
+    pid=${pid//[^0-9]/}
     [[ -n $pid && $pid -gt 1 && -d /proc/$pid ]] && echo "$pid"
   done < <(find "$TEST_RUNROOT" -maxdepth 3 \( -name pid -o -name '*.pid' \) -type f -print0 \
     2>/dev/null)
