@@ -372,11 +372,18 @@ int cmd_save (int argc, char **argv, struct berth_ctx *ctx)
   berr_t err = BERR_INIT;
   if (output == NULL || strcmp (output, "-") == 0)
     return archive_save (s, args, sf, 1, &err) < 0 ? cli_error (&err) : 0;
-  /* Write beside the target and rename, so a failed save never leaves a half archive. */
-  cleanup_free char *tmp = xasprintf ("%s.berth-tmp-%d", output, getpid ());
-  cleanup_close int fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  /* Write beside the target and rename, so a failed save never leaves a half archive. The
+   * temporary name is random and created exclusively (never through a planted symlink). */
+  cleanup_free char *tmp = xasprintf ("%s.berth-XXXXXX", output);
+  cleanup_close int fd = mkostemp (tmp, O_CLOEXEC);
   if (fd < 0)
     return cli_errorf ("failed to save image: %s: %s", output, strerror (errno));
+  if (fchmod (fd, 0644) < 0)
+    {
+      int e = errno;
+      unlink (tmp);
+      return cli_errorf ("failed to save image: %s: %s", output, strerror (e));
+    }
   if (archive_save (s, args, sf, fd, &err) < 0)
     {
       unlink (tmp);
@@ -863,7 +870,8 @@ int cmd_image_prune (int argc, char **argv, struct berth_ctx *ctx)
       if (!labels_match (s, rec->id, f.labels))
         continue;
       cleanup_strv char **l = NULL;
-      if (store_image_delete_id (s, rec->id, &l, &reclaimed, &err) < 0)
+      int d = store_image_delete_id (s, rec->id, !all, &l, &reclaimed, &err);
+      if (d < 0)
         {
           rc = cli_error (&err);
           continue;

@@ -23,8 +23,10 @@
 #include "util/json.h"
 #include "util/log.h"
 
-#define SMALL_ENTRY (1 << 20)   /* entries up to this size are read into memory */
-#define MAX_MEMORY (256u << 20) /* total bytes of in-memory entries */
+#define MAX_MEMORY (256u << 20) /* JSON documents kept in memory, all together */
+#define MAX_ENTRIES (1u << 20)  /* entries in an archive */
+#define MAX_NAMES (256u << 20)  /* bytes of entry names, all together */
+#define MAX_IMAGES 10000        /* images (manifests) in one load */
 #define MAX_JSON_DOC (64u << 20)
 
 enum entry_kind
@@ -61,6 +63,13 @@ struct load_ctx
   struct entry *entries;
   size_t n, cap;
   size_t mem_total;
+  size_t name_bytes;
+  /* Open-addressing index over entries by name: slots hold entry index + 1, 0 = empty. */
+  uint32_t *slots;
+  size_t nslots;
+  /* OCI indexes and manifests already followed (digests), so a hostile index that names the
+   * same thing many times does not multiply the work. */
+  char **seen;
 };
 
 static void load_ctx_release (struct load_ctx *c)
@@ -77,6 +86,8 @@ static void load_ctx_release (struct load_ctx *c)
       free (e->target);
     }
   free (c->entries);
+  free (c->slots);
+  strv_free (c->seen);
 }
 
 /* "./a//b/" -> "a/b"; rejects nothing (names are only looked up, never used as paths). */
@@ -115,32 +126,76 @@ static char *normalize_name (const char *name)
   return sbuf_detach (&b);
 }
 
-static struct entry *add_entry (struct load_ctx *c, const char *name)
+static size_t name_hash (const char *s)
 {
-  /* A later entry with the same name replaces the earlier one, as tar extraction would. */
+  size_t h = 1469598103934665603ull; /* FNV-1a */
+  for (; *s; s++)
+    h = (h ^ (unsigned char)*s) * 1099511628211ull;
+  return h;
+}
+
+/* The slot for name: where it is, or the empty slot where it would go. */
+static uint32_t *slot_for (struct load_ctx *c, const char *name)
+{
+  size_t mask = c->nslots - 1;
+  for (size_t i = name_hash (name) & mask;; i = (i + 1) & mask)
+    if (c->slots[i] == 0 || strcmp (c->entries[c->slots[i] - 1].name, name) == 0)
+      return &c->slots[i];
+}
+
+static void grow_slots (struct load_ctx *c)
+{
+  free (c->slots);
+  c->nslots = c->nslots ? c->nslots * 2 : 64;
+  c->slots = xcalloc (c->nslots, sizeof *c->slots);
   for (size_t i = 0; i < c->n; i++)
-    if (strcmp (c->entries[i].name, name) == 0)
-      {
-        struct entry *e = &c->entries[i];
-        free (e->data);
-        free (e->target);
-        free (e->apply_error);
-        free (e->blob_path);
-        free (e->split_path);
-        free (e->dir_path);
-        char *nm = e->name;
-        memset (e, 0, sizeof *e);
-        e->name = nm;
-        return e;
-      }
+    *slot_for (c, c->entries[i].name) = (uint32_t)(i + 1);
+}
+
+static struct entry *lookup (struct load_ctx *c, const char *name)
+{
+  if (c->nslots == 0)
+    return NULL;
+  uint32_t v = *slot_for (c, name);
+  return v ? &c->entries[v - 1] : NULL;
+}
+
+/* The entry for name, new or reset: a later entry with the same name replaces the earlier one,
+ * as tar extraction would. NULL when the archive has too many entries or too long names. */
+static struct entry *add_entry (struct load_ctx *c, const char *name, berr_t *err)
+{
+  struct entry *e = lookup (c, name);
+  if (e)
+    {
+      free (e->data);
+      free (e->target);
+      free (e->apply_error);
+      free (e->blob_path);
+      free (e->split_path);
+      free (e->dir_path);
+      char *nm = e->name;
+      memset (e, 0, sizeof *e);
+      e->name = nm;
+      return e;
+    }
+  c->name_bytes += strlen (name) + 1;
+  if (c->n >= MAX_ENTRIES || c->name_bytes > MAX_NAMES)
+    {
+      berr_setk (err, BERR_INVALID, 0, "invalid archive: more than %u entries or %u MiB of names",
+                 MAX_ENTRIES, MAX_NAMES >> 20);
+      return NULL;
+    }
   if (c->n == c->cap)
     {
       c->cap = c->cap ? c->cap * 2 : 32;
       c->entries = xrealloc (c->entries, c->cap * sizeof *c->entries);
     }
-  struct entry *e = &c->entries[c->n++];
+  if ((c->n + 1) * 2 > c->nslots)
+    grow_slots (c);
+  e = &c->entries[c->n];
   memset (e, 0, sizeof *e);
   e->name = xstrdup (name);
+  *slot_for (c, name) = (uint32_t)(++c->n);
   return e;
 }
 
@@ -149,10 +204,7 @@ static struct entry *find_entry (struct load_ctx *c, const char *name)
   cleanup_free char *n = normalize_name (name);
   for (int hops = 0; hops < 16; hops++)
     {
-      struct entry *found = NULL;
-      for (size_t i = 0; i < c->n; i++)
-        if (strcmp (c->entries[i].name, n) == 0)
-          found = &c->entries[i];
+      struct entry *found = lookup (c, n);
       if (found == NULL || found->kind != ENTRY_LINK)
         return found;
       free (n);
@@ -232,6 +284,75 @@ static int entry_unusable (struct entry *e, berr_t *err)
                     e->apply_error ? e->apply_error : "not a tar archive");
 }
 
+/* A reader that first hands back bytes already read from the entry (the sniffed prefix). */
+struct peek_reader
+{
+  struct archive *a;
+  char buf[16];
+  size_t len, off;
+};
+
+static ssize_t peek_read (void *cookie, void *buf, size_t len)
+{
+  struct peek_reader *r = cookie;
+  if (r->off < r->len)
+    {
+      size_t k = r->len - r->off < len ? r->len - r->off : len;
+      memcpy (buf, r->buf + r->off, k);
+      r->off += k;
+      return (ssize_t)k;
+    }
+  struct outer_reader o = { r->a };
+  return outer_read (&o, buf, len);
+}
+
+/* One regular file of the archive. JSON documents (configs, manifests, indexes: they start with
+ * '{' or '[') are kept in memory; anything else is applied as a layer at once, streaming, so a
+ * layer is read exactly once whatever its size. Which entries really are layers and configs is
+ * decided later, from manifest.json or index.json. */
+static int read_file_entry (struct load_ctx *c, struct archive *a, struct entry *e, int64_t size,
+                            berr_t *err)
+{
+  struct peek_reader pr = { .a = a };
+  while (pr.len < sizeof pr.buf)
+    {
+      la_ssize_t n = archive_read_data (a, pr.buf + pr.len, sizeof pr.buf - pr.len);
+      if (n < 0)
+        return berr_setk (err, BERR_INVALID, 0, "invalid archive: %s", archive_error_string (a));
+      if (n == 0)
+        break;
+      pr.len += (size_t)n;
+    }
+  size_t i = 0;
+  while (i < pr.len && strchr (" \t\r\n", pr.buf[i]))
+    i++;
+  bool json = pr.len == 0 || (i < pr.len && (pr.buf[i] == '{' || pr.buf[i] == '['));
+  if (!json)
+    return stage_layer (c, e, peek_read, &pr, err);
+  if (size < 0 || (uint64_t)size > MAX_JSON_DOC || c->mem_total + (size_t)size > MAX_MEMORY)
+    return berr_setk (err, BERR_INVALID, 0,
+                      "invalid archive: JSON documents over %u MiB (this one: %lld bytes)",
+                      MAX_MEMORY >> 20, (long long)size);
+  e->kind = ENTRY_MEM;
+  e->data = xmalloc ((size_t)size + 1);
+  size_t got = pr.len < (size_t)size ? pr.len : (size_t)size;
+  memcpy (e->data, pr.buf, got);
+  while (got < (size_t)size)
+    {
+      la_ssize_t n = archive_read_data (a, e->data + got, (size_t)size - got);
+      if (n <= 0)
+        break;
+      got += (size_t)n;
+    }
+  if (got != (size_t)size)
+    return berr_setk (err, BERR_INVALID, 0, "invalid archive: truncated: %s",
+                      archive_error_string (a) ? archive_error_string (a) : "short read");
+  e->data[got] = '\0';
+  e->len = got;
+  c->mem_total += got;
+  return 0;
+}
+
 static int read_outer (struct load_ctx *c, int fd, berr_t *err)
 {
   struct archive *a = archive_read_new ();
@@ -264,7 +385,12 @@ static int read_outer (struct load_ctx *c, int fd, berr_t *err)
       mode_t type = archive_entry_filetype (ae);
       if (hl)
         {
-          struct entry *e = add_entry (c, name);
+          struct entry *e = add_entry (c, name, err);
+          if (e == NULL)
+            {
+              ret = -1;
+              break;
+            }
           e->kind = ENTRY_LINK;
           e->target = normalize_name (hl);
           continue;
@@ -280,7 +406,12 @@ static int read_outer (struct load_ctx *c, int fd, berr_t *err)
             dir[0] = '\0';
           cleanup_free char *joined
               = t[0] == '/' ? xstrdup (t) : xasprintf ("%s%s%s", dir, dir[0] ? "/" : "", t);
-          struct entry *e = add_entry (c, name);
+          struct entry *e = add_entry (c, name, err);
+          if (e == NULL)
+            {
+              ret = -1;
+              break;
+            }
           e->kind = ENTRY_LINK;
           e->target = normalize_name (joined);
           continue;
@@ -288,41 +419,13 @@ static int read_outer (struct load_ctx *c, int fd, berr_t *err)
       if (type != AE_IFREG)
         continue;
       nfiles++;
-      int64_t size = archive_entry_size (ae);
-      struct entry *e = add_entry (c, name);
-      if (size >= 0 && size <= SMALL_ENTRY)
+      struct entry *e = add_entry (c, name, err);
+      if (e == NULL)
         {
-          if (c->mem_total + (size_t)size > MAX_MEMORY)
-            {
-              ret = berr_setk (err, BERR_INVALID, 0,
-                               "invalid archive: too many small entries (over %u MiB)",
-                               MAX_MEMORY >> 20);
-              break;
-            }
-          e->kind = ENTRY_MEM;
-          e->data = xmalloc ((size_t)size + 1);
-          size_t got = 0;
-          while (got < (size_t)size)
-            {
-              la_ssize_t n = archive_read_data (a, e->data + got, (size_t)size - got);
-              if (n <= 0)
-                break;
-              got += (size_t)n;
-            }
-          if (got != (size_t)size)
-            {
-              ret = berr_setk (err, BERR_INVALID, 0, "invalid archive: truncated entry %s: %s",
-                               name,
-                               archive_error_string (a) ? archive_error_string (a) : "short read");
-              break;
-            }
-          e->data[got] = '\0';
-          e->len = got;
-          c->mem_total += got;
-          continue;
+          ret = -1;
+          break;
         }
-      struct outer_reader orr = { a };
-      if (stage_layer (c, e, outer_read, &orr, err) < 0)
+      if (read_file_entry (c, a, e, archive_entry_size (ae), err) < 0)
         {
           ret = berr_wrap (err, "archive entry %s", name);
           break;
@@ -346,8 +449,7 @@ static int entry_bytes (struct entry *e, char **data, size_t *len, berr_t *err)
       return 0;
     }
   if (!e->applied || e->res.split)
-    return berr_setk (err, BERR_INVALID, 0, "%s is not a JSON document of at most %d bytes",
-                      e->name, SMALL_ENTRY);
+    return berr_setk (err, BERR_INVALID, 0, "%s is not a JSON document", e->name);
   return fs_read_file (e->blob_path, MAX_JSON_DOC, data, len, err);
 }
 
@@ -673,6 +775,17 @@ static int load_oci_index (struct load_ctx *c, struct ingest *in, json_t *index,
 static int load_oci_manifest (struct load_ctx *c, struct ingest *in, json_t *desc, const char *name,
                               berr_t *err)
 {
+  /* The same manifest named again (another tag, or a hostile index repeating it): one image. */
+  const char *mdig = json_get_str (desc, "digest");
+  for (size_t i = 0; mdig && i < in->nimages; i++)
+    if (in->images[i].manifest && strcmp (in->images[i].manifest, mdig) == 0)
+      {
+        if (name && !strv_contains (in->images[i].tags, name))
+          strv_push (&in->images[i].tags, name);
+        return 0;
+      }
+  if (in->nimages >= MAX_IMAGES)
+    return berr_setk (err, BERR_INVALID, 0, "invalid archive: more than %d images", MAX_IMAGES);
   struct entry *me = desc_entry (c, desc, "manifest", err);
   if (me == NULL)
     return -1;
@@ -779,7 +892,7 @@ static int load_oci_index (struct load_ctx *c, struct ingest *in, json_t *index,
     const char *use = name ? name : inherited_name;
     if (is_manifest_type (mt))
       {
-        if (depth > 0 && !platform_matches (d))
+        if (!platform_matches (d))
           continue;
         if (depth > 0 && picked_nested)
           continue;
@@ -789,6 +902,11 @@ static int load_oci_index (struct load_ctx *c, struct ingest *in, json_t *index,
       }
     else if (is_index_type (mt))
       {
+        const char *idig = json_get_str (d, "digest");
+        if (idig && strv_contains (c->seen, idig))
+          continue; /* followed already: a repeat adds nothing */
+        if (idig)
+          strv_push (&c->seen, idig);
         struct entry *ie = desc_entry (c, d, "index", err);
         if (ie == NULL)
           return -1;
@@ -1133,7 +1251,10 @@ static int save_to_archive (struct store *s, struct archive *a, struct save_imag
               r = json_object ();
               json_object_set_new (repositories, repo, r);
             }
-          json_object_set_new (r, tag, json_string (digest_hex (im->id)));
+          /* Docker maps a tag to its top layer's ID here (the config's for a layerless image). */
+          size_t nd = strv_len (im->rec->diff_ids);
+          json_object_set_new (r, tag,
+                               json_string (digest_hex (nd ? im->rec->diff_ids[nd - 1] : im->id)));
           json_array_append_new (index_manifests,
                                  json_pack ("{s:s, s:s, s:I, s:{s:s, s:s}}", "mediaType",
                                             "application/vnd.oci.image.manifest.v1+json", "digest",

@@ -241,7 +241,11 @@ static ssize_t tar_next_block (struct apply_ctx *c, const void **buf)
       if (c->hash_tar)
         sha256_update (&c->tar_hash, *buf, len);
       if (c->split.state != SPLIT_OFF
-          && split_feed (&c->split, *buf, len, c->tar_size - len, &c->cb_err) < 0)
+          && (split_feed (&c->split, *buf, len, c->tar_size - len, &c->cb_err) < 0
+              || (c->inner
+                  && split_consumed (&c->split, (uint64_t)archive_filter_bytes (c->inner, 0),
+                                     &c->cb_err)
+                         < 0)))
         return -1;
       return (ssize_t)len;
     }
@@ -910,6 +914,10 @@ int layer_apply (layer_read_fn rd, void *cookie, int dirfd, const struct layer_a
     return berr_wrap (err, "apply layer");
   if (!empty && extract_all (&c, err) < 0)
     return berr_wrap (err, "apply layer");
+  if (c.split.state == SPLIT_ACTIVE && c.inner
+      && split_consumed (&c.split, (uint64_t)archive_filter_bytes (c.inner, 0), err) < 0)
+    return berr_wrap (err, "apply layer");
+  split_tail (&c.split);
   if (restore_dir_times (&c, err) < 0 || drain (&c, err) < 0 || split_finish (&c.split, err) < 0)
     return berr_wrap (err, "apply layer");
   res->split = c.split.state == SPLIT_ACTIVE;

@@ -49,7 +49,7 @@ static int put (struct split *sp, const void *data, size_t len, berr_t *err)
   return 0;
 }
 
-/* Write pend bytes below upto as an R record. */
+/* Write pend bytes below upto as R records (each at most 1 GiB: the length is a u32). */
 static int flush_upto (struct split *sp, uint64_t upto, berr_t *err)
 {
   if (upto <= sp->pend_off || sp->pend.len == 0)
@@ -57,16 +57,32 @@ static int flush_upto (struct split *sp, uint64_t upto, berr_t *err)
   size_t n = (size_t)(upto - sp->pend_off);
   if (n > sp->pend.len)
     n = sp->pend.len;
-  uint32_t le = htole32 ((uint32_t)n);
-  /* Records are at most a few MiB (the reader's read-ahead); u32 is plenty. */
-  if (put (sp, "R", 1, err) < 0 || put (sp, &le, sizeof le, err) < 0
-      || put (sp, sp->pend.buf, n, err) < 0)
-    return -1;
+  for (size_t done = 0; done < n;)
+    {
+      size_t k = n - done > (1u << 30) ? (1u << 30) : n - done;
+      uint32_t le = htole32 ((uint32_t)k);
+      if (put (sp, "R", 1, err) < 0 || put (sp, &le, sizeof le, err) < 0
+          || put (sp, sp->pend.buf + done, k, err) < 0)
+        return -1;
+      done += k;
+    }
   memmove (sp->pend.buf, sp->pend.buf + n, sp->pend.len - n);
   sp->pend.len -= n;
   sp->pend_off += n;
   return 0;
 }
+
+/* The tar reader is past these bytes, and none of them is a recorded file's data (those are
+ * never buffered): headers, padding, data of entries that are not kept as files. Writing them
+ * out now keeps the buffer to about the reader's read-ahead, whatever the entries hold. */
+int split_consumed (struct split *sp, uint64_t consumed, berr_t *err)
+{
+  if (sp->state != SPLIT_ACTIVE)
+    return 0;
+  return flush_upto (sp, consumed, err);
+}
+
+void split_tail (struct split *sp) { sp->tail = true; }
 
 int split_feed (struct split *sp, const void *buf, size_t len, uint64_t off, berr_t *err)
 {
@@ -91,6 +107,9 @@ int split_feed (struct split *sp, const void *buf, size_t len, uint64_t off, ber
   if (sp->pend.len == 0)
     sp->pend_off = off;
   sbuf_add (&sp->pend, p, len);
+  /* After the end of the archive everything is kept as it comes. */
+  if (sp->tail)
+    return flush_upto (sp, sp->pend_off + sp->pend.len, err);
   return 0;
 }
 

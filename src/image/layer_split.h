@@ -23,6 +23,7 @@ struct split
   uint64_t skip_to;  /* stream bytes below this belong to a recorded file: not kept */
   bool file_open;    /* a regular file's data is being extracted (no materializing now) */
   bool started;      /* the magic has been written */
+  bool tail;         /* past the end of the archive: keep everything */
 };
 
 void split_init (struct split *sp, int fd, int blob_fd, int root);
@@ -31,6 +32,10 @@ void split_release (struct split *sp);
 int split_feed (struct split *sp, const void *buf, size_t len, uint64_t off, berr_t *err);
 /* The tar reader consumed everything before data_start (a header was read). */
 int split_header (struct split *sp, uint64_t data_start, berr_t *err);
+/* The tar reader has consumed the stream up to consumed: what is buffered below it is kept. */
+int split_consumed (struct split *sp, uint64_t consumed, berr_t *err);
+/* The archive's entries are done; what follows (end blocks, trailing bytes) is all kept. */
+void split_tail (struct split *sp);
 /* A regular file whose data is stream bytes [data_start, data_start + size), stored at path. */
 int split_file (struct split *sp, const char *path, uint64_t data_start, uint64_t size,
                 berr_t *err);

@@ -173,8 +173,23 @@ static int ensure_stage (struct store *s, berr_t *err)
     }
   cleanup_free char *ipath = xasprintf ("%s/intents", s->stage);
   s->intent_fd = open (ipath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  if (s->intent_fd < 0)
-    return berr_set (err, errno, "store: open %s", ipath);
+  if (s->intent_fd < 0 || fsync (s->intent_fd) < 0 || fs_fsync_dir (s->stage, err) < 0)
+    {
+      int e = errno;
+      berr_release (err);
+      /* Leave nothing that looks like a live area: the lock goes with lfd. */
+      if (s->intent_fd >= 0)
+        close (s->intent_fd);
+      s->intent_fd = -1;
+      berr_t ignore = BERR_INIT;
+      fs_rm_rf (s->stage, &ignore);
+      berr_release (&ignore);
+      cleanup_free char *lock = xasprintf ("%s.lock", s->stage);
+      unlink (lock);
+      free (s->stage);
+      s->stage = NULL;
+      return berr_set (err, e, "store: create %s", ipath);
+    }
   s->stage_lock = steal_fd (&lfd);
   return 0;
 }
@@ -285,6 +300,32 @@ static void undo_intents (struct store *s, int ifd)
     }
 }
 
+#define STAGE_ID_LEN 12
+
+/* Staging areas are named <12 hex> (a directory) and <12 hex>.lock. Anything else in tmp/ is not
+ * berth's to remove. id receives the 12 hex digits. */
+static bool stage_entry_id (const char *name, char id[STAGE_ID_LEN + 1])
+{
+  size_t l = strlen (name);
+  if (!(l == STAGE_ID_LEN || (l == STAGE_ID_LEN + 5 && strcmp (name + STAGE_ID_LEN, ".lock") == 0))
+      || !str_is_hex (name, STAGE_ID_LEN))
+    return false;
+  memcpy (id, name, STAGE_ID_LEN);
+  id[STAGE_ID_LEN] = '\0';
+  return true;
+}
+
+/* Is the staging area id abandoned? Its lock file is missing or not held by anyone. */
+static bool stage_is_dead (struct store *s, int tmpfd, const char *id)
+{
+  if (s->stage && strcmp (s->stage + strlen (s->stage) - STAGE_ID_LEN, id) == 0)
+    return false; /* ours */
+  char lname[STAGE_ID_LEN + 6];
+  snprintf (lname, sizeof lname, "%s.lock", id);
+  cleanup_close int lfd = openat (tmpfd, lname, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+  return lfd < 0 || flock (lfd, LOCK_EX | LOCK_NB) == 0;
+}
+
 /* Remove the staging areas of dead processes, undoing whatever they renamed into place
  * without committing. Called under the write lock. */
 static int recover_dead_stages (struct store *s, int tmpfd, berr_t *err)
@@ -296,36 +337,25 @@ static int recover_dead_stages (struct store *s, int tmpfd, berr_t *err)
   struct dirent *de;
   while ((de = readdir (d)))
     {
-      const char *n = de->d_name;
-      if (n[0] == '.')
+      char id[STAGE_ID_LEN + 1];
+      if (!stage_entry_id (de->d_name, id) || !stage_is_dead (s, tmpfd, id))
         continue;
-      size_t l = strlen (n);
-      bool is_lock = l > 5 && strcmp (n + l - 5, ".lock") == 0;
-      cleanup_free char *id = is_lock ? xstrndup (n, l - 5) : xstrdup (n);
-      if (s->stage && str_has_suffix (s->stage, id)
-          && s->stage[strlen (s->stage) - strlen (id) - 1] == '/')
-        continue; /* ours */
-      cleanup_free char *lname = xasprintf ("%s.lock", id);
-      cleanup_close int lfd = openat (tmpfd, lname, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-      if (lfd >= 0 && flock (lfd, LOCK_EX | LOCK_NB) < 0)
-        continue; /* owner alive */
-      if (!is_lock || lfd >= 0)
-        {
-          /* Owner dead (or a stray dir with no lock file): undo its intents. */
-          cleanup_free char *ipath = xasprintf ("%s/intents", id);
-          cleanup_close int ifd = openat (tmpfd, ipath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-          if (ifd >= 0)
-            undo_intents (s, ifd);
-          berr_t e = BERR_INIT;
-          if (fs_rm_rf_at (tmpfd, id, &e) < 0)
-            berr_release (&e);
-          unlinkat (tmpfd, lname, 0);
-        }
+      /* Hold the dead area's lock while undoing it, so two recoveries never overlap. */
+      char lname[STAGE_ID_LEN + 6];
+      snprintf (lname, sizeof lname, "%s.lock", id);
+      cleanup_free char *ipath = xasprintf ("%s/intents", id);
+      cleanup_close int ifd = openat (tmpfd, ipath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+      if (ifd >= 0)
+        undo_intents (s, ifd);
+      berr_t e = BERR_INIT;
+      if (fs_rm_rf_at (tmpfd, id, &e) < 0)
+        berr_release (&e);
+      unlinkat (tmpfd, lname, 0);
     }
   return 0;
 }
 
-/* Cheap check at open: is there anything in tmp/ besides live areas? */
+/* Cheap check at open: is any staging area in tmp/ abandoned? Only then take the write lock. */
 static int startup_cleanup (struct store *s, berr_t *err)
 {
   cleanup_free char *tmpdir = xasprintf ("%s/tmp", s->root);
@@ -338,18 +368,9 @@ static int startup_cleanup (struct store *s, berr_t *err)
     if (d == NULL)
       return berr_set (err, errno, "store: read %s", tmpdir);
     struct dirent *de;
+    char id[STAGE_ID_LEN + 1];
     while (!dead && (de = readdir (d)))
-      {
-        const char *n = de->d_name;
-        if (n[0] == '.')
-          continue;
-        size_t l = strlen (n);
-        cleanup_free char *lname
-            = (l > 5 && strcmp (n + l - 5, ".lock") == 0) ? xstrdup (n) : xasprintf ("%s.lock", n);
-        cleanup_close int lfd = openat (tmpfd, lname, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-        if (lfd < 0 || flock (lfd, LOCK_EX | LOCK_NB) == 0)
-          dead = true;
-      }
+      dead = stage_entry_id (de->d_name, id) && stage_is_dead (s, tmpfd, id);
   }
   if (!dead)
     return 0;
@@ -394,6 +415,12 @@ static int migrate (struct store *s, berr_t *err)
 
 int store_open (const char *root, const char *runroot, struct store **out, berr_t *err)
 {
+  /* The store removes abandoned staging areas in <root>/tmp: a root of "" or "/" would make
+   * that the host's /tmp. */
+  if (root == NULL || root[0] == '\0' || strspn (root, "/") == strlen (root))
+    return berr_setk (err, BERR_INVALID, 0,
+                      "invalid root \"%s\": berth's root must be a directory of its own",
+                      root ? root : "");
   cleanup_free struct store *s = xzalloc (sizeof *s);
   s->stage_lock = -1;
   s->intent_fd = -1;
@@ -430,8 +457,7 @@ int store_open (const char *root, const char *runroot, struct store **out, berr_
     }
   struct store *sp = steal_pointer (&s);
   sqlite3_busy_timeout (sp->db, 120000);
-  if (db_exec (sp, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
-               err)
+  if (db_exec (sp, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;", err)
           < 0
       || migrate (sp, err) < 0 || startup_cleanup (sp, err) < 0)
     {
@@ -470,8 +496,7 @@ void store_close (struct store *s)
   free (s);
 }
 
-void
-store_set_sync (struct store *s, bool sync)
+void store_set_sync (struct store *s, bool sync)
 {
   s->sync = sync;
   sqlite3_exec (s->db, sync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL", NULL, NULL,
@@ -979,6 +1004,12 @@ static int commit_locked (struct store *s, struct ingest_layer *layers, size_t n
           if (rename (l->staged_split, dst) < 0)
             return berr_set (err, errno, "store: rename %s", dst);
         }
+      if (s->sync)
+        {
+          cleanup_free char *ldir = xasprintf ("%s/layers/%s", s->root, digest_hex (l->diff_id));
+          if (fs_fsync_dir (ldir, err) < 0)
+            return -1;
+        }
       if (exec_bind (s,
                      "INSERT INTO layers(diff_id, blob, media_type, blob_size, tar_size, size, "
                      "added, split) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -1050,7 +1081,8 @@ static void undo_own_intents (struct store *s)
   if (ifd >= 0 && db_begin_write (s, &e) == 0)
     {
       undo_intents (s, ifd);
-      db_exec (s, "COMMIT", &e);
+      if (db_exec (s, "COMMIT", &e) < 0)
+        db_rollback (s);
     }
   berr_release (&e);
   if (ftruncate (s->intent_fd, 0) < 0)
@@ -1103,6 +1135,7 @@ int store_commit (struct store *s, struct ingest_layer *layers, size_t nlayers,
   if (db_exec (s, "COMMIT", err) < 0)
     {
       db_rollback (s);
+      undo_own_intents (s);
       return -1;
     }
   /* Committed: the intents are satisfied. */
@@ -1180,7 +1213,8 @@ static int delete_image_locked (struct store *s, const char *id, char ***lines, 
     }
   strv_push_take (lines, xasprintf ("Deleted: %s", id));
   strv_push_take (paths, xasprintf ("blobs/sha256/%s", digest_hex (id)));
-  if (manifest[0] && !path_referenced (s, manifest))
+  /* Queued always: remove_paths removes only what no row references any more. */
+  if (manifest[0] && digest_is_valid (manifest))
     strv_push_take (paths, xasprintf ("blobs/sha256/%s", digest_hex (manifest)));
   size_t nl = strv_len (rec->diff_ids);
   for (size_t k = 0; k < nl; k++)
@@ -1219,20 +1253,51 @@ static int delete_image_locked (struct store *s, const char *id, char ***lines, 
 
 /* After COMMIT: remove files whose rows are gone. A crash in between leaves unreferenced files;
  * the intents written before COMMIT let the next berth remove them. */
+/* After COMMIT: remove the files whose rows are gone. Under the write lock again, and only what
+ * no row references by now — a load committed in between may have brought a layer back. The
+ * paths are moved into this process's staging area (a rename, so the lock is held briefly) and
+ * deleted after the lock is released; if we die first, recovery deletes the area. A crash before
+ * this point leaves unreferenced files that the intents written before COMMIT let the next berth
+ * remove. */
 static void remove_paths (struct store *s, char **paths)
 {
+  berr_t e = BERR_INIT;
+  cleanup_strv char **moved = NULL;
+  if (db_begin_write (s, &e) < 0)
+    {
+      log_warn ("%s", e.msg);
+      berr_release (&e);
+      return;
+    }
   for (size_t i = 0; paths && paths[i]; i++)
     {
+      if (path_referenced (s, paths[i]))
+        continue;
       cleanup_free char *abs = xasprintf ("%s/%s", s->root, paths[i]);
-      berr_t e = BERR_INIT;
-      if (fs_rm_rf (abs, &e) < 0)
+      char *gc = xasprintf ("%s/gc-%d", s->stage, s->stage_seq++);
+      if (rename (abs, gc) == 0)
+        strv_push_take (&moved, gc);
+      else
         {
-          log_warn ("%s", e.msg);
-          berr_release (&e);
+          if (errno != ENOENT)
+            log_warn ("store: remove %s: %s", abs, strerror (errno));
+          free (gc);
         }
+    }
+  if (db_exec (s, "COMMIT", &e) < 0)
+    {
+      log_warn ("%s", e.msg);
+      berr_release (&e);
+      db_rollback (s);
     }
   if (s->intent_fd >= 0 && ftruncate (s->intent_fd, 0) < 0)
     log_debug ("store: truncate intents: %s", strerror (errno));
+  for (size_t i = 0; moved && moved[i]; i++)
+    if (fs_rm_rf (moved[i], &e) < 0)
+      {
+        log_warn ("%s", e.msg);
+        berr_release (&e);
+      }
 }
 
 static int finish_removal (struct store *s, char **paths, berr_t *err)
@@ -1252,12 +1317,19 @@ static int finish_removal (struct store *s, char **paths, berr_t *err)
   return 0;
 }
 
-int store_image_delete_id (struct store *s, const char *id, char ***lines, int64_t *reclaimed,
-                           berr_t *err)
+int store_image_delete_id (struct store *s, const char *id, bool only_if_dangling, char ***lines,
+                           int64_t *reclaimed, berr_t *err)
 {
   cleanup_strv char **paths = NULL;
   if (ensure_stage (s, err) < 0 || db_begin_write (s, err) < 0)
     return -1;
+  /* Checked again under the lock: it may have been tagged (or deleted) since it was listed. */
+  if (!row_exists (s, "SELECT 1 FROM images WHERE id = ?", id)
+      || (only_if_dangling && row_exists (s, "SELECT 1 FROM tags WHERE image_id = ?", id)))
+    {
+      db_rollback (s);
+      return 1;
+    }
   if (delete_image_locked (s, id, lines, &paths, reclaimed, err) < 0)
     {
       db_rollback (s);

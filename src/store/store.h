@@ -122,9 +122,10 @@ int store_tag (struct store *s, const char *image_id, const char *full_name,
 /* rmi: untag or delete; lines receives Docker's "Untagged: x" / "Deleted: sha256:..." lines. */
 int store_image_remove (struct store *s, const char *name, bool force, bool prune, char ***lines,
                         int64_t *reclaimed, berr_t *err);
-/* Delete an image by ID, with all its tags, when nothing else needs it (used by prune). */
-int store_image_delete_id (struct store *s, const char *id, char ***lines, int64_t *reclaimed,
-                           berr_t *err);
+/* Delete an image by ID with all its tags (prune). Returns 1 (nothing done) when the image is
+ * gone, or has a tag while only_if_dangling — checked under the lock. */
+int store_image_delete_id (struct store *s, const char *id, bool only_if_dangling, char ***lines,
+                           int64_t *reclaimed, berr_t *err);
 
 /* Sum of the content sizes of all layers (Docker's "Images SIZE" in system df counts unique
  * layers once). */

@@ -20,18 +20,16 @@ struct src
   size_t n, off;
 };
 
-static ssize_t
-rd (void *cookie, void *buf, size_t len)
+static ssize_t rd (void *cookie, void *buf, size_t len)
 {
   struct src *s = cookie;
   size_t k = s->n - s->off < len ? s->n - s->off : len;
   memcpy (buf, s->p + s->off, k);
   s->off += k;
-  return (ssize_t) k;
+  return (ssize_t)k;
 }
 
-int
-LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
+int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
   if (base[0] == '\0')
     {
@@ -48,7 +46,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   struct layer_apply_opts o = { 1 << 20, -1, false, -1 };
   struct layer_apply_result res;
   berr_t err = BERR_INIT;
-  (void) layer_apply (rd, &s, dfd, &o, &res, &err);
+  (void)layer_apply (rd, &s, dfd, &o, &res, &err);
   berr_release (&err);
   close (dfd);
   if (fs_rm_rf (root, &err) < 0)

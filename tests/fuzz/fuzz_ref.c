@@ -6,10 +6,9 @@
 
 #include "image/ref.h"
 
-int
-LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
+int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
-  char *s = strndup ((const char *) data, size);
+  char *s = strndup ((const char *)data, size);
   if (s == NULL)
     return 0;
   struct image_ref r = { 0 };
@@ -37,7 +36,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   if (ref_parse_docker (s, &r, &err) == 0)
     ref_release (&r);
   berr_release (&err);
-  (void) ref_is_id_prefix (s);
+  (void)ref_is_id_prefix (s);
   free (s);
   return 0;
 }

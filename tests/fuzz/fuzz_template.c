@@ -10,15 +10,14 @@
 
 static json_t *data;
 
-int
-LLVMFuzzerTestOneInput (const uint8_t *bytes, size_t size)
+int LLVMFuzzerTestOneInput (const uint8_t *bytes, size_t size)
 {
   if (data == NULL)
     data = json_loads ("{\"Id\":\"sha256:abc\",\"RepoTags\":[\"a:1\",\"b:2\"],\"Size\":12345,"
                        "\"Config\":{\"Env\":[\"A=1\"],\"Labels\":{\"k\":\"v\",\"x\":\"\"},"
                        "\"Cmd\":null,\"Tty\":false},\"Ratio\":0.5}",
                        0, NULL);
-  char *src = strndup ((const char *) bytes, size);
+  char *src = strndup ((const char *)bytes, size);
   if (src == NULL)
     return 0;
   berr_t err = BERR_INIT;

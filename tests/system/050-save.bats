@@ -42,7 +42,7 @@ setup() {
   run_berth -1 save -o "$BATS_TEST_TMPDIR/x.tar" nope
   assert_output "Error: No such image: nope"
   [ ! -e "$BATS_TEST_TMPDIR/x.tar" ]
-  ls "$BATS_TEST_TMPDIR" | grep -v berth-tmp
+  [ -z "$(ls "$BATS_TEST_TMPDIR" | grep berth-)" ]
 }
 
 @test "skopeo reads berth's docker-archive and oci-archive with the same diff_ids" {

@@ -184,11 +184,18 @@ static void test_crash_recovery (void **state)
   int lfd = open (lock, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
   assert_true (lfd >= 0);
   close (lfd); /* nobody holds it: the owner is dead */
+  /* things in tmp/ that are not staging areas are never touched */
+  cleanup_free char *foreign_dir = xasprintf ("%s/tmp/precious-dir", root);
+  cleanup_free char *foreign_file = xasprintf ("%s/tmp/notes.txt", root);
+  assert_int_equal (mkdir (foreign_dir, 0700), 0);
+  assert_int_equal (fs_write_atomic (foreign_file, "x", 1, 0600, &err), 0);
   assert_int_equal (store_open (root, "/tmp/berth-test-runroot", &s, &err), 0);
   struct stat st;
   assert_int_equal (stat (orphan, &st), -1);
   assert_int_equal (stat (dead, &st), -1);
   assert_int_equal (stat (lock, &st), -1);
+  assert_int_equal (stat (foreign_dir, &st), 0);
+  assert_int_equal (stat (foreign_file, &st), 0);
   cleanup_free char *kept = xasprintf ("%s/layers/%s/diff/file", root, digest_hex (diff));
   assert_int_equal (stat (kept, &st), 0);
   struct image_rec *rec = NULL;
@@ -197,12 +204,27 @@ static void test_crash_recovery (void **state)
   store_close (s);
 }
 
+static void test_bad_roots (void **state)
+{
+  (void)state;
+  struct store *s = NULL;
+  berr_t err = BERR_INIT;
+  const char *bad[] = { "", "/", "//" };
+  for (size_t i = 0; i < ARRAY_SIZE (bad); i++)
+    {
+      assert_int_equal (store_open (bad[i], "/tmp/berth-test-runroot", &s, &err), -1);
+      assert_non_null (strstr (err.msg, "invalid root"));
+      berr_release (&err);
+    }
+}
+
 int main (void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown (test_commit_lookup_remove, setup, teardown),
     cmocka_unit_test_setup_teardown (test_shared_layer_kept, setup, teardown),
     cmocka_unit_test_setup_teardown (test_crash_recovery, setup, teardown),
+    cmocka_unit_test (test_bad_roots),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }
