@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "image/layer_split.h"
+#include "util/ahash.h"
 #include "util/fs.h"
 #include "util/log.h"
 
@@ -120,7 +121,7 @@ struct apply_ctx
   uint64_t max_size;
   int root;
 
-  struct sha256 raw_hash;
+  struct ahash raw_hash; /* on a second thread: see util/ahash.h */
   struct sha256 tar_hash;
   /* Plain input: the tar bytes are the raw bytes, so diff_id = digest and one hash is enough. */
   bool hash_tar;
@@ -128,7 +129,7 @@ struct apply_ctx
   uint64_t tar_size;
   uint64_t content_size;
 
-  unsigned char *rawbuf;
+  unsigned char *rawbuf; /* the ring buffer last handed to libarchive */
   struct archive *outer;
   struct archive *inner;
   bool outer_eof;
@@ -157,10 +158,9 @@ static void apply_ctx_release (struct apply_ctx *c)
     archive_read_free (c->inner);
   if (c->outer)
     archive_read_free (c->outer);
-  sha256_release (&c->raw_hash);
+  ahash_release (&c->raw_hash);
   sha256_release (&c->tar_hash);
   split_release (&c->split);
-  free (c->rawbuf);
   berr_release (&c->cb_err);
   free (c->cache_path);
   if (c->cache_fd >= 0)
@@ -173,7 +173,7 @@ static void apply_ctx_release (struct apply_ctx *c)
 /* Account raw input bytes: digest, size, blob copy. */
 static int raw_consume (struct apply_ctx *c, const void *buf, size_t n)
 {
-  sha256_update (&c->raw_hash, buf, n);
+  ahash_submit (&c->raw_hash, n);
   c->size += n;
   /* With a tar-split the blob is written from the tar side, if at all. */
   if (c->blob_fd >= 0 && c->split.state == SPLIT_OFF && fs_write_all (c->blob_fd, buf, n) < 0)
@@ -183,6 +183,7 @@ static int raw_consume (struct apply_ctx *c, const void *buf, size_t n)
 
 static ssize_t raw_read (struct apply_ctx *c)
 {
+  c->rawbuf = ahash_buffer (&c->raw_hash);
   for (;;)
     {
       ssize_t n = c->rd (c->cookie, c->rawbuf, IO_BUF_SIZE);
@@ -904,8 +905,7 @@ int layer_apply (layer_read_fn rd, void *cookie, int dirfd, const struct layer_a
   c.cache_fd = -1;
   c.use_split = opts && opts->use_split && opts->split_fd >= 0 && c.blob_fd >= 0;
   c.split_fd = c.use_split ? opts->split_fd : -1;
-  c.rawbuf = xmalloc (IO_BUF_SIZE);
-  sha256_init (&c.raw_hash);
+  ahash_init (&c.raw_hash, IO_BUF_SIZE);
   sha256_init (&c.tar_hash);
   memset (res, 0, sizeof *res);
 
@@ -922,7 +922,7 @@ int layer_apply (layer_read_fn rd, void *cookie, int dirfd, const struct layer_a
     return berr_wrap (err, "apply layer");
   res->split = c.split.state == SPLIT_ACTIVE;
 
-  sha256_final (&c.raw_hash, res->digest);
+  ahash_final (&c.raw_hash, res->digest);
   if (c.hash_tar)
     sha256_final (&c.tar_hash, res->diff_id);
   else

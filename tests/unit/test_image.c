@@ -108,8 +108,9 @@ static void test_changes (void **state)
            "\"StopSignal\":\"SIGINT\",\"User\":\"1000:1000\",\"Volumes\":{\"/data\":{},\"/logs\":{}"
            "},\"WorkingDir\":\"/srv\"}");
   json_decref (cc);
-  const char *bad[] = { "RUN echo", "ENV", "ENV A", "EXPOSE http", "LABEL =x", "WORKDIR",
-                        "ENV A=\"unterminated" };
+  const char *bad[] = {
+    "RUN echo", "ENV", "ENV A", "EXPOSE http", "LABEL =x", "WORKDIR", "ENV A=\"unterminated"
+  };
   for (size_t i = 0; i < ARRAY_SIZE (bad); i++)
     {
       char *one[] = { (char *)bad[i], NULL };
