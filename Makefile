@@ -37,6 +37,7 @@ bench:
 	bench/run-all.sh docs/performance.md
 
 install: build
+	meson configure $(BUILD) --prefix=$(PREFIX)
 	meson install -C $(BUILD)
 
 format:
