@@ -583,25 +583,6 @@ int store_layer_get (struct store *s, const char *diff_id, struct layer_info *ou
   return 0;
 }
 
-int store_layer_by_blob (struct store *s, const char *blob, struct layer_info *out, berr_t *err)
-{
-  cleanup_stmt sqlite3_stmt *st = db_prep (s,
-                                           "SELECT diff_id, blob, media_type, blob_size, tar_size, "
-                                           "size, split FROM layers WHERE blob = ? "
-                                           "LIMIT 1",
-                                           err);
-  if (st == NULL)
-    return -1;
-  bind_text (st, 1, blob);
-  int r = sqlite3_step (st);
-  if (r == SQLITE_DONE)
-    return 1;
-  if (r != SQLITE_ROW)
-    return db_err (s, err, "layer lookup");
-  layer_from_row (st, out);
-  return 0;
-}
-
 char *store_layer_dir (struct store *s, const char *diff_id)
 {
   return xasprintf ("%s/layers/%s/diff", s->root, digest_hex (diff_id));

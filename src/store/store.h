@@ -51,8 +51,6 @@ struct layer_info
 void layer_info_release (struct layer_info *l);
 /* 0 found, 1 not found, -1 error. */
 int store_layer_get (struct store *s, const char *diff_id, struct layer_info *out, berr_t *err);
-/* 0 found, 1 not found: a layer whose stored blob has this digest. */
-int store_layer_by_blob (struct store *s, const char *blob, struct layer_info *out, berr_t *err);
 char *store_layer_dir (struct store *s, const char *diff_id);
 char *store_layer_split_path (struct store *s, const char *diff_id);
 
