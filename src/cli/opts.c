@@ -84,34 +84,19 @@ static int set_value (const struct opt *o, const char *v, const char *cmdpath, c
   return 0;
 }
 
+/* docker/cli's RequiresExactArgs / MinArgs / MaxArgs / RangeArgs wording. */
 static void print_args_error (const struct cmd_spec *spec, const char *cmdpath)
 {
-  const char *what;
-  char buf[128];
-  if (spec->min_args == spec->max_args)
-    {
-      snprintf (buf, sizeof buf, "exactly %d argument%s", spec->min_args,
-                spec->min_args == 1 ? "" : "s");
-      what = buf;
-    }
-  else if (spec->max_args < 0 || spec->min_args > 0)
-    {
-      snprintf (buf, sizeof buf, "at least %d argument%s", spec->min_args,
-                spec->min_args == 1 ? "" : "s");
-      what = buf;
-    }
+  char what[128];
+  int lo = spec->min_args, hi = spec->max_args;
+  if (lo == hi)
+    snprintf (what, sizeof what, "exactly %d argument%s", lo, lo == 1 ? "" : "s");
+  else if (hi < 0)
+    snprintf (what, sizeof what, "at least %d argument%s", lo, lo == 1 ? "" : "s");
+  else if (lo == 0)
+    snprintf (what, sizeof what, "at most %d argument%s", hi, hi == 1 ? "" : "s");
   else
-    {
-      snprintf (buf, sizeof buf, "at most %d argument%s", spec->max_args,
-                spec->max_args == 1 ? "" : "s");
-      what = buf;
-    }
-  if (spec->max_args >= 0 && spec->min_args == 0)
-    {
-      snprintf (buf, sizeof buf, "at most %d argument%s", spec->max_args,
-                spec->max_args == 1 ? "" : "s");
-      what = buf;
-    }
+    snprintf (what, sizeof what, "at least %d and at most %d arguments", lo, hi);
   fprintf (stderr, "\"%s\" requires %s.\nSee '%s --help'.\n\nUsage:  berth %s\n\n%s\n", cmdpath,
            what, cmdpath, spec->use, spec->short_help);
 }
