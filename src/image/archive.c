@@ -306,6 +306,65 @@ static ssize_t peek_read (void *cookie, void *buf, size_t len)
   return outer_read (&o, buf, len);
 }
 
+/* An entry named "blobs/sha256/<hex>" (Docker 25+ and OCI layouts) whose hex is the diff_id of a
+ * layer the store already has is that uncompressed layer, if its bytes hash to it: then it is
+ * only hashed, not unpacked again. Returns 1 when it was handled (reused, or marked unusable on a
+ * digest mismatch), 0 when it is not such an entry, -1 on a read error. */
+static int reuse_stored_layer (struct load_ctx *c, struct entry *e, struct peek_reader *pr,
+                               berr_t *err)
+{
+  const char *slash = strrchr (e->name, '/');
+  const char *hex = slash ? slash + 1 : e->name;
+  if (slash == NULL || slash - e->name < 6 || strncmp (slash - 6, "sha256", 6) != 0
+      || strlen (hex) != DIGEST_HEX_LEN || !str_is_hex (hex, DIGEST_HEX_LEN))
+    return 0;
+  char d[DIGEST_STR_LEN];
+  snprintf (d, sizeof d, "sha256:%s", hex);
+  struct layer_info li;
+  berr_t lerr = BERR_INIT;
+  int r = store_layer_get (c->s, d, &li, &lerr);
+  berr_release (&lerr);
+  if (r != 0)
+    return 0;
+  struct sha256 h;
+  sha256_init (&h);
+  uint64_t n = 0;
+  cleanup_free char *buf = xmalloc (1 << 20);
+  for (;;)
+    {
+      ssize_t k = peek_read (pr, buf, 1 << 20);
+      if (k < 0)
+        {
+          sha256_release (&h);
+          layer_info_release (&li);
+          return berr_setk (err, BERR_INVALID, 0, "invalid archive: %s",
+                            archive_error_string (pr->a));
+        }
+      if (k == 0)
+        break;
+      sha256_update (&h, buf, (size_t)k);
+      n += (uint64_t)k;
+    }
+  char got[DIGEST_STR_LEN];
+  sha256_final (&h, got);
+  e->kind = ENTRY_STAGED;
+  memset (&e->res, 0, sizeof e->res);
+  memcpy (e->res.digest, got, DIGEST_STR_LEN);
+  if (strcmp (got, d) != 0)
+    e->apply_error = xasprintf ("filesystem layer verification failed: digest %s", got);
+  else
+    {
+      log_debug ("layer %s is already stored: verified, not unpacked again", d);
+      e->applied = true;
+      memcpy (e->res.diff_id, d, DIGEST_STR_LEN);
+      e->res.size = e->res.tar_size = n;
+      e->res.content_size = (uint64_t)li.size;
+      snprintf (e->res.compression, sizeof e->res.compression, "none");
+    }
+  layer_info_release (&li);
+  return 1;
+}
+
 /* One regular file of the archive. JSON documents (configs, manifests, indexes: they start with
  * '{' or '[') are kept in memory; anything else is applied as a layer at once, streaming, so a
  * layer is read exactly once whatever its size. Which entries really are layers and configs is
@@ -328,7 +387,12 @@ static int read_file_entry (struct load_ctx *c, struct archive *a, struct entry 
     i++;
   bool json = pr.len == 0 || (i < pr.len && (pr.buf[i] == '{' || pr.buf[i] == '['));
   if (!json)
-    return stage_layer (c, e, peek_read, &pr, err);
+    {
+      int r = reuse_stored_layer (c, e, &pr, err);
+      if (r != 0)
+        return r < 0 ? -1 : 0;
+      return stage_layer (c, e, peek_read, &pr, err);
+    }
   if (size < 0 || (uint64_t)size > MAX_JSON_DOC || c->mem_total + (size_t)size > MAX_MEMORY)
     return berr_setk (err, BERR_INVALID, 0,
                       "invalid archive: JSON documents over %u MiB (this one: %lld bytes)",

@@ -54,10 +54,12 @@ layer_dirs() { find "$TEST_ROOT/layers" -mindepth 1 -maxdepth 1 -type d | wc -l;
 
 @test "multi-layer image with two tags, whiteouts and an opaque dir" {
   load_busybox
-  run_berth load -i "$FIXTURES/multi.tar"
+  run_berth -D load -i "$FIXTURES/multi.tar"
   assert_success
   assert_line "Loaded image: multi:latest"
   assert_line "Loaded image: multi:v2"
+  # the busybox layer is already stored: verified by its digest, not unpacked again
+  assert_output_contains "is already stored: verified, not unpacked again"
   run_berth image inspect -f '{{len .RootFS.Layers}} {{index .Config.Labels "org.berth.test"}}' multi:v2
   assert_output "3 multi"
   # the busybox layer is shared, not unpacked twice
