@@ -18,6 +18,7 @@
 #include "image/ref.h"
 #include "util/fs.h"
 #include "util/json.h"
+#include "util/lazylib.h"
 #include "util/units.h"
 
 /* ---------------- images ---------------- */
@@ -407,6 +408,9 @@ static size_t curl_write_fd (char *ptr, size_t size, size_t nmemb, void *userdat
 /* Download a URL into an unlinked temporary file; returns its fd rewound. */
 static int fetch_url (struct berth_ctx *ctx, const char *url)
 {
+  berr_t lerr = BERR_INIT;
+  if (lazy_curl_load (&lerr) < 0)
+    return cli_error (&lerr), -1;
   int fd = open (ctx->root, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
   if (fd < 0)
     fd = open ("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);

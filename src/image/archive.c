@@ -21,6 +21,7 @@
 #include "image/ref.h"
 #include "util/fs.h"
 #include "util/json.h"
+#include "util/lazylib.h"
 #include "util/log.h"
 
 #define MAX_MEMORY (256u << 20) /* JSON documents kept in memory, all together */
@@ -1018,6 +1019,8 @@ static int print_results (struct store *s, struct ingest *in, struct tag_move *m
 
 int archive_load (struct store *s, int fd, const struct load_opts *opts, char ***lines, berr_t *err)
 {
+  if (lazy_archive_load (err) < 0)
+    return berr_wrap (err, "load");
   struct load_ctx c = { .s = s, .opts = opts };
   struct ingest in = { 0 };
   int ret = read_outer (&c, fd, err);
@@ -1363,6 +1366,8 @@ static int save_to_archive (struct store *s, struct archive *a, struct save_imag
 int archive_save (struct store *s, char *const *names, enum save_format format, int out_fd,
                   berr_t *err)
 {
+  if (lazy_archive_load (err) < 0)
+    return berr_wrap (err, "save");
   struct save_image *imgs = NULL;
   size_t n = 0;
   if (save_resolve (s, names, &imgs, &n, err) < 0)

@@ -30,6 +30,7 @@
 #include "image/layer_split.h"
 #include "util/ahash.h"
 #include "util/fs.h"
+#include "util/lazylib.h"
 #include "util/log.h"
 
 /* Big enough that a plain 300 MB layer takes a few hundred reads, not hundreds of thousands. */
@@ -916,6 +917,8 @@ int layer_apply (layer_read_fn rd, void *cookie, int dirfd, const struct layer_a
   c.cache_fd = -1;
   c.use_split = opts && opts->use_split && opts->split_fd >= 0 && c.blob_fd >= 0;
   c.split_fd = c.use_split ? opts->split_fd : -1;
+  if (lazy_archive_load (err) < 0)
+    return berr_wrap (err, "apply layer");
   ahash_init (&c.raw_hash, IO_BUF_SIZE);
   sha256_init (&c.tar_hash);
   memset (res, 0, sizeof *res);
@@ -1354,6 +1357,8 @@ static int diff_dir (struct diff_ctx *d, int dfd, const char *prefix, berr_t *er
 int layer_diff (int dirfd, layer_write_fn wr, void *cookie, char diff_id[DIGEST_STR_LEN],
                 uint64_t *tar_size, berr_t *err)
 {
+  if (lazy_archive_load (err) < 0)
+    return berr_wrap (err, "diff layer");
   __attribute__ ((cleanup (diff_ctx_release))) struct diff_ctx d = { 0 };
   d.wr = wr;
   d.cookie = cookie;

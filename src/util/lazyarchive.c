@@ -8,37 +8,20 @@
  * definitions repeat the headers' prototypes, so a mismatch is a compile error. */
 #include <archive.h>
 #include <archive_entry.h>
-#include <dlfcn.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <unistd.h>
 
-static void *archive_fn (const char *name)
-{
-  static void *lib;
-  if (lib == NULL)
-    {
-      lib = dlopen ("libarchive.so.13", RTLD_NOW | RTLD_LOCAL);
-      if (lib == NULL)
-        {
-          fprintf (stderr, "berth: cannot load libarchive.so.13: %s\n", dlerror ());
-          _exit (125);
-        }
-    }
-  void *f = dlsym (lib, name);
-  if (f == NULL)
-    {
-      fprintf (stderr, "berth: libarchive.so.13 lacks %s\n", name);
-      _exit (125);
-    }
-  return f;
-}
+#include "util/lazylib.h"
+
+static struct lazylib lib = { "libarchive.so.13", NULL };
+
+int lazy_archive_load (berr_t *err) { return lazylib_open (&lib, err); }
 
 /* fn_: the real function, looked up once; its type is the header's. */
 #define ARCHIVE_FN(name)                                                                           \
   static __typeof__ (&name) fn_;                                                                   \
   if (fn_ == NULL)                                                                                 \
-  fn_ = (__typeof__ (&name))archive_fn (#name)
+  fn_ = (__typeof__ (&name))lazylib_sym (&lib, #name)
 
 void archive_set_error (struct archive *a, int err, const char *fmt, ...)
 {

@@ -8,40 +8,22 @@
  * <curl/curl.h>, so a mismatch is a compile error. */
 #define CURL_DISABLE_TYPECHECK 1
 #include <curl/curl.h>
-#include <dlfcn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
-static void *curl_fn (const char *name)
-{
-  static void *lib;
-  if (lib == NULL)
-    {
-      lib = dlopen ("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
-      if (lib == NULL)
-        {
-          /* No error channel here: the callers' signatures are libcurl's. Installing
-           * libcurl4 (a Depends of the berth package) is the fix. */
-          fprintf (stderr, "berth: cannot load libcurl.so.4: %s\n", dlerror ());
-          _exit (125);
-        }
-    }
-  void *f = dlsym (lib, name);
-  if (f == NULL)
-    {
-      fprintf (stderr, "berth: libcurl.so.4 lacks %s\n", name);
-      _exit (125);
-    }
-  return f;
-}
+#include "util/lazylib.h"
+
+static struct lazylib lib = { "libcurl.so.4", NULL };
+
+int lazy_curl_load (berr_t *err) { return lazylib_open (&lib, err); }
 
 /* fn_: the real function, looked up once. Its type is taken from curl.h's declaration. */
 #define CURL_FN(name)                                                                              \
   static __typeof__ (&name) fn_;                                                                   \
   if (fn_ == NULL)                                                                                 \
-  fn_ = (__typeof__ (&name))curl_fn (#name)
+  fn_ = (__typeof__ (&name))lazylib_sym (&lib, #name)
 
 CURL *curl_easy_init (void)
 {

@@ -19,7 +19,7 @@ common=(src/util/util.c src/util/err.c src/util/log.c src/util/fs.c src/util/dig
 declare -A srcs=(
   [ref]="src/image/ref.c"
   [template]="src/util/template.c src/util/template_parse.c src/util/template_exec.c src/util/tabwriter.c"
-  [layer]="src/image/layer.c src/image/layer_split.c src/util/ahash.c"
+  [layer]="src/image/layer.c src/image/layer_split.c src/util/ahash.c src/util/lazylib.c src/util/lazyarchive.c"
 )
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(ref template layer)
@@ -28,7 +28,7 @@ for t in "${targets[@]}"; do
   n=$((n + 1))
   # shellcheck disable=SC2086
   if ! clang "${CFLAGS[@]}" -o "$OUT/fuzz_$t" "tests/fuzz/fuzz_$t.c" "${common[@]}" ${srcs[$t]} \
-    -larchive -ljansson -lcrypto -lpthread >"$OUT/build-$t.log" 2>&1; then
+    -larchive -ljansson -lcrypto -lpthread -ldl >"$OUT/build-$t.log" 2>&1; then
     echo "not ok $n - fuzz_$t: build failed (see $OUT/build-$t.log)"
     sed 's/^/# /' "$OUT/build-$t.log" | head -20
     rc=1
