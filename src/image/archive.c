@@ -1110,13 +1110,12 @@ static int sink_write (void *cookie, const void *buf, size_t len)
   return 0;
 }
 
-/* Write a layer as an uncompressed tar whose digest is its diff_id. */
-static int write_layer (struct store *s, struct archive *a, const char *diff_id, berr_t *err)
+/* Write a layer (li, from the store) as an uncompressed tar whose digest is its diff_id. */
+static int write_layer (struct store *s, struct archive *a, const struct layer_info *lip,
+                        berr_t *err)
 {
-  struct layer_info li;
-  int r = store_layer_get (s, diff_id, &li, err);
-  if (r != 0)
-    return r < 0 ? -1 : berr_set (err, 0, "layer %s is missing from the store", diff_id);
+  const struct layer_info li = *lip;
+  const char *diff_id = li.diff_id;
   cleanup_free char *name = xasprintf ("blobs/sha256/%s", digest_hex (diff_id));
   int ret = write_entry_header (a, name, li.tar_size, false, err);
   struct tar_sink sink = { .a = a };
@@ -1174,7 +1173,6 @@ static int write_layer (struct store *s, struct archive *a, const char *diff_id,
     ret = berr_setk (err, BERR_CORRUPT, 0,
                      "layer %s in the store is corrupt: it reads back as %s (%" PRIu64 " bytes)",
                      diff_id, got, sink.n);
-  layer_info_release (&li);
   return ret;
 }
 
@@ -1271,7 +1269,7 @@ static int save_to_archive (struct store *s, struct archive *a, struct save_imag
             }
           if (!strv_contains (written, lname))
             {
-              if (write_layer (s, a, d, err) < 0)
+              if (write_layer (s, a, &li, err) < 0)
                 {
                   layer_info_release (&li);
                   json_decref (layers);

@@ -11,8 +11,8 @@ int lazylib_open (struct lazylib *l, berr_t *err)
     return 0;
   l->handle = dlopen (l->soname, RTLD_NOW | RTLD_LOCAL);
   if (l->handle == NULL)
-    return berr_set (err, 0, "cannot load %s: %s (install the library's Debian package)",
-                     l->soname, dlerror ());
+    return berr_set (err, 0, "cannot load %s: %s (install the library's Debian package)", l->soname,
+                     dlerror ());
   return 0;
 }
 
