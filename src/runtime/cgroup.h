@@ -65,9 +65,9 @@ int cgroup_pids (struct cgroup *cg, pid_t **pids, size_t *n, berr_t *err);
 
 struct cgroup_stats
 {
-  uint64_t cpu_usage_ns;   /* total CPU time */
-  uint64_t mem_usage;      /* bytes, Docker's "usage - inactive_file" (v1: total_inactive_file) */
-  uint64_t mem_limit;      /* bytes; 0 = unlimited */
+  uint64_t cpu_usage_ns; /* total CPU time */
+  uint64_t mem_usage;    /* bytes, Docker's "usage - inactive_file" (v1: total_inactive_file) */
+  uint64_t mem_limit;    /* bytes; 0 = unlimited */
   uint64_t pids_current;
   uint64_t blkio_read, blkio_write; /* bytes; 0 if unknown */
 };
