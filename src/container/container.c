@@ -83,10 +83,9 @@ char *boot_id (void)
 
 json_t *state_new (void)
 {
-  return json_pack ("{s:s, s:b, s:b, s:b, s:b, s:b, s:i, s:i, s:s, s:s, s:s}", "Status",
-                    "created", "Running", 0, "Paused", 0, "Restarting", 0, "OOMKilled", 0,
-                    "Dead", 0, "Pid", 0, "ExitCode", 0, "Error", "", "StartedAt", ZERO_TIME,
-                    "FinishedAt", ZERO_TIME);
+  return json_pack ("{s:s, s:b, s:b, s:b, s:b, s:b, s:i, s:i, s:s, s:s, s:s}", "Status", "created",
+                    "Running", 0, "Paused", 0, "Restarting", 0, "OOMKilled", 0, "Dead", 0, "Pid", 0,
+                    "ExitCode", 0, "Error", "", "StartedAt", ZERO_TIME, "FinishedAt", ZERO_TIME);
 }
 
 char *time_now_rfc3339 (void)
@@ -323,9 +322,8 @@ int container_remove (struct engine *e, struct container_rec *c, bool force, boo
     {
       if (!force)
         {
-          const char *what = json_is_true (json_object_get (c->state, "Paused"))
-                                 ? "paused"
-                                 : "running";
+          const char *what
+              = json_is_true (json_object_get (c->state, "Paused")) ? "paused" : "running";
           return berr_setk (err, BERR_CONFLICT, 0,
                             "cannot remove container \"/%s\": container is %s: stop the "
                             "container before removing or force remove",
@@ -430,8 +428,8 @@ json_t *container_inspect_json (struct engine *e, const struct container_rec *c)
     json_array_append_new (mounts, copy);
   }
   cleanup_free char *log_path = xasprintf ("%s/%s-json.log", dir, c->id);
-  const char *log_type = json_get_str (
-      json_object_get (json_object_get (cfg, "HostConfig"), "LogConfig"), "Type");
+  const char *log_type
+      = json_get_str (json_object_get (json_object_get (cfg, "HostConfig"), "LogConfig"), "Type");
   if (log_type && strcmp (log_type, "none") == 0)
     log_path[0] = '\0';
   cleanup_free char *name = xasprintf ("/%s", c->name);
@@ -445,14 +443,13 @@ json_t *container_inspect_json (struct engine *e, const struct container_rec *c)
   json_t *out = json_pack (
       "{s:s, s:O, s:s, s:o, s:o, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:s, "
       "s:n, s:O, s:{s:{s:s, s:s, s:s}, s:s}, s:o, s:O}",
-      "Id", c->id, "Created", json_object_get (cfg, "Created"), "Path", path, "Args", args,
-      "State", state, "Image", c->image_id, "ResolvConfPath", resolv_p, "HostnamePath",
-      hostname_p, "HostsPath", hosts_p, "LogPath", log_path, "Name", name, "RestartCount",
-      (json_int_t)restarts, "Driver", "overlay2", "Platform", "linux", "MountLabel", "",
-      "ProcessLabel", "", "AppArmorProfile", "", "ExecIDs", "HostConfig",
-      json_object_get (cfg, "HostConfig"), "GraphDriver", "Data", "MergedDir", merged,
-      "UpperDir", upper, "WorkDir", work, "Name", "overlay2", "Mounts", mounts, "Config",
-      config);
+      "Id", c->id, "Created", json_object_get (cfg, "Created"), "Path", path, "Args", args, "State",
+      state, "Image", c->image_id, "ResolvConfPath", resolv_p, "HostnamePath", hostname_p,
+      "HostsPath", hosts_p, "LogPath", log_path, "Name", name, "RestartCount", (json_int_t)restarts,
+      "Driver", "overlay2", "Platform", "linux", "MountLabel", "", "ProcessLabel", "",
+      "AppArmorProfile", "", "ExecIDs", "HostConfig", json_object_get (cfg, "HostConfig"),
+      "GraphDriver", "Data", "MergedDir", merged, "UpperDir", upper, "WorkDir", work, "Name",
+      "overlay2", "Mounts", mounts, "Config", config);
   json_decref (all);
   if (out == NULL)
     return json_object ();

@@ -43,7 +43,7 @@ int container_list (struct engine *e, struct container_rec ***out, size_t *n, be
 /* How start connects stdio. */
 struct start_opts
 {
-  bool foreground;          /* the caller becomes the monitor (run without -d) */
+  bool foreground; /* the caller becomes the monitor (run without -d) */
   /* foreground only: */
   int local_in, local_out, local_err;
   bool local_tty;

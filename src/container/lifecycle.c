@@ -27,8 +27,7 @@ int container_open_cgroup (struct engine *e, const char *id, struct cgroup **cg,
 
 json_t *network_settings_json (const struct container_rec *c)
 {
-  const char *mode
-      = json_get_str (json_object_get (c->config, "HostConfig"), "NetworkMode");
+  const char *mode = json_get_str (json_object_get (c->config, "HostConfig"), "NetworkMode");
   if (mode == NULL || mode[0] == '\0')
     mode = "none";
   json_t *networks = json_object ();
@@ -36,15 +35,13 @@ json_t *network_settings_json (const struct container_rec *c)
     json_object_set_new (
         networks, mode,
         json_pack ("{s:n, s:n, s:n, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:i, s:s, s:n}",
-                   "IPAMConfig", "Links", "Aliases", "NetworkID", "", "EndpointID", "",
-                   "Gateway", "", "IPAddress", "", "MacAddress", "", "IPPrefixLen", 0,
-                   "IPv6Gateway", "", "GlobalIPv6Address", "", "GlobalIPv6PrefixLen", 0,
-                   "DNSNames", "DriverOpts"));
-  return json_pack ("{s:s, s:s, s:o, s:s, s:s, s:i, s:s, s:s, s:i, s:s, s:s, s:o}", "Bridge",
-                    "", "SandboxID", "", "Ports", json_object (), "SandboxKey", "",
-                    "Gateway", "", "IPPrefixLen", 0, "IPAddress", "", "MacAddress", "",
-                    "GlobalIPv6PrefixLen", 0, "GlobalIPv6Address", "", "IPv6Gateway", "",
-                    "Networks", networks);
+                   "IPAMConfig", "Links", "Aliases", "NetworkID", "", "EndpointID", "", "Gateway",
+                   "", "IPAddress", "", "MacAddress", "", "IPPrefixLen", 0, "IPv6Gateway", "",
+                   "GlobalIPv6Address", "", "GlobalIPv6PrefixLen", 0, "DNSNames", "DriverOpts"));
+  return json_pack ("{s:s, s:s, s:o, s:s, s:s, s:i, s:s, s:s, s:i, s:s, s:s, s:o}", "Bridge", "",
+                    "SandboxID", "", "Ports", json_object (), "SandboxKey", "", "Gateway", "",
+                    "IPPrefixLen", 0, "IPAddress", "", "MacAddress", "", "GlobalIPv6PrefixLen", 0,
+                    "GlobalIPv6Address", "", "IPv6Gateway", "", "Networks", networks);
 }
 
 int read_exit_file (struct engine *e, const char *id, struct monitor_result *res)
@@ -83,8 +80,8 @@ static bool proc_matches (const json_t *state)
 int container_kill (struct engine *e, struct container_rec *c, int sig, berr_t *err)
 {
   if (!container_is_running (c) || !proc_matches (c->state))
-    return berr_setk (err, BERR_CONFLICT, 0, "cannot kill container: %s: container %s is not running",
-                      c->name, c->id);
+    return berr_setk (err, BERR_CONFLICT, 0,
+                      "cannot kill container: %s: container %s is not running", c->name, c->id);
   pid_t pid = (pid_t)json_integer_value (json_object_get (c->state, "Pid"));
   if (sig == SIGKILL)
     {
@@ -208,8 +205,7 @@ int container_wait_timeout (struct engine *e, const char *id, int timeout_ms, in
     }
 }
 
-int container_wait (struct engine *e, const char *id, const char *condition, int *code,
-                    berr_t *err)
+int container_wait (struct engine *e, const char *id, const char *condition, int *code, berr_t *err)
 {
   if (condition && strcmp (condition, "removed") == 0)
     {
@@ -372,8 +368,8 @@ int cleanup_locked (struct engine *e, struct container_rec *c, const struct moni
 
   bool auto_remove
       = json_is_true (json_object_get (json_object_get (c->config, "HostConfig"), "AutoRemove"));
-  bool restart = allow_restart && !auto_remove
-                 && should_restart (c, res->exit_code, now_ns () - started);
+  bool restart
+      = allow_restart && !auto_remove && should_restart (c, res->exit_code, now_ns () - started);
   if (restart)
     {
       json_int_t count = json_integer_value (json_object_get (s, "RestartCount"));

@@ -78,8 +78,7 @@ static int mount_overlay_legacy (char **lowers, const char *upper, const char *w
   return 0;
 }
 
-int container_mount_rootfs (struct engine *e, struct container_rec *c, char **path,
-                            berr_t *err)
+int container_mount_rootfs (struct engine *e, struct container_rec *c, char **path, berr_t *err)
 {
   cleanup_free char *dir = container_dir (e, c->id);
   cleanup_free char *merged = xasprintf ("%s/merged", dir);

@@ -117,12 +117,10 @@ static int prepare (struct engine *e, struct container_rec *c, struct prepared *
       = xasprintf ("%s/%s", e->cgroup_parent ? e->cgroup_parent : "berth", c->id);
   bool failed = false;
   cleanup_free char *ipc_ns = ns_path_of (e, json_get_str (hc, "IpcMode"), "ipc", err, &failed);
-  cleanup_free char *pid_ns = failed ? NULL
-                                     : ns_path_of (e, json_get_str (hc, "PidMode"), "pid", err,
-                                                   &failed);
-  cleanup_free char *net_ns = failed ? NULL
-                                     : ns_path_of (e, json_get_str (hc, "NetworkMode"), "net",
-                                                   err, &failed);
+  cleanup_free char *pid_ns
+      = failed ? NULL : ns_path_of (e, json_get_str (hc, "PidMode"), "pid", err, &failed);
+  cleanup_free char *net_ns
+      = failed ? NULL : ns_path_of (e, json_get_str (hc, "NetworkMode"), "net", err, &failed);
   if (failed)
     return -1;
   struct spec_input in = {
@@ -167,8 +165,8 @@ static int prepare (struct engine *e, struct container_rec *c, struct prepared *
   return 0;
 }
 
-static json_t *running_state (struct container_rec *c, const struct rt_proc *proc,
-                              pid_t monitor, uint64_t monitor_start)
+static json_t *running_state (struct container_rec *c, const struct rt_proc *proc, pid_t monitor,
+                              uint64_t monitor_start)
 {
   json_t *s = json_deep_copy (c->state);
   cleanup_free char *now = time_now_rfc3339 ();
@@ -210,8 +208,7 @@ static int record_start_error (struct engine *e, struct container_rec *c, berr_t
 }
 
 /* The log file per LogConfig. */
-static int open_log (struct engine *e, struct container_rec *c, struct logfile **out,
-                     berr_t *err)
+static int open_log (struct engine *e, struct container_rec *c, struct logfile **out, berr_t *err)
 {
   json_t *lc = json_object_get (json_object_get (c->config, "HostConfig"), "LogConfig");
   const char *type = json_get_str (lc, "Type");
@@ -235,8 +232,8 @@ static int open_log (struct engine *e, struct container_rec *c, struct logfile *
 /* ---------- foreground ---------- */
 
 static int start_foreground (struct engine *e, struct container_rec *c, struct prepared *p,
-                             const struct start_opts *o, int lockfd,
-                             struct monitor_result *res, berr_t *err)
+                             const struct start_opts *o, int lockfd, struct monitor_result *res,
+                             berr_t *err)
 {
   struct rt_io io = {
     .stdin_fd = p->in[0],
@@ -435,16 +432,14 @@ static void build_monitor_argv (struct engine *e, struct container_rec *c, struc
       json_int_t start_period = json_integer_value (json_object_get (hc, "StartPeriod"));
       json_int_t start_interval = json_integer_value (json_object_get (hc, "StartInterval"));
       strv_push (&a, "--health-interval");
-      strv_push_take (&a, xasprintf ("%lld", (long long)(interval > 0 ? interval
-                                                                       : 30000000000LL)));
+      strv_push_take (&a, xasprintf ("%lld", (long long)(interval > 0 ? interval : 30000000000LL)));
       strv_push (&a, "--health-timeout");
-      strv_push_take (&a, xasprintf ("%lld", (long long)(timeout > 0 ? timeout
-                                                                     : 30000000000LL)));
+      strv_push_take (&a, xasprintf ("%lld", (long long)(timeout > 0 ? timeout : 30000000000LL)));
       strv_push (&a, "--health-start-period");
       strv_push_take (&a, xasprintf ("%lld", (long long)start_period));
       strv_push (&a, "--health-start-interval");
-      strv_push_take (&a, xasprintf ("%lld", (long long)(start_interval > 0 ? start_interval
-                                                                             : 5000000000LL)));
+      strv_push_take (
+          &a, xasprintf ("%lld", (long long)(start_interval > 0 ? start_interval : 5000000000LL)));
       strv_push (&a, "--health-cmd");
       strv_push (&a, e->self_exe);
       strv_push (&a, "--root");
