@@ -105,4 +105,36 @@ int cmd_version (int argc, char **argv, struct berth_ctx *ctx);
 int cmd_info (int argc, char **argv, struct berth_ctx *ctx);
 int cmd_system_df (int argc, char **argv, struct berth_ctx *ctx);
 
+/* containers (container.c, run.c, exec.c) */
+struct engine;
+struct container_rec;
+/* The engine for this invocation (opens the store). Errors are printed; returns -1. */
+int ctx_engine (struct berth_ctx *ctx, struct engine **out);
+/* Attach local stdio to a running container's monitor; consumes c. Returns the exit code. */
+int attach_container (struct engine *e, struct container_rec *c, bool no_stdin, bool sig_proxy,
+                      const char *detach_keys);
+int prune_containers (struct berth_ctx *ctx, char **labels, int64_t until, bool report,
+                      int64_t *reclaimed);
+/* Append the inspect JSON of each container found to out; names not found go to missing. */
+int inspect_containers (struct berth_ctx *ctx, char **names, json_t *out, bool size,
+                        char ***missing);
+char *container_status_text (const struct container_rec *c);
+int cmd_run (int argc, char **argv, struct berth_ctx *ctx);
+int cmd_create (int argc, char **argv, struct berth_ctx *ctx);
+int cmd_start (int argc, char **argv, struct berth_ctx *ctx);
+int cmd_ps (int argc, char **argv, struct berth_ctx *ctx);
+int cmd_stop (int argc, char **argv, struct berth_ctx *ctx);
+int cmd_restart (int argc, char **argv, struct berth_ctx *ctx);
+int cmd_kill (int argc, char **argv, struct berth_ctx *ctx);
+int cmd_rm (int argc, char **argv, struct berth_ctx *ctx);
+int cmd_wait (int argc, char **argv, struct berth_ctx *ctx);
+int cmd_pause (int argc, char **argv, struct berth_ctx *ctx);
+int cmd_unpause (int argc, char **argv, struct berth_ctx *ctx);
+int cmd_rename (int argc, char **argv, struct berth_ctx *ctx);
+int cmd_logs (int argc, char **argv, struct berth_ctx *ctx);
+int cmd_attach (int argc, char **argv, struct berth_ctx *ctx);
+int cmd_container_prune (int argc, char **argv, struct berth_ctx *ctx);
+int cmd_container_inspect (int argc, char **argv, struct berth_ctx *ctx);
+int cmd_container_cleanup (int argc, char **argv, struct berth_ctx *ctx);
+
 #endif

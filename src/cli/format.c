@@ -131,4 +131,3 @@ char *fmt_ellipsis (const char *s, size_t max)
     return xstrdup (s);
   return xasprintf ("%.*s…", (int)(cut - (const unsigned char *)s), s);
 }
-

@@ -682,12 +682,46 @@ int cmd_inspect (int argc, char **argv, struct berth_ctx *ctx)
   int r = opts_parse (&spec, ctx->cmdpath, argc, argv, &args);
   if (r)
     return r < 0 ? 0 : r;
-  if (type && strcmp (type, "image") != 0)
+  if (type && strcmp (type, "image") != 0 && strcmp (type, "container") != 0)
     return cli_errorf ("\"%s\" is not a valid value for --type", type);
   if (format && strcmp (format, "json") == 0)
     format = NULL;
-  /* Containers, volumes and networks join this lookup as they arrive. */
-  return inspect_images (ctx, args, format);
+  if (type && strcmp (type, "image") == 0)
+    return inspect_images (ctx, args, format);
+  /* Docker's order: containers first, then images, in the order given. */
+  cleanup_json json_t *out = json_array ();
+  cleanup_strv char **errors = NULL;
+  struct store *s;
+  if (ctx_store (ctx, &s) < 0)
+    return 1;
+  for (size_t i = 0; args[i]; i++)
+    {
+      char *one[] = { args[i], NULL };
+      cleanup_strv char **missing = NULL;
+      if (inspect_containers (ctx, one, out, size, &missing) < 0)
+        return 1;
+      if (missing == NULL)
+        continue;
+      struct image_rec *rec = NULL;
+      berr_t err = BERR_INIT;
+      json_t *config = NULL;
+      if (type == NULL && store_image_lookup (s, args[i], &rec, &err) == 0
+          && store_image_config (s, rec->id, &config, &err) == 0)
+        {
+          json_array_append_new (out, image_inspect_json (s, rec, config));
+          json_decref (config);
+        }
+      else
+        strv_push_take (&errors, xasprintf ("No such object: %s", args[i]));
+      berr_release (&err);
+      image_rec_free (rec);
+    }
+  int rc = 0;
+  if (json_array_size (out) > 0 || format == NULL)
+    rc = print_inspect (out, format);
+  for (size_t i = 0; errors && errors[i]; i++)
+    fprintf (stderr, "Error: %s\n", errors[i]);
+  return errors ? 1 : rc;
 }
 
 int cmd_history (int argc, char **argv, struct berth_ctx *ctx)

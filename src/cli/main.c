@@ -41,6 +41,43 @@ static const struct command commands[] = {
   { "image history", cmd_history, "Show the history of an image" },
   { "image prune", cmd_image_prune, "Remove unused images" },
   { "system df", cmd_system_df, "Show berth disk usage" },
+  { "run", cmd_run, "Create and run a new container from an image" },
+  { "container run", cmd_run, "Create and run a new container from an image" },
+  { "create", cmd_create, "Create a new container" },
+  { "container create", cmd_create, "Create a new container" },
+  { "start", cmd_start, "Start one or more stopped containers" },
+  { "container start", cmd_start, "Start one or more stopped containers" },
+  { "ps", cmd_ps, "List containers" },
+  { "container ls", cmd_ps, "List containers" },
+  { "container list", cmd_ps, NULL },
+  { "container ps", cmd_ps, NULL },
+  { "stop", cmd_stop, "Stop one or more running containers" },
+  { "container stop", cmd_stop, "Stop one or more running containers" },
+  { "restart", cmd_restart, "Restart one or more containers" },
+  { "container restart", cmd_restart, "Restart one or more containers" },
+  { "kill", cmd_kill, "Kill one or more running containers" },
+  { "container kill", cmd_kill, "Kill one or more running containers" },
+  { "rm", cmd_rm, "Remove one or more containers" },
+  { "container rm", cmd_rm, "Remove one or more containers" },
+  { "container remove", cmd_rm, NULL },
+  { "wait", cmd_wait, "Block until one or more containers stop, then print their exit codes" },
+  { "container wait", cmd_wait, "Block until one or more containers stop" },
+  { "pause", cmd_pause, "Pause all processes within one or more containers" },
+  { "container pause", cmd_pause, "Pause all processes within one or more containers" },
+  { "unpause", cmd_unpause, "Unpause all processes within one or more containers" },
+  { "container unpause", cmd_unpause, "Unpause all processes within one or more containers" },
+  { "rename", cmd_rename, "Rename a container" },
+  { "container rename", cmd_rename, "Rename a container" },
+  { "logs", cmd_logs, "Fetch the logs of a container" },
+  { "container logs", cmd_logs, "Fetch the logs of a container" },
+  { "attach", cmd_attach,
+    "Attach local standard input, output, and error streams to a running "
+    "container" },
+  { "container attach", cmd_attach, "Attach to a running container" },
+  { "container inspect", cmd_container_inspect,
+    "Display detailed information on one or more containers" },
+  { "container prune", cmd_container_prune, "Remove all stopped containers" },
+  { "container-cleanup", cmd_container_cleanup, NULL },
   { "info", cmd_info, "Display system-wide information" },
   { "system info", cmd_info, "Display system-wide information" },
   { "version", cmd_version, "Show the berth version information" },
@@ -56,9 +93,11 @@ static void print_main_help (FILE *out)
     if (commands[i].summary && strchr (commands[i].name, ' ') == NULL)
       fprintf (out, "  %-12s%s\n", commands[i].name, commands[i].summary);
   fprintf (out, "\nManagement Commands:\n");
-  const char *groups[] = { "image", "system" };
+  static const char *const groups[][2] = { { "container", "Manage containers" },
+                                           { "image", "Manage images" },
+                                           { "system", "Manage berth" } };
   for (size_t g = 0; g < ARRAY_SIZE (groups); g++)
-    fprintf (out, "  %-12s%s\n", groups[g], g == 0 ? "Manage images" : "Manage berth");
+    fprintf (out, "  %-12s%s\n", groups[g][0], groups[g][1]);
   fprintf (out,
            "\nGlobal Options:\n"
            "      --config string      Location of berth's config file (default \"%s\")\n"
@@ -278,7 +317,11 @@ int main (int argc, char **argv)
   if (cmd == NULL)
     {
       /* A management group without (or with an unknown) subcommand. */
-      if (strcmp (argv[i], "image") == 0 || strcmp (argv[i], "system") == 0)
+      bool group = false;
+      size_t gl = strlen (argv[i]);
+      for (size_t k = 0; k < ARRAY_SIZE (commands) && !group; k++)
+        group = strncmp (commands[k].name, argv[i], gl) == 0 && commands[k].name[gl] == ' ';
+      if (group)
         {
           if (i + 1 < argc && strcmp (argv[i + 1], "--help") != 0
               && strcmp (argv[i + 1], "-h") != 0)

@@ -67,6 +67,9 @@ int container_stop (struct engine *e, struct container_rec *c, int timeout, berr
  * (default), "next-exit", "removed". */
 int container_wait (struct engine *e, const char *id, const char *condition, int *code,
                     berr_t *err);
+/* 0: not running (*code set); 1: timed out; -1: error. timeout_ms -1 = forever. */
+int container_wait_timeout (struct engine *e, const char *id, int timeout_ms, int *code,
+                            berr_t *err);
 /* Remove: force kills a running one; volumes removes its anonymous volumes. */
 int container_remove (struct engine *e, struct container_rec *c, bool force, bool volumes,
                       berr_t *err);

@@ -31,9 +31,6 @@ int read_exit_file (struct engine *e, const char *id, struct monitor_result *res
  * state is current. allow_restart applies the restart policy (not for reconciliation). */
 int cleanup_locked (struct engine *e, struct container_rec *c, const struct monitor_result *res,
                     bool allow_restart, berr_t *err);
-/* 0: not running (code set); 1: timed out; -1: error. timeout_ms -1 = forever. */
-int container_wait_timeout (struct engine *e, const char *id, int timeout_ms, int *code,
-                            berr_t *err);
 /* NetworkSettings for inspect (network "none"/"host" until bridge networking lands). */
 json_t *network_settings_json (const struct container_rec *c);
 
