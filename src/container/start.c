@@ -186,6 +186,13 @@ static json_t *running_state (struct container_rec *c, const struct rt_proc *pro
   json_object_set_new (s, "MonitorStartTime", json_integer ((json_int_t)monitor_start));
   json_object_set_new (s, "BootId", json_string (boot_id ()));
   json_object_del (s, "StoppedByUser");
+  json_object_del (s, "Health");
+  json_t *test = json_object_get (
+      json_object_get (json_object_get (c->config, "Config"), "Healthcheck"), "Test");
+  const char *kind = json_string_value (json_array_get (test, 0));
+  if (kind && strcmp (kind, "NONE") != 0)
+    json_object_set_new (s, "Health", json_pack ("{s:s, s:i, s:[]}", "Status", "starting",
+                                                 "FailingStreak", 0, "Log"));
   return s;
 }
 
@@ -252,8 +259,8 @@ static int start_foreground (struct engine *e, struct container_rec *c, struct p
       prepared_release (e, c, p, true);
       return record_start_error (e, c, err);
     }
-  close_pair ((int[2]){ p->in[0], -1 });
-  p->in[0] = -1;
+  if (p->in[0] >= 0)
+    close (p->in[0]), p->in[0] = -1;
   if (p->out[1] >= 0)
     close (p->out[1]), p->out[1] = -1;
   if (p->errp[1] >= 0)
