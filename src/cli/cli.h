@@ -136,6 +136,9 @@ int cmd_attach (int argc, char **argv, struct berth_ctx *ctx);
 int cmd_container_prune (int argc, char **argv, struct berth_ctx *ctx);
 int cmd_container_inspect (int argc, char **argv, struct berth_ctx *ctx);
 int cmd_container_cleanup (int argc, char **argv, struct berth_ctx *ctx);
+int cmd_top (int argc, char **argv, struct berth_ctx *ctx);
+int cmd_stats (int argc, char **argv, struct berth_ctx *ctx);
+int cmd_update (int argc, char **argv, struct berth_ctx *ctx);
 int cmd_exec (int argc, char **argv, struct berth_ctx *ctx);
 int cmd_container_healthcheck (int argc, char **argv, struct berth_ctx *ctx);
 

@@ -73,8 +73,8 @@ static int exec_in (struct engine *e, struct container_rec *c, const struct exec
     return -1;
   const char *rootfs = json_get_str (json_object_get (spec, "root"), "path");
   cleanup_json json_t *process = NULL;
-  if (spec_exec_process (spec, rootfs, q->args, q->env, q->user, q->workdir, q->tty,
-                         q->privileged, &process, err)
+  if (spec_exec_process (spec, rootfs, q->args, q->env, q->user, q->workdir, q->tty, q->privileged,
+                         &process, err)
       < 0)
     return -1;
   struct cgroup *cg = NULL;
@@ -208,15 +208,12 @@ int cmd_exec (int argc, char **argv, struct berth_ctx *ctx)
       "Override the key sequence for detaching a container" },
     { "env", 'e', OPT_STRINGS, &env, "list", "Set environment variables" },
     { "env-file", 0, OPT_STRINGS, &env_files, "list", "Read in a file of environment variables" },
-    { "interactive", 'i', OPT_BOOL, &interactive, NULL,
-      "Keep STDIN open even if not attached" },
-    { "privileged", 0, OPT_BOOL, &privileged, NULL,
-      "Give extended privileges to the command" },
+    { "interactive", 'i', OPT_BOOL, &interactive, NULL, "Keep STDIN open even if not attached" },
+    { "privileged", 0, OPT_BOOL, &privileged, NULL, "Give extended privileges to the command" },
     { "tty", 't', OPT_BOOL, &tty, NULL, "Allocate a pseudo-TTY" },
     { "user", 'u', OPT_STRING, &user, "string",
       "Username or UID (format: \"<name|uid>[:<group|gid>]\")" },
-    { "workdir", 'w', OPT_STRING, &workdir, "string",
-      "Working directory inside the container" },
+    { "workdir", 'w', OPT_STRING, &workdir, "string", "Working directory inside the container" },
     { NULL, 0, 0, NULL, NULL, NULL },
   };
   const struct cmd_spec spec = { "exec [OPTIONS] CONTAINER COMMAND [ARG...]",
@@ -281,8 +278,8 @@ int cmd_exec (int argc, char **argv, struct berth_ctx *ctx)
     {
       /* Docker: any failure to start the process is 126, "not found" included. */
       int rc = err.kind == BERR_EXEC ? EXIT_CANNOT_EXEC : 1;
-      fprintf (stderr, "%s%s\n", err.kind == BERR_EXEC ? "OCI runtime exec failed: " : "Error: ",
-               err.msg);
+      fprintf (stderr, "%s%s\n",
+               err.kind == BERR_EXEC ? "OCI runtime exec failed: " : "Error: ", err.msg);
       berr_release (&err);
       return rc;
     }
@@ -310,10 +307,10 @@ static int record_health (json_t *state, void *arg, berr_t *err)
       json_object_set_new (state, "Health", h);
     }
   char s[64], f[64];
-  json_t *entry = json_pack ("{s:s, s:s, s:i, s:s}", "Start",
-                             units_rfc3339_nano (u->start_ns, s, sizeof s), "End",
-                             units_rfc3339_nano (u->end_ns, f, sizeof f), "ExitCode",
-                             u->exit_code, "Output", u->output ? u->output : "");
+  json_t *entry
+      = json_pack ("{s:s, s:s, s:i, s:s}", "Start", units_rfc3339_nano (u->start_ns, s, sizeof s),
+                   "End", units_rfc3339_nano (u->end_ns, f, sizeof f), "ExitCode", u->exit_code,
+                   "Output", u->output ? u->output : "");
   json_t *log = json_object_get (h, "Log");
   json_array_append_new (log, entry);
   while (json_array_size (log) > 5) /* Docker keeps the last five */

@@ -432,3 +432,89 @@ int container_cleanup (struct engine *e, const char *id, const struct monitor_re
   struct monitor_result mr;
   return container_start (e, a, &so, &mr, err) < 0 ? -1 : 0;
 }
+
+/* HostConfig resources -> OCI linux.resources, for the fields docker update changes. */
+static json_t *update_resources (const json_t *hc)
+{
+  json_t *r = json_object ();
+  json_t *mem = json_object (), *cpu = json_object ();
+  json_int_t memory = json_integer_value (json_object_get (hc, "Memory"));
+  json_int_t swap = json_integer_value (json_object_get (hc, "MemorySwap"));
+  json_int_t resv = json_integer_value (json_object_get (hc, "MemoryReservation"));
+  if (memory > 0)
+    json_object_set_new (mem, "limit", json_integer (memory));
+  if (swap != 0)
+    json_object_set_new (mem, "swap", json_integer (swap));
+  else if (memory > 0)
+    json_object_set_new (mem, "swap", json_integer (memory * 2));
+  if (resv > 0)
+    json_object_set_new (mem, "reservation", json_integer (resv));
+  json_int_t nano = json_integer_value (json_object_get (hc, "NanoCpus"));
+  json_int_t shares = json_integer_value (json_object_get (hc, "CpuShares"));
+  json_int_t period = json_integer_value (json_object_get (hc, "CpuPeriod"));
+  json_int_t quota = json_integer_value (json_object_get (hc, "CpuQuota"));
+  if (nano > 0)
+    {
+      period = 100000;
+      quota = nano * period / 1000000000;
+    }
+  if (shares > 0)
+    json_object_set_new (cpu, "shares", json_integer (shares));
+  if (period > 0)
+    json_object_set_new (cpu, "period", json_integer (period));
+  if (quota != 0)
+    json_object_set_new (cpu, "quota", json_integer (quota));
+  const char *cpus = json_get_str ((json_t *)hc, "CpusetCpus");
+  const char *mems = json_get_str ((json_t *)hc, "CpusetMems");
+  if (cpus && cpus[0])
+    json_object_set_new (cpu, "cpus", json_string (cpus));
+  if (mems && mems[0])
+    json_object_set_new (cpu, "mems", json_string (mems));
+  json_object_set_new (r, "memory", mem);
+  json_object_set_new (r, "cpu", cpu);
+  json_t *pl = json_object_get (hc, "PidsLimit");
+  if (json_is_integer (pl))
+    json_object_set_new (
+        r, "pids",
+        json_pack ("{s:I}", "limit",
+                   json_integer_value (pl) > 0 ? json_integer_value (pl) : (json_int_t)-1));
+  return r;
+}
+
+int container_update (struct engine *e, struct container_rec *c, const json_t *update, berr_t *err)
+{
+  int lock = container_lock (e, c->id, err);
+  if (lock < 0)
+    return -1;
+  cleanup_close int lockfd = lock;
+  json_t *hc = json_object_get (c->config, "HostConfig");
+  json_t *rp = json_object_get (update, "RestartPolicy");
+  if (rp && json_is_true (json_object_get (hc, "AutoRemove"))
+      && strcmp (json_get_str (rp, "Name"), "no") != 0)
+    return berr_setk (err, BERR_INVALID, 0,
+                      "Restart policy cannot be updated because AutoRemove is enabled for the "
+                      "container");
+  json_object_update (hc, (json_t *)update);
+  json_int_t memory = json_integer_value (json_object_get (hc, "Memory"));
+  json_int_t swap = json_integer_value (json_object_get (hc, "MemorySwap"));
+  if (memory > 0 && swap > 0 && swap < memory)
+    return berr_setk (err, BERR_INVALID, 0,
+                      "Minimum memoryswap limit should be larger than memory limit, see usage");
+  if (json_object_get (update, "NanoCpus")
+      && (json_integer_value (json_object_get (hc, "CpuQuota")) > 0
+          || json_integer_value (json_object_get (hc, "CpuPeriod")) > 0))
+    return berr_setk (err, BERR_INVALID, 0,
+                      "Conflicting options: Nano CPUs and CPU Period cannot both be set");
+  if (container_is_running (c))
+    {
+      cleanup_json json_t *res = update_resources (hc);
+      struct cgroup *cg = NULL;
+      if (container_open_cgroup (e, c->id, &cg, err) < 0)
+        return -1;
+      int r = cgroup_update (cg, res, err);
+      cgroup_free (cg);
+      if (r < 0)
+        return -1;
+    }
+  return store_container_save (e->store, c->id, c->config, c->state, err);
+}

@@ -191,8 +191,9 @@ static json_t *running_state (struct container_rec *c, const struct rt_proc *pro
       json_object_get (json_object_get (c->config, "Config"), "Healthcheck"), "Test");
   const char *kind = json_string_value (json_array_get (test, 0));
   if (kind && strcmp (kind, "NONE") != 0)
-    json_object_set_new (s, "Health", json_pack ("{s:s, s:i, s:[]}", "Status", "starting",
-                                                 "FailingStreak", 0, "Log"));
+    json_object_set_new (
+        s, "Health",
+        json_pack ("{s:s, s:i, s:[]}", "Status", "starting", "FailingStreak", 0, "Log"));
   return s;
 }
 
