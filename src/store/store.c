@@ -1296,6 +1296,28 @@ static int finish_removal (struct store *s, char **paths, berr_t *err)
   return 0;
 }
 
+/* A container using the image (a running one first): its id in cid, or false. */
+static bool image_in_use (struct store *s, const char *id, char cid[65], bool *running)
+{
+  berr_t e = BERR_INIT;
+  cleanup_stmt sqlite3_stmt *st
+      = db_prep (s,
+                 "SELECT id, coalesce(json_extract(state, '$.Running'), 0) FROM containers "
+                 "WHERE image_id = ? ORDER BY 2 DESC LIMIT 1",
+                 &e);
+  if (st == NULL)
+    {
+      berr_release (&e);
+      return false;
+    }
+  bind_text (st, 1, id);
+  if (sqlite3_step (st) != SQLITE_ROW)
+    return false;
+  snprintf (cid, 65, "%s", col_text (st, 0));
+  *running = sqlite3_column_int (st, 1) != 0;
+  return true;
+}
+
 int store_image_delete_id (struct store *s, const char *id, bool only_if_dangling, char ***lines,
                            int64_t *reclaimed, berr_t *err)
 {
@@ -1303,8 +1325,11 @@ int store_image_delete_id (struct store *s, const char *id, bool only_if_danglin
   if (ensure_stage (s, err) < 0 || db_begin_write (s, err) < 0)
     return -1;
   /* Checked again under the lock: it may have been tagged (or deleted) since it was listed. */
+  char cid[65];
+  bool running;
   if (!row_exists (s, "SELECT 1 FROM images WHERE id = ?", id)
-      || (only_if_dangling && row_exists (s, "SELECT 1 FROM tags WHERE image_id = ?", id)))
+      || (only_if_dangling && row_exists (s, "SELECT 1 FROM tags WHERE image_id = ?", id))
+      || image_in_use (s, id, cid, &running))
     {
       db_rollback (s);
       return 1;
@@ -1363,6 +1388,9 @@ int store_image_remove (struct store *s, const char *name, bool force, bool prun
     berr_release (&e);
   }
   int ret = 0;
+  char cid[65];
+  bool running = false;
+  bool in_use = image_in_use (s, id, cid, &running);
   if (by_ref && (ntags + strv_len (rec->digests) > 1))
     {
       /* Other names remain: just untag this one. */
@@ -1381,6 +1409,38 @@ int store_image_remove (struct store *s, const char *name, bool force, bool prun
                        "conflict: unable to delete %s (must be forced) - image is referenced in "
                        "multiple repositories",
                        short_id);
+    }
+  else if (in_use && (by_ref ? !force : (running || !force)))
+    {
+      char short_id[13];
+      snprintf (short_id, sizeof short_id, "%.12s", id + 7);
+      if (by_ref)
+        {
+          cleanup_free char *fam = ref_familiarize (full);
+          ret = berr_setk (err, BERR_CONFLICT, 0,
+                           "conflict: unable to remove repository reference \"%s\" (must force) "
+                           "- container %.12s is using its referenced image %s",
+                           fam, cid, short_id);
+        }
+      else
+        ret = berr_setk (err, BERR_CONFLICT, 0,
+                         "conflict: unable to delete %s (%s) - image is being used by %s "
+                         "container %.12s",
+                         short_id, running ? "cannot be forced" : "must be forced",
+                         running ? "running" : "stopped", cid);
+    }
+  else if (in_use)
+    {
+      /* Forced, used by a stopped container: the names go, the image stays for the container
+       * (its rootfs is built from these layers). */
+      for (size_t k = 0; rec->tags && rec->tags[k]; k++)
+        {
+          cleanup_free char *fam = ref_familiarize (rec->tags[k]);
+          strv_push_take (lines, xasprintf ("Untagged: %s", fam));
+        }
+      if (exec_bind (s, "DELETE FROM tags WHERE image_id = ?", err, 1, 's', id) < 0
+          || exec_bind (s, "DELETE FROM repo_digests WHERE image_id = ?", err, 1, 's', id) < 0)
+        ret = -1;
     }
   else
     ret = delete_image_locked (s, id, lines, &paths, reclaimed, err);
