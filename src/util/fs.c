@@ -139,7 +139,10 @@ int fs_read_fd (int fd, size_t max, char **out, size_t *len, berr_t *err)
           return berr_set (err, errno, "read");
         }
       if (r == 0)
-        break;
+        {
+          b.buf[b.len] = '\0'; /* also when the file is empty */
+          break;
+        }
       b.len += (size_t)r;
       b.buf[b.len] = '\0';
       if (b.len > max)

@@ -356,7 +356,7 @@ _leaked_pids() {
     pid=${p#/proc/}
     [[ $pid != "$$" && $pid != "$BASHPID" ]] || continue
     # -ef: same device and inode; /proc/PID/exe resolves to the running binary.
-    [[ $p/exe -ef $BERTH ]] 2>/dev/null || continue
+    [[ $p/exe -ef $BERTH || $p/exe -ef $(dirname "$BERTH")/berth-monitor ]] 2>/dev/null || continue
     mapfile -d '' args <"$p/cmdline" 2>/dev/null || continue
     if [[ "${args[*]}" == *"$TEST_ROOT"* || "${args[*]}" == *"$TEST_RUNROOT"* ]]; then
       echo "$pid"
