@@ -234,7 +234,30 @@ int cg_writef (const char *dir, const char *file, berr_t *err, const char *fmt, 
 int cg_read (const char *dir, const char *file, char **out, berr_t *err)
 {
   cleanup_free char *path = xasprintf ("%s/%s", dir, file);
-  return fs_read_file (path, 1 << 24, out, NULL, err);
+  cleanup_close int fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return berr_set (err, errno, "open %s", path);
+  /* Own loop rather than fs_read_fd: many cgroup files are empty, and the result must be a
+   * NUL-terminated string even then. */
+  cleanup_sbuf struct sbuf b;
+  sbuf_init (&b);
+  for (;;)
+    {
+      sbuf_grow (&b, 4096);
+      ssize_t r = read (fd, b.buf + b.len, b.cap - b.len - 1);
+      if (r < 0 && errno == EINTR)
+        continue;
+      if (r < 0)
+        return berr_set (err, errno, "read %s", path);
+      if (r == 0)
+        break;
+      b.len += (size_t)r;
+      if (b.len > (1u << 24))
+        return berr_set (err, EFBIG, "read %s", path);
+    }
+  b.buf[b.len] = '\0';
+  *out = sbuf_detach (&b);
+  return 0;
 }
 
 int cg_read_u64 (const char *dir, const char *file, uint64_t *v, berr_t *err)
@@ -278,6 +301,24 @@ bool cg_file_exists (const char *dir, const char *file)
   return access (path, F_OK) == 0;
 }
 
+/* v1's cgroup.procs still lists exited tasks until they are reaped (v2's does not); a zombie
+ * holds no resources and cannot be signalled, so it does not count. */
+static bool pid_is_zombie (pid_t pid)
+{
+  char path[64];
+  snprintf (path, sizeof path, "/proc/%d/stat", (int)pid);
+  char buf[512];
+  cleanup_close int fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return errno == ENOENT;
+  ssize_t r = read (fd, buf, sizeof buf - 1);
+  if (r <= 0)
+    return false;
+  buf[r] = '\0';
+  char *rp = strrchr (buf, ')');
+  return rp && rp[1] == ' ' && (rp[2] == 'Z' || rp[2] == 'X');
+}
+
 int cg_read_procs (const char *dir, pid_t **pids, size_t *n, berr_t *err)
 {
   cleanup_free char *s = NULL;
@@ -292,15 +333,17 @@ int cg_read_procs (const char *dir, pid_t **pids, size_t *n, berr_t *err)
       long v = strtol (p, &end, 10);
       if (end == p)
         break;
+      p = end;
+      while (*p == '\n')
+        p++;
+      if (pid_is_zombie ((pid_t)v))
+        continue;
       if (*n == cap)
         {
           cap = cap ? cap * 2 : 16;
           *pids = xrealloc (*pids, cap * sizeof **pids);
         }
       (*pids)[(*n)++] = (pid_t)v;
-      p = end;
-      while (*p == '\n')
-        p++;
     }
   return 0;
 }
