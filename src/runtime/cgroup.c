@@ -16,7 +16,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "util/fs.h"
 #include "util/log.h"
 
 #define CG_DEFAULT_ROOT "/sys/fs/cgroup"
@@ -179,6 +178,11 @@ static struct cg_layout *layout_detect (const char *root)
     default:
       break;
     }
+  /* Once per root and process, thanks to the cache. */
+  if (lay->mode != CGROUP_MODE_NONE && !lay->writable)
+    log_warn ("cgroup: %s is not writable; containers run without cgroups (no limits, stats or "
+              "pause)",
+              root);
   return lay;
 }
 
@@ -825,8 +829,6 @@ static int cg_new (const struct cgroup_opts *o, const char *name, struct cgroup 
     {
       cg->drv = &cg_driver_none;
       cg->mode = CGROUP_MODE_NONE;
-      if (lay->mode != CGROUP_MODE_NONE)
-        log_debug ("cgroup: %s is not writable; running without cgroups", root);
     }
   else
     {

@@ -840,16 +840,20 @@ static void test_none (void **state)
   assert_non_null (mkdtemp (tmpl));
   /* (a tmpfs /tmp looks like v1 to cgroup_detect_mode but has no hierarchies: still none) */
   check_none_root (tmpl);
-  /* a read-only cgroup2 mount: detected as v2, but not writable */
-  if (geteuid () == 0 && mount ("none", tmpl, "cgroup2", MS_RDONLY, NULL) == 0)
+  assert_int_equal (rmdir (tmpl), 0);
+  /* a read-only cgroup2 mount: detected as v2, but not writable (a fresh path: layouts are
+   * cached per root) */
+  char ro[] = "/tmp/berth-cg-ro-XXXXXX";
+  assert_non_null (mkdtemp (ro));
+  if (geteuid () == 0 && mount ("none", ro, "cgroup2", MS_RDONLY, NULL) == 0)
     {
-      assert_int_equal (cgroup_detect_mode (tmpl), CGROUP_MODE_V2);
-      check_none_root (tmpl);
-      assert_int_equal (umount2 (tmpl, MNT_DETACH), 0);
+      assert_int_equal (cgroup_detect_mode (ro), CGROUP_MODE_V2);
+      check_none_root (ro);
+      assert_int_equal (umount2 (ro, MNT_DETACH), 0);
     }
   else
     printf ("# read-only cgroup2 mount not possible here: not run\n");
-  assert_int_equal (rmdir (tmpl), 0);
+  assert_int_equal (rmdir (ro), 0);
 }
 
 /* ---- v2 on a private cgroup2 mount ---- */
@@ -1063,9 +1067,9 @@ static void test_v2_devices (void **state)
 
 /* ---- setup ---- */
 
-/* After a failed assertion a test leaves its group (and maybe processes) behind: thaw, kill
- * and remove whatever is under the parent, so a failure does not leak into the host. */
-static void purge (const char *dir)
+/* After a failed assertion a test leaves its group (and maybe processes, maybe frozen) behind:
+ * thaw everything first, then kill, reap and remove, so a failure does not leak into the host. */
+static void purge (const char *dir, bool thaw)
 {
   DIR *d = opendir (dir);
   if (!d)
@@ -1076,25 +1080,29 @@ static void purge (const char *dir)
       if (e->d_name[0] == '.' || e->d_type != DT_DIR)
         continue;
       char *sub = xasprintf ("%s/%s", dir, e->d_name);
-      purge (sub);
+      purge (sub, thaw);
       free (sub);
     }
   closedir (d);
-  static const char *const thaw[][2] = { { "freezer.state", "THAWED" }, { "cgroup.freeze", "0" } };
-  for (size_t i = 0; i < ARRAY_SIZE (thaw); i++)
+  if (thaw)
     {
-      char *f = xasprintf ("%s/%s", dir, thaw[i][0]);
-      int fd = open (f, O_WRONLY | O_CLOEXEC);
-      if (fd >= 0)
+      static const char *const files[][2]
+          = { { "freezer.state", "THAWED" }, { "cgroup.freeze", "0" } };
+      for (size_t i = 0; i < ARRAY_SIZE (files); i++)
         {
-          if (write (fd, thaw[i][1], strlen (thaw[i][1])) < 0)
+          char *f = xasprintf ("%s/%s", dir, files[i][0]);
+          int fd = open (f, O_WRONLY | O_CLOEXEC);
+          if (fd >= 0)
             {
+              if (write (fd, files[i][1], strlen (files[i][1])) < 0)
+                fprintf (stderr, "# thaw %s: %s\n", f, strerror (errno));
+              close (fd);
             }
-          close (fd);
+          free (f);
         }
-      free (f);
+      return;
     }
-  for (int round = 0; round < 100 && rmdir (dir) < 0 && errno == EBUSY; round++)
+  for (int round = 0; round < 200 && rmdir (dir) < 0 && errno == EBUSY; round++)
     {
       char *procs = slurpf ("%s/cgroup.procs", dir);
       for (char *p = procs; p && *p;)
@@ -1115,23 +1123,18 @@ static void purge (const char *dir)
 
 static void rm_parent_everywhere (void)
 {
+  char **dirs = NULL;
   char **mnts = v1_mounts ();
   for (size_t i = 0; mnts && mnts[i]; i++)
-    {
-      char *p = xasprintf ("%s/%s", mnts[i], parent);
-      purge (p);
-      free (p);
-    }
+    strv_push_take (&dirs, xasprintf ("%s/%s", mnts[i], parent));
   strv_free (mnts);
-  char *u = xasprintf ("/sys/fs/cgroup/unified/%s", parent);
-  purge (u);
-  free (u);
+  strv_push_take (&dirs, xasprintf ("/sys/fs/cgroup/unified/%s", parent));
   if (v2root[0])
-    {
-      u = xasprintf ("%s/%s", v2root, parent);
-      purge (u);
-      free (u);
-    }
+    strv_push_take (&dirs, xasprintf ("%s/%s", v2root, parent));
+  for (int thaw = 1; thaw >= 0; thaw--)
+    for (size_t i = 0; dirs && dirs[i]; i++)
+      purge (dirs[i], thaw);
+  strv_free (dirs);
 }
 
 static int group_setup (void **state)
@@ -1198,7 +1201,8 @@ static int group_teardown (void **state)
           bad = -1;
         }
       free (p);
-      if (umount2 (v2root, 0) < 0 || rmdir (v2root) < 0)
+      /* detached: a failed test may still hold a group's fd */
+      if (umount2 (v2root, MNT_DETACH) < 0 || rmdir (v2root) < 0)
         {
           fprintf (stderr, "# cannot remove the cgroup2 mount %s\n", v2root);
           bad = -1;
