@@ -79,6 +79,13 @@ char *fmt_size (int64_t bytes);
 char *fmt_size4 (int64_t bytes);
 /* Docker's stringutils.Ellipsis: at most max runes, the last one "…" when cut. */
 char *fmt_ellipsis (const char *s, size_t max);
+/* Docker's "Are you sure you want to continue? [y/N]" after a warning. */
+bool cli_confirm (const char *warning);
+extern int64_t prune_reclaimed_before;
+int cmd_system_prune (int argc, char **argv, struct berth_ctx *ctx);
+/* Remove unused volumes (anonymous only unless all); prints Docker's report unless reclaimed is
+ * given. Implemented with the volume commands. */
+int prune_volumes (struct berth_ctx *ctx, bool all, char **labels, int64_t *reclaimed);
 /* 12-hex short ID of "sha256:<hex>" (or of a bare hex). */
 char *fmt_short_id (const char *id);
 /* Print rows through --format (table/json/template) or the default table format.

@@ -1101,14 +1101,8 @@ int cmd_container_prune (int argc, char **argv, struct berth_ctx *ctx)
       else
         return cli_errorf ("invalid filter '%s'", filters[i]);
     }
-  if (!force)
-    {
-      fprintf (stderr, "WARNING! This will remove all stopped containers.\nAre you sure you want "
-                       "to continue? [y/N] ");
-      char line[16] = "";
-      if (fgets (line, sizeof line, stdin) == NULL || (line[0] != 'y' && line[0] != 'Y'))
-        return 0;
-    }
+  if (!force && !cli_confirm ("WARNING! This will remove all stopped containers."))
+    return 0;
   return prune_containers (ctx, labels, until, true, NULL);
 }
 
@@ -1145,7 +1139,7 @@ int prune_containers (struct berth_ctx *ctx, char **labels, int64_t until, bool 
           continue;
         }
       reclaimed += sz > 0 ? sz : 0;
-      if (report)
+      if (report || reclaimed_out)
         {
           if (!header)
             printf ("Deleted Containers:\n");
@@ -1159,6 +1153,8 @@ int prune_containers (struct berth_ctx *ctx, char **labels, int64_t until, bool 
       cleanup_free char *total = fmt_size4 (reclaimed);
       printf ("%sTotal reclaimed space: %s\n", header ? "\n" : "", total);
     }
+  else if (header)
+    printf ("\n");
   if (reclaimed_out)
     *reclaimed_out = reclaimed;
   return rc;

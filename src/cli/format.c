@@ -131,3 +131,13 @@ char *fmt_ellipsis (const char *s, size_t max)
     return xstrdup (s);
   return xasprintf ("%.*s…", (int)(cut - (const unsigned char *)s), s);
 }
+
+bool cli_confirm (const char *warning)
+{
+  fprintf (stdout, "%s\nAre you sure you want to continue? [y/N] ", warning);
+  fflush (stdout);
+  char buf[16] = "";
+  if (fgets (buf, sizeof buf, stdin) == NULL)
+    return false;
+  return buf[0] == 'y' || buf[0] == 'Y';
+}

@@ -800,15 +800,8 @@ int cmd_history (int argc, char **argv, struct berth_ctx *ctx)
 
 /* ---------------- image prune ---------------- */
 
-static bool confirm (const char *warning)
-{
-  fprintf (stdout, "%s\nAre you sure you want to continue? [y/N] ", warning);
-  fflush (stdout);
-  char buf[16] = "";
-  if (fgets (buf, sizeof buf, stdin) == NULL)
-    return false;
-  return buf[0] == 'y' || buf[0] == 'Y';
-}
+/* system prune adds what it removed before the images to the one total it prints. */
+int64_t prune_reclaimed_before;
 
 int cmd_image_prune (int argc, char **argv, struct berth_ctx *ctx)
 {
@@ -864,9 +857,9 @@ int cmd_image_prune (int argc, char **argv, struct berth_ctx *ctx)
           }
       }
   if (!force
-      && !confirm (all ? "WARNING! This will remove all images without at least one container "
-                         "associated to them."
-                       : "WARNING! This will remove all dangling images."))
+      && !cli_confirm (all ? "WARNING! This will remove all images without at least one container "
+                             "associated to them."
+                           : "WARNING! This will remove all dangling images."))
     {
       image_filters_release (&f);
       return 0;
@@ -878,7 +871,7 @@ int cmd_image_prune (int argc, char **argv, struct berth_ctx *ctx)
     return r;
   berr_t err = BERR_INIT;
   cleanup_strv char **lines = NULL;
-  int64_t reclaimed = 0;
+  int64_t reclaimed = prune_reclaimed_before;
   int rc = 0;
   for (size_t i = 0; i < n; i++)
     {

@@ -41,6 +41,7 @@ static const struct command commands[] = {
   { "image history", cmd_history, "Show the history of an image" },
   { "image prune", cmd_image_prune, "Remove unused images" },
   { "system df", cmd_system_df, "Show berth disk usage" },
+  { "system prune", cmd_system_prune, "Remove unused data" },
   { "run", cmd_run, "Create and run a new container from an image" },
   { "container run", cmd_run, "Create and run a new container from an image" },
   { "create", cmd_create, "Create a new container" },

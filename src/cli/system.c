@@ -217,3 +217,61 @@ int cmd_system_df (int argc, char **argv, struct berth_ctx *ctx)
     }
   return rc;
 }
+
+int cmd_system_prune (int argc, char **argv, struct berth_ctx *ctx)
+{
+  bool all = false, force = false, volumes = false;
+  cleanup_strv char **filters = NULL;
+  const struct opt opts[] = {
+    { "all", 'a', OPT_BOOL, &all, NULL, "Remove all unused images not just dangling ones" },
+    { "filter", 0, OPT_STRINGS, &filters, "filter",
+      "Provide filter values (e.g. \"label=<key>=<value>\")" },
+    { "force", 'f', OPT_BOOL, &force, NULL, "Do not prompt for confirmation" },
+    { "volumes", 0, OPT_BOOL, &volumes, NULL, "Prune anonymous volumes" },
+    { NULL, 0, 0, NULL, NULL, NULL },
+  };
+  const struct cmd_spec spec
+      = { "system prune [OPTIONS]", "Remove unused data", NULL, opts, 0, 0, NULL };
+  cleanup_free char **args = NULL;
+  int r = opts_parse (&spec, ctx->cmdpath, argc, argv, &args);
+  if (r)
+    return r < 0 ? 0 : r;
+  if (!force)
+    {
+      cleanup_free char *w = xasprintf (
+          "WARNING! This will remove:\n  - all stopped containers\n  - all networks not used by "
+          "at least one container\n%s  - %s\n  - unused build cache\n",
+          volumes ? "  - all anonymous volumes not used by at least one container\n" : "",
+          all ? "all images without at least one container associated to them"
+              : "all dangling images");
+      if (!cli_confirm (w))
+        return 0;
+    }
+  cleanup_strv char **labels = NULL;
+  for (size_t i = 0; filters && filters[i]; i++)
+    if (str_has_prefix (filters[i], "label="))
+      strv_push (&labels, filters[i] + 6);
+  int64_t reclaimed = 0;
+  int rc = prune_containers (ctx, labels, 0, false, &reclaimed);
+  if (volumes)
+    {
+      int64_t v = 0;
+      rc |= prune_volumes (ctx, false, labels, &v);
+      reclaimed += v;
+    }
+  prune_reclaimed_before = reclaimed;
+  char *av[8] = { (char *)"image prune", (char *)"-f" };
+  int ac = 2;
+  if (all)
+    av[ac++] = (char *)"-a";
+  for (size_t i = 0; filters && filters[i] && ac < 7; i++)
+    if (str_has_prefix (filters[i], "label=") || str_has_prefix (filters[i], "until="))
+      {
+        av[ac++] = (char *)"--filter";
+        if (ac < 7)
+          av[ac++] = filters[i];
+      }
+  av[ac] = NULL;
+  rc |= cmd_image_prune (ac, av, ctx);
+  return rc;
+}
