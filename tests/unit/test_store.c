@@ -218,6 +218,94 @@ static void test_bad_roots (void **state)
     }
 }
 
+static struct container_rec *mkrec (const char *id, const char *name, int64_t created)
+{
+  struct container_rec *c = xzalloc (sizeof *c);
+  c->id = xstrdup (id);
+  c->name = xstrdup (name);
+  c->image_id = xstrdup ("sha256:1111111111111111111111111111111111111111111111111111111111111111");
+  c->created_ns = created;
+  c->config = json_pack ("{s:{s:s}}", "Config", "Image", "busybox");
+  c->state = json_pack ("{s:s, s:b}", "Status", "created", "Running", 0);
+  return c;
+}
+
+static int set_running (json_t *state, void *arg, berr_t *err)
+{
+  (void)arg;
+  (void)err;
+  json_object_set_new (state, "Status", json_string ("running"));
+  return 0;
+}
+
+static void test_containers (void **state)
+{
+  (void)state;
+  struct store *s = NULL;
+  berr_t err = BERR_INIT;
+  assert_int_equal (store_open (root, "/tmp/berth-test-runroot", &s, &err), 0);
+  const char *id1 = "aaaa111111111111111111111111111111111111111111111111111111111111";
+  const char *id2 = "aaab222222222222222222222222222222222222222222222222222222222222";
+  struct container_rec *a = mkrec (id1, "web", 1), *b = mkrec (id2, "db", 2);
+  assert_int_equal (store_container_add (s, a, &err), 0);
+  assert_int_equal (store_container_add (s, b, &err), 0);
+  /* a taken name */
+  struct container_rec *dup
+      = mkrec ("bbbb333333333333333333333333333333333333333333333333333333333333", "web", 3);
+  assert_int_equal (store_container_add (s, dup, &err), -1);
+  assert_int_equal (err.kind, BERR_CONFLICT);
+  assert_non_null (strstr (err.msg, "The container name \"/web\" is already in use by container "
+                                    "\"aaaa1111"));
+  berr_release (&err);
+  container_rec_free (dup);
+  /* lookups: id, name, /name, unique prefix, ambiguous prefix, missing */
+  struct container_rec *got = NULL;
+  assert_int_equal (store_container_lookup (s, "web", &got, &err), 0);
+  assert_string_equal (got->id, id1);
+  container_rec_free (got);
+  assert_int_equal (store_container_lookup (s, "/db", &got, &err), 0);
+  assert_string_equal (got->id, id2);
+  container_rec_free (got);
+  assert_int_equal (store_container_lookup (s, "aaab", &got, &err), 0);
+  assert_string_equal (got->name, "db");
+  container_rec_free (got);
+  assert_int_equal (store_container_lookup (s, "aaa", &got, &err), -1);
+  assert_non_null (strstr (err.msg, "multiple IDs found"));
+  berr_release (&err);
+  assert_int_equal (store_container_lookup (s, "nope", &got, &err), -1);
+  assert_int_equal (err.kind, BERR_NOT_FOUND);
+  assert_string_equal (err.msg, "No such container: nope");
+  berr_release (&err);
+  /* newest first */
+  struct container_rec **all = NULL;
+  size_t n = 0;
+  assert_int_equal (store_container_list (s, &all, &n, &err), 0);
+  assert_int_equal (n, 2);
+  assert_string_equal (all[0]->name, "db");
+  container_recs_free (all, n);
+  /* update, rename, image users, delete */
+  assert_int_equal (store_container_update (s, id1, set_running, NULL, &err), 0);
+  assert_int_equal (store_container_lookup (s, id1, &got, &err), 0);
+  assert_string_equal (json_string_value (json_object_get (got->state, "Status")), "running");
+  container_rec_free (got);
+  assert_int_equal (store_container_rename (s, id1, "db", &err), -1);
+  berr_release (&err);
+  assert_int_equal (store_container_rename (s, id1, "web2", &err), 0);
+  char **ids = NULL;
+  assert_int_equal (store_containers_using_image (s, a->image_id, &ids, &err), 0);
+  assert_int_equal (strv_len (ids), 2);
+  strv_free (ids);
+  assert_int_equal (store_container_delete (s, id1, &err), 0);
+  assert_int_equal (store_container_delete (s, id1, &err), -1);
+  assert_int_equal (err.kind, BERR_NOT_FOUND);
+  berr_release (&err);
+  assert_int_equal (store_container_lookup (s, "web2", &got, &err), -1);
+  berr_release (&err);
+  container_rec_free (a);
+  container_rec_free (b);
+  store_close (s);
+}
+
 int main (void)
 {
   const struct CMUnitTest tests[] = {
@@ -225,6 +313,7 @@ int main (void)
     cmocka_unit_test_setup_teardown (test_shared_layer_kept, setup, teardown),
     cmocka_unit_test_setup_teardown (test_crash_recovery, setup, teardown),
     cmocka_unit_test (test_bad_roots),
+    cmocka_unit_test_setup_teardown (test_containers, setup, teardown),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }
