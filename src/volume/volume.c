@@ -211,11 +211,35 @@ static char *rfc3339_local (int64_t ns)
   return xasprintf ("%s%c%02ld:%02ld", buf, sign, off / 3600, (off / 60) % 60);
 }
 
+static int cmp_key (const void *a, const void *b)
+{
+  return strcmp (*(const char *const *)a, *(const char *const *)b);
+}
+
+/* A Go map as encoding/json writes it: keys sorted; an empty or absent one is null. */
+static json_t *go_map (json_t *o)
+{
+  size_t n = json_object_size (o);
+  if (n == 0)
+    return json_null ();
+  const char **keys = xcalloc (n, sizeof *keys);
+  size_t i = 0;
+  const char *k;
+  json_t *v;
+  json_object_foreach (o, k, v) keys[i++] = k;
+  qsort (keys, n, sizeof *keys, cmp_key);
+  json_t *out = json_object ();
+  for (i = 0; i < n; i++)
+    json_object_set (out, keys[i], json_object_get (o, keys[i]));
+  free (keys);
+  return out;
+}
+
 json_t *volume_inspect_json (const struct volume_rec *v)
 {
   cleanup_free char *created = rfc3339_local (v->created_ns);
-  json_t *labels = json_object_size (v->labels) ? json_deep_copy (v->labels) : json_null ();
-  json_t *options = json_object_size (v->options) ? json_deep_copy (v->options) : json_null ();
+  json_t *labels = go_map (v->labels);
+  json_t *options = go_map (v->options);
   return json_pack ("{s:s, s:s, s:o, s:s, s:s, s:o, s:s}", "CreatedAt", created, "Driver",
                     v->driver, "Labels", labels, "Mountpoint", v->mountpoint, "Name", v->name,
                     "Options", options, "Scope", "local");
