@@ -300,21 +300,20 @@ static int resolve_tmpfs (struct resolver *r, const json_t *tmpfs, berr_t *err)
   json_t *v;
   json_object_foreach ((json_t *)tmpfs, dest, v)
   {
-    cleanup_free char *d = NULL, *o = NULL;
-    cleanup_free char *spec
-        = xasprintf ("%s:%s", dest, json_is_string (v) ? json_string_value (v) : "");
-    if (volspec_parse_tmpfs (spec, &d, &o, err) < 0)
-      return -1;
-    cleanup_free char *clean = volspec_path_clean (d);
+    const char *data = json_is_string (v) ? json_string_value (v) : "";
+    cleanup_free char *clean = volspec_path_clean (dest);
+    if (strcmp (clean, "/") == 0)
+      return berr_setk (err, BERR_INVALID, 0, "invalid specification: destination can't be '/'");
+    if (dest[0] != '/')
+      return berr_setk (err, BERR_INVALID, 0,
+                        "invalid mount path: '%s' mount path must be absolute", dest);
     if (strv_contains (r->tmpfs_dests, clean))
       return berr_setk (err, BERR_INVALID, 0, "Duplicate mount point: %s", clean);
-    /* "ro" in the options makes the entry read-only; Docker's inspect has no entry for it. */
-    bool rw = true;
+    /* "ro" among the options makes it read-only. */
     cleanup_strv char **opts = NULL;
-    if (volspec_tmpfs_oci_options (o, &opts, err) < 0)
+    if (volspec_tmpfs_oci_options (data, &opts, err) < 0)
       return -1;
-    rw = !strv_contains (opts, "ro");
-    if (add_tmpfs_entry (r, clean, rw, o, true, err) < 0)
+    if (add_tmpfs_entry (r, clean, !strv_contains (opts, "ro"), data, true, err) < 0)
       return -1;
     strv_push (&r->tmpfs_dests, clean);
   }

@@ -864,6 +864,53 @@ static void test_resolve_mount_errors (void **state)
   assert_int_equal (count_volumes (), 0);
 }
 
+static void test_resolve_subpath (void **state)
+{
+  (void)state;
+  berr_t err = BERR_INIT;
+  add_container (cid1, "one");
+  struct volume_rec *v = NULL;
+  assert_int_equal (volume_create (st, "sp", NULL, NULL, NULL, &v, &err), 0);
+  cleanup_free char *sub = xasprintf ("%s/sub/dir", v->mountpoint);
+  assert_int_equal (fs_mkdir_p (sub, 0755, &err), 0);
+  /* A link inside the volume that points "outside": resolved inside the volume. */
+  cleanup_free char *lnk = xasprintf ("%s/out", v->mountpoint);
+  assert_int_equal (symlink ("/../../sub", lnk), 0);
+  cleanup_free char *want = xasprintf ("%s/sub", v->mountpoint);
+  volume_rec_free (v);
+  const char *cases[][2] = { { "sub/dir/..", NULL }, { "out", NULL } };
+  for (size_t i = 0; i < ARRAY_SIZE (cases); i++)
+    {
+      cleanup_json json_t *hc
+          = json_pack ("{s:[{s:s, s:s, s:s, s:{s:s}}]}", "Mounts", "Type", "volume", "Source", "sp",
+                       "Target", "/x", "VolumeOptions", "Subpath", cases[i][0]);
+      cleanup_json json_t *mounts = NULL;
+      if (volume_resolve_mounts (st, cid1, hc, NULL, &mounts, &err) < 0)
+        fail_msg ("%s: %s", cases[i][0], err.msg);
+      json_t *m = find_mount (mounts, "/x");
+      assert_string_equal (mstr (m, "Source"), want);
+      assert_string_equal (mstr (m, "OCISource"), want);
+      assert_true (json_is_false (json_object_get (m, "CopyData")));
+    }
+  json_t *out = NULL;
+  {
+    cleanup_json json_t *hc
+        = json_pack ("{s:[{s:s, s:s, s:s, s:{s:s}}]}", "Mounts", "Type", "volume", "Source", "sp",
+                     "Target", "/x", "VolumeOptions", "Subpath", "../etc");
+    expect_err (volume_resolve_mounts (st, cid1, hc, NULL, &out, &err), &err, BERR_INVALID,
+                "invalid mount config for type \"volume\": subpath must be a relative path "
+                "within the volume");
+  }
+  {
+    cleanup_json json_t *hc
+        = json_pack ("{s:[{s:s, s:s, s:s, s:{s:s}}]}", "Mounts", "Type", "volume", "Source", "sp",
+                     "Target", "/x", "VolumeOptions", "Subpath", "missing");
+    assert_int_equal (volume_resolve_mounts (st, cid1, hc, NULL, &out, &err), -1);
+    assert_non_null (strstr (err.msg, "cannot access path"));
+    berr_release (&err);
+  }
+}
+
 static void test_resolve_driver_volume (void **state)
 {
   (void)state;
@@ -1053,6 +1100,7 @@ int main (void)
     cmocka_unit_test_setup_teardown (test_volume_crash_leftovers, setup, teardown),
     cmocka_unit_test_setup_teardown (test_resolve_mounts, setup, teardown),
     cmocka_unit_test_setup_teardown (test_resolve_mount_errors, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_resolve_subpath, setup, teardown),
     cmocka_unit_test_setup_teardown (test_resolve_driver_volume, setup, teardown),
     cmocka_unit_test_setup_teardown (test_copy_up, setup, teardown),
   };
