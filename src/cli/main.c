@@ -89,6 +89,13 @@ static const struct command commands[] = {
   { "container update", cmd_update, "Update configuration of one or more containers" },
   { "exec", cmd_exec, "Execute a command in a running container" },
   { "container exec", cmd_exec, "Execute a command in a running container" },
+  { "volume create", cmd_volume_create, "Create a volume" },
+  { "volume ls", cmd_volume_ls, "List volumes" },
+  { "volume list", cmd_volume_ls, NULL },
+  { "volume inspect", cmd_volume_inspect, "Display detailed information on one or more volumes" },
+  { "volume rm", cmd_volume_rm, "Remove one or more volumes" },
+  { "volume remove", cmd_volume_rm, NULL },
+  { "volume prune", cmd_volume_prune, "Remove unused local volumes" },
   { "info", cmd_info, "Display system-wide information" },
   { "system info", cmd_info, "Display system-wide information" },
   { "version", cmd_version, "Show the berth version information" },
@@ -107,6 +114,9 @@ static void print_main_help (FILE *out)
   static const char *const groups[][2] = { { "container", "Manage containers" },
                                            { "image", "Manage images" },
                                            { "system", "Manage berth" } };
+  static const char *const groups[][2] = { { "image", "Manage images" },
+                                           { "system", "Manage berth" },
+                                           { "volume", "Manage volumes" } };
   for (size_t g = 0; g < ARRAY_SIZE (groups); g++)
     fprintf (out, "  %-12s%s\n", groups[g][0], groups[g][1]);
   fprintf (out,
@@ -333,6 +343,8 @@ int main (int argc, char **argv)
       for (size_t k = 0; k < ARRAY_SIZE (commands) && !group; k++)
         group = strncmp (commands[k].name, argv[i], gl) == 0 && commands[k].name[gl] == ' ';
       if (group)
+      if (strcmp (argv[i], "image") == 0 || strcmp (argv[i], "system") == 0
+          || strcmp (argv[i], "volume") == 0)
         {
           if (i + 1 < argc && strcmp (argv[i + 1], "--help") != 0
               && strcmp (argv[i + 1], "-h") != 0)
