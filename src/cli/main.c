@@ -113,8 +113,6 @@ static void print_main_help (FILE *out)
   fprintf (out, "\nManagement Commands:\n");
   static const char *const groups[][2] = { { "container", "Manage containers" },
                                            { "image", "Manage images" },
-                                           { "system", "Manage berth" } };
-  static const char *const groups[][2] = { { "image", "Manage images" },
                                            { "system", "Manage berth" },
                                            { "volume", "Manage volumes" } };
   for (size_t g = 0; g < ARRAY_SIZE (groups); g++)
@@ -343,19 +341,19 @@ int main (int argc, char **argv)
       for (size_t k = 0; k < ARRAY_SIZE (commands) && !group; k++)
         group = strncmp (commands[k].name, argv[i], gl) == 0 && commands[k].name[gl] == ' ';
       if (group)
-      if (strcmp (argv[i], "image") == 0 || strcmp (argv[i], "system") == 0
-          || strcmp (argv[i], "volume") == 0)
-        {
-          if (i + 1 < argc && strcmp (argv[i + 1], "--help") != 0
-              && strcmp (argv[i + 1], "-h") != 0)
-            {
-              fprintf (stderr, "berth: '%s %s' is not a berth command.\nSee 'berth %s --help'\n",
-                       argv[i], argv[i + 1], argv[i]);
-              return 1;
-            }
-          print_group_help (argv[i], stdout);
-          return 0;
-        }
+        if (strcmp (argv[i], "image") == 0 || strcmp (argv[i], "system") == 0
+            || strcmp (argv[i], "volume") == 0)
+          {
+            if (i + 1 < argc && strcmp (argv[i + 1], "--help") != 0
+                && strcmp (argv[i + 1], "-h") != 0)
+              {
+                fprintf (stderr, "berth: '%s %s' is not a berth command.\nSee 'berth %s --help'\n",
+                         argv[i], argv[i + 1], argv[i]);
+                return 1;
+              }
+            print_group_help (argv[i], stdout);
+            return 0;
+          }
       fprintf (stderr, "berth: '%s' is not a berth command.\nSee 'berth --help'\n", argv[i]);
       return 1;
     }

@@ -401,15 +401,8 @@ int cmd_volume_rm (int argc, char **argv, struct berth_ctx *ctx)
 
 /* ---------------- prune ---------------- */
 
-static bool confirm (const char *warning)
-{
-  fprintf (stdout, "%s\nAre you sure you want to continue? [y/N] ", warning);
-  fflush (stdout);
-  char buf[16] = "";
-  if (fgets (buf, sizeof buf, stdin) == NULL)
-    return false;
-  return buf[0] == 'y' || buf[0] == 'Y';
-}
+static int prune_volumes_filtered (struct berth_ctx *ctx, bool all, struct volume_filters *fp,
+                                   int64_t *reclaimed_out);
 
 int cmd_volume_prune (int argc, char **argv, struct berth_ctx *ctx)
 {
@@ -435,22 +428,30 @@ int cmd_volume_prune (int argc, char **argv, struct berth_ctx *ctx)
       return r;
     }
   if (!force
-      && !confirm (all ? "WARNING! This will remove all local volumes not used by at least one "
-                         "container."
-                       : "WARNING! This will remove anonymous local volumes not used by at least "
-                         "one container."))
+      && !cli_confirm (
+          all ? "WARNING! This will remove all local volumes not used by at least one "
+                "container."
+              : "WARNING! This will remove anonymous local volumes not used by at least "
+                "one container."))
     {
       volume_filters_release (&f);
       return 0;
     }
+  r = prune_volumes_filtered (ctx, all, &f, NULL);
+  volume_filters_release (&f);
+  return r;
+}
+
+static int prune_volumes_filtered (struct berth_ctx *ctx, bool all, struct volume_filters *fp,
+                                   int64_t *reclaimed_out)
+{
+  struct volume_filters f = *fp;
+  int r;
   struct store *s;
   struct volume_rec **recs = NULL;
   size_t n = 0;
   if ((r = list_volumes (ctx, &s, &recs, &n)) != 0)
-    {
-      volume_filters_release (&f);
-      return r;
-    }
+    return r;
   berr_t err = BERR_INIT;
   /* Directories a crash left without a row go too (not listed: they were never volumes). */
   if (store_volume_gc (s, &err) < 0)
@@ -491,7 +492,6 @@ int cmd_volume_prune (int argc, char **argv, struct berth_ctx *ctx)
         reclaimed += size;
     }
   recs_free (recs, n);
-  volume_filters_release (&f);
   if (deleted)
     {
       printf ("Deleted Volumes:\n");
@@ -499,7 +499,21 @@ int cmd_volume_prune (int argc, char **argv, struct berth_ctx *ctx)
         printf ("%s\n", deleted[k]);
       printf ("\n");
     }
+  if (reclaimed_out)
+    {
+      *reclaimed_out = reclaimed;
+      return rc;
+    }
   cleanup_free char *sz = fmt_size4 (reclaimed);
   printf ("Total reclaimed space: %s\n", sz);
   return rc;
+}
+
+int prune_volumes (struct berth_ctx *ctx, bool all, char **labels, int64_t *reclaimed)
+{
+  struct volume_filters f = { .dangling = -1 };
+  f.labels = strv_dup (labels);
+  int r = prune_volumes_filtered (ctx, all, &f, reclaimed);
+  volume_filters_release (&f);
+  return r;
 }
