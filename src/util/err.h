@@ -18,6 +18,7 @@ enum
   BERR_INVALID,   /* bad user input: flags, references, archives */
   BERR_CONFLICT,  /* in use, exists, must be forced */
   BERR_CORRUPT,   /* verification failed: digest, size */
+  BERR_EXEC,      /* the container's program could not be executed (exit 126/127) */
 };
 
 typedef struct berr
