@@ -34,8 +34,10 @@ struct cgroup; /* opaque: driver + paths (+ v2 dirfd) */
  * cgroup2 mount of their own to exercise the v2 driver on a hybrid host).  NULL = default. */
 struct cgroup_opts
 {
-  const char *mount_root; /* NULL: /sys/fs/cgroup */
-  const char *parent;     /* NULL: "berth" */
+  /* NULL: /sys/fs/cgroup.  The driver follows what is mounted there: a cgroup2 mount gets the
+   * v2 driver, a tmpfs with v1 hierarchies the v1 driver, anything else (or read-only) none. */
+  const char *mount_root;
+  const char *parent; /* NULL: "berth" */
 };
 
 /* Create (or reuse, if it exists and is empty) the cgroup `name` and apply the limits.
@@ -49,7 +51,8 @@ enum cgroup_mode cgroup_mode (const struct cgroup *cg);
 
 /* Move pid into the cgroup in every hierarchy (v1: cgroup.procs of each controller). */
 int cgroup_enter (struct cgroup *cg, pid_t pid, berr_t *err);
-/* v2 only: an O_PATH|O_DIRECTORY fd for clone3's CLONE_INTO_CGROUP, or -1 (v1/hybrid/none). */
+/* v2 only: an O_PATH|O_DIRECTORY fd for clone3's CLONE_INTO_CGROUP, or -1 (v1/hybrid/none).
+ * The fd belongs to cg: valid until cgroup_free, not to be closed by the caller. */
 int cgroup_clone_fd (struct cgroup *cg);
 /* Change limits of a live cgroup (docker update). */
 int cgroup_update (struct cgroup *cg, const json_t *resources, berr_t *err);
@@ -65,9 +68,9 @@ int cgroup_pids (struct cgroup *cg, pid_t **pids, size_t *n, berr_t *err);
 
 struct cgroup_stats
 {
-  uint64_t cpu_usage_ns;   /* total CPU time */
-  uint64_t mem_usage;      /* bytes, Docker's "usage - inactive_file" (v1: total_inactive_file) */
-  uint64_t mem_limit;      /* bytes; 0 = unlimited */
+  uint64_t cpu_usage_ns; /* total CPU time */
+  uint64_t mem_usage;    /* bytes, Docker's "usage - inactive_file" (v1: total_inactive_file) */
+  uint64_t mem_limit;    /* bytes; 0 = unlimited */
   uint64_t pids_current;
   uint64_t blkio_read, blkio_write; /* bytes; 0 if unknown */
 };
