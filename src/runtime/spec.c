@@ -699,7 +699,7 @@ int rt_cfg_init (struct rt_cfg *c, const json_t *spec, const json_t *process, bo
   if (parse_process (process, c, err) < 0)
     return -1;
 
-  json_t *jlinux = json_object_get (spec, "jlinux");
+  json_t *jlinux = json_object_get (spec, "linux");
   json_t *sc = json_object_get (jlinux, "seccomp");
   if (json_is_object (sc))
     {
@@ -716,7 +716,7 @@ int rt_cfg_init (struct rt_cfg *c, const json_t *spec, const json_t *process, bo
         else if (f && strcmp (f, "SECCOMP_FILTER_FLAG_SPEC_ALLOW") == 0)
           c->seccomp_flags |= 4U;
         else
-          return invalid (err, "unknown jlinux.seccomp flag \"%s\"", f ? f : "?");
+          return invalid (err, "unknown linux.seccomp flag \"%s\"", f ? f : "?");
       }
     }
   if (for_exec)
@@ -738,7 +738,7 @@ int rt_cfg_init (struct rt_cfg *c, const json_t *spec, const json_t *process, bo
   if ((c->hostname && c->hostname[0]) || (c->domainname && c->domainname[0]))
     if (!(c->clone_flags & CLONE_NEWUTS))
       return berr_setk (err, BERR_INVALID, 0,
-                        "setting the hostname needs a new UTS namespace (jlinux.namespaces)");
+                        "setting the hostname needs a new UTS namespace (linux.namespaces)");
   if (c->clone_flags & CLONE_NEWUSER)
     {
       if (parse_id_map (json_object_get (jlinux, "uidMappings"), "uidMappings", &c->uid_map, err) < 0
