@@ -44,7 +44,7 @@ struct spec_input
   /* --init: path on the host of the init binary to bind-mount at /sbin/docker-init and run as
    * `/sbin/docker-init -- ENTRYPOINT CMD`; NULL when not available (then --init is an error). */
   const char *init_path;
-  const char *cgroup_path;   /* cgroupsPath to record in the spec ("berth/<id>") */
+  const char *cgroup_path; /* cgroupsPath to record in the spec ("berth/<id>") */
 };
 
 /* Build the spec: process (args from Entrypoint+Cmd, env, cwd, terminal, user resolved from the
@@ -72,8 +72,8 @@ int spec_resolve_user (const char *rootfs, const char *user, char *const *group_
 /* The OCI "process" object for `exec`: args, env (container env + exec's -e), cwd (-w or the
  * container's WorkingDir), user (-u or the container's User), terminal, capabilities (the
  * container's, or all the host's bounding set with privileged), noNewPrivileges. */
-int spec_exec_process (const json_t *spec, const char *rootfs, char *const *args,
-                       char *const *env, const char *user, const char *workdir, bool tty,
-                       bool privileged, json_t **process, berr_t *err);
+int spec_exec_process (const json_t *spec, const char *rootfs, char *const *args, char *const *env,
+                       const char *user, const char *workdir, bool tty, bool privileged,
+                       json_t **process, berr_t *err);
 
 #endif

@@ -41,10 +41,10 @@ struct monitor_opts
 {
   /* The container. */
   pid_t pid;
-  int pidfd;            /* -1: use SIGCHLD + waitpid */
-  int out_fd, err_fd;   /* read ends of the container's stdout/stderr pipes, or -1 */
-  int in_fd;            /* write end of the container's stdin pipe, or -1 (no -i) */
-  int pty_fd;           /* pty master with -t, else -1 (then out/err/in unused) */
+  int pidfd;          /* -1: use SIGCHLD + waitpid */
+  int out_fd, err_fd; /* read ends of the container's stdout/stderr pipes, or -1 */
+  int in_fd;          /* write end of the container's stdin pipe, or -1 (no -i) */
+  int pty_fd;         /* pty master with -t, else -1 (then out/err/in unused) */
 
   /* The log; NULL for --log-driver none. */
   struct logfile *log;
@@ -69,9 +69,9 @@ struct monitor_opts
 
 struct monitor_result
 {
-  int exit_code;     /* Docker's: the status, or 128+signal */
-  int signal;        /* killing signal, or 0 */
-  bool detached;     /* foreground: the user pressed the detach keys; the container still runs */
+  int exit_code;       /* Docker's: the status, or 128+signal */
+  int signal;          /* killing signal, or 0 */
+  bool detached;       /* foreground: the user pressed the detach keys; the container still runs */
   int64_t finished_ns; /* CLOCK_REALTIME when reaped */
 };
 

@@ -32,8 +32,8 @@ struct rt_io
   /* process.terminal in the spec: the child opens /dev/pts/ptmx of the container's own devpts
    * instance, makes the slave its controlling terminal and fds 0-2, and the master comes back
    * here (O_CLOEXEC, owned by the caller). */
-  int pty_master;          /* out; -1 when no terminal */
-  bool has_winsize;        /* set this size on the pty before the process runs */
+  int pty_master;   /* out; -1 when no terminal */
+  bool has_winsize; /* set this size on the pty before the process runs */
   struct winsize winsize;
 };
 
@@ -52,7 +52,7 @@ struct rt_spawn_opts
 {
   const json_t *spec; /* the whole OCI spec; root.path is an absolute, already-mounted rootfs */
   struct rt_io *io;
-  struct cgroup *cg;  /* the container's cgroup (created by the caller) or NULL for none */
+  struct cgroup *cg;     /* the container's cgroup (created by the caller) or NULL for none */
   const char *cache_dir; /* may hold compiled seccomp programs; NULL: no cache */
   /* The caller's process is not changed (no setns/unshare/signal dispositions left behind). */
 };
@@ -69,10 +69,10 @@ struct rt_exec_opts
                             capabilities, noNewPrivileges, terminal); a privileged exec gets all
                             capabilities of the host's bounding set and no seccomp filter */
   bool privileged;
-  pid_t target;          /* the container's init pid */
-  int target_pidfd;      /* its pidfd, or -1 */
+  pid_t target;     /* the container's init pid */
+  int target_pidfd; /* its pidfd, or -1 */
   struct rt_io *io;
-  struct cgroup *cg;     /* the container's cgroup, joined by the new process; may be NULL */
+  struct cgroup *cg; /* the container's cgroup, joined by the new process; may be NULL */
   const char *cache_dir;
 };
 

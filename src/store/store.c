@@ -1,5 +1,6 @@
 /* store.c — see store.h for the design. */
 #include "store.h"
+#include "store_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,20 +16,7 @@
 #include "util/json.h"
 #include "util/log.h"
 
-#define SCHEMA_VERSION 1
-
-struct store
-{
-  char *root;
-  char *runroot;
-  sqlite3 *db;
-  /* This process's staging area (created on first use). */
-  char *stage;    /* <root>/tmp/<id> */
-  int stage_lock; /* flock'ed fd on <root>/tmp/<id>.lock */
-  int stage_seq;
-  int intent_fd; /* <stage>/intents, append-only */
-  bool sync;     /* flush staged data before commits (config "sync", default true) */
-};
+#define SCHEMA_VERSION 2
 
 static const char schema[]
     = "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
@@ -52,18 +40,32 @@ static const char schema[]
       "CREATE TABLE IF NOT EXISTS repo_digests("
       "  name TEXT PRIMARY KEY,"
       "  image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE);"
-      "CREATE INDEX IF NOT EXISTS repo_digests_image ON repo_digests(image_id);";
+      "CREATE INDEX IF NOT EXISTS repo_digests_image ON repo_digests(image_id);"
+      /* version 2: containers and volumes */
+      "CREATE TABLE IF NOT EXISTS containers("
+      "  id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, image_id TEXT NOT NULL,"
+      "  created INTEGER NOT NULL, config TEXT NOT NULL, state TEXT NOT NULL);"
+      "CREATE INDEX IF NOT EXISTS containers_image ON containers(image_id);"
+      "CREATE TABLE IF NOT EXISTS volumes("
+      "  name TEXT PRIMARY KEY, driver TEXT NOT NULL, created INTEGER NOT NULL,"
+      "  labels TEXT NOT NULL DEFAULT '{}', options TEXT NOT NULL DEFAULT '{}',"
+      "  anonymous INTEGER NOT NULL DEFAULT 0);"
+      "CREATE TABLE IF NOT EXISTS container_volumes("
+      "  container_id TEXT NOT NULL REFERENCES containers(id) ON DELETE CASCADE,"
+      "  volume TEXT NOT NULL REFERENCES volumes(name),"
+      "  PRIMARY KEY(container_id, volume));"
+      "CREATE INDEX IF NOT EXISTS container_volumes_volume ON container_volumes(volume);";
 
 static void undo_own_intents (struct store *s);
 
 /* ---------- sqlite helpers ---------- */
 
-static int db_err (struct store *s, berr_t *err, const char *what)
+int db_err (struct store *s, berr_t *err, const char *what)
 {
   return berr_set (err, 0, "store: %s: %s", what, sqlite3_errmsg (s->db));
 }
 
-static int db_exec (struct store *s, const char *sql, berr_t *err)
+int db_exec (struct store *s, const char *sql, berr_t *err)
 {
   char *msg = NULL;
   if (sqlite3_exec (s->db, sql, NULL, NULL, &msg) != SQLITE_OK)
@@ -75,15 +77,14 @@ static int db_exec (struct store *s, const char *sql, berr_t *err)
   return 0;
 }
 
-static void cleanup_stmtp (sqlite3_stmt **st)
+void cleanup_stmtp (sqlite3_stmt **st)
 {
   if (*st)
     sqlite3_finalize (*st);
   *st = NULL;
 }
-#define cleanup_stmt __attribute__ ((cleanup (cleanup_stmtp)))
 
-static sqlite3_stmt *db_prep (struct store *s, const char *sql, berr_t *err)
+sqlite3_stmt *db_prep (struct store *s, const char *sql, berr_t *err)
 {
   sqlite3_stmt *st = NULL;
   if (sqlite3_prepare_v2 (s->db, sql, -1, &st, NULL) != SQLITE_OK)
@@ -94,7 +95,7 @@ static sqlite3_stmt *db_prep (struct store *s, const char *sql, berr_t *err)
   return st;
 }
 
-static void bind_text (sqlite3_stmt *st, int i, const char *v)
+void bind_text (sqlite3_stmt *st, int i, const char *v)
 {
   if (v)
     sqlite3_bind_text (st, i, v, -1, SQLITE_TRANSIENT);
@@ -102,18 +103,15 @@ static void bind_text (sqlite3_stmt *st, int i, const char *v)
     sqlite3_bind_null (st, i);
 }
 
-static const char *col_text (sqlite3_stmt *st, int i)
+const char *col_text (sqlite3_stmt *st, int i)
 {
   const unsigned char *t = sqlite3_column_text (st, i);
   return t ? (const char *)t : NULL;
 }
 
-static int db_begin_write (struct store *s, berr_t *err)
-{
-  return db_exec (s, "BEGIN IMMEDIATE", err);
-}
+int db_begin_write (struct store *s, berr_t *err) { return db_exec (s, "BEGIN IMMEDIATE", err); }
 
-static void db_rollback (struct store *s) { sqlite3_exec (s->db, "ROLLBACK", NULL, NULL, NULL); }
+void db_rollback (struct store *s) { sqlite3_exec (s->db, "ROLLBACK", NULL, NULL, NULL); }
 
 /* ---------- staging area and crash recovery ---------- */
 

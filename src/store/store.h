@@ -129,4 +129,44 @@ int store_image_delete_id (struct store *s, const char *id, bool only_if_danglin
  * layers once). */
 int store_layers_total (struct store *s, int64_t *total, int64_t *count, berr_t *err);
 
+/* ---------- containers (store_container.c) ----------
+ * A container row holds Docker's view of it: config = {"Config":…,"HostConfig":…,"Image":
+ * "<name as given>", "Path", "Args", …} and state = inspect's "State" object plus berth's own
+ * runtime fields (MonitorPid, StartTime, …). */
+struct container_rec
+{
+  char *id;       /* 64 hex */
+  char *name;     /* without the leading "/" */
+  char *image_id; /* "sha256:…" */
+  int64_t created_ns;
+  json_t *config;
+  json_t *state;
+};
+void container_rec_free (struct container_rec *c);
+void container_recs_free (struct container_rec **v, size_t n);
+
+/* Insert a new container. A taken name fails with BERR_CONFLICT and Docker's message. */
+int store_container_add (struct store *s, const struct container_rec *c, berr_t *err);
+/* Docker's lookup: full ID, exact name (with or without "/"), unique ID prefix.
+ * BERR_NOT_FOUND "No such container: X"; an ambiguous prefix is BERR_INVALID. */
+int store_container_lookup (struct store *s, const char *name_or_id, struct container_rec **out,
+                            berr_t *err);
+/* All containers, newest first. */
+int store_container_list (struct store *s, struct container_rec ***out, size_t *n, berr_t *err);
+/* Replace the state (and, when config != NULL, the config) of a container. */
+int store_container_save (struct store *s, const char *id, const json_t *config,
+                          const json_t *state, berr_t *err);
+/* Read-modify-write of the state under the write lock: fn sees the current state and changes it
+ * in place (return < 0 to abort). Returns BERR_NOT_FOUND when the container is gone. */
+typedef int (*container_state_fn) (json_t *state, void *arg, berr_t *err);
+int store_container_update (struct store *s, const char *id, container_state_fn fn, void *arg,
+                            berr_t *err);
+int store_container_rename (struct store *s, const char *id, const char *new_name, berr_t *err);
+int store_container_delete (struct store *s, const char *id, berr_t *err);
+/* Containers created from an image (for rmi's conflict check). */
+int store_containers_using_image (struct store *s, const char *image_id, char ***ids, berr_t *err);
+/* The volumes a container references (replaces the previous list). */
+int store_container_set_volumes (struct store *s, const char *id, char *const *volumes,
+                                 berr_t *err);
+
 #endif

@@ -18,7 +18,7 @@ enum
   BERR_INVALID,   /* bad user input: flags, references, archives */
   BERR_CONFLICT,  /* in use, exists, must be forced */
   BERR_CORRUPT,   /* verification failed: digest, size */
-  BERR_EXEC,      /* the container's program could not be executed (exit 126/127) */
+  BERR_EXEC,      /* the payload could not be executed: errnum ENOENT (127) or else (126) */
 };
 
 typedef struct berr

@@ -23,8 +23,8 @@ struct mount_point
   char *mode;        /* the mode string as given ("ro", "z", "ro,Z" …) */
   char *propagation; /* "rprivate" default for binds, "" for volumes */
   bool rw;
-  bool copy_data;    /* volumes: populate from the image (not with nocopy) */
-  json_t *spec;      /* the Engine-API Mount object */
+  bool copy_data; /* volumes: populate from the image (not with nocopy) */
+  json_t *spec;   /* the Engine-API Mount object */
 };
 void mount_point_release (struct mount_point *m);
 

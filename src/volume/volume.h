@@ -20,8 +20,8 @@ struct volume_rec
   char *driver;     /* "local" */
   char *mountpoint; /* $root/volumes/<name>/_data */
   int64_t created_ns;
-  json_t *labels;   /* object */
-  json_t *options;  /* object (driver options: type, device, o for the local driver) */
+  json_t *labels;  /* object */
+  json_t *options; /* object (driver options: type, device, o for the local driver) */
   bool anonymous;
 };
 void volume_rec_free (struct volume_rec *v);
