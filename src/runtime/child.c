@@ -173,8 +173,8 @@ static void close_range_compat (unsigned lo, unsigned hi)
     return;
   /* before Linux 5.9 */
   struct rlimit rl;
-  unsigned max = getrlimit (RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536 ? (unsigned)rl.rlim_cur
-                                                                            : 65536;
+  unsigned max
+      = getrlimit (RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536 ? (unsigned)rl.rlim_cur : 65536;
   for (unsigned fd = lo; fd <= hi && fd < max; fd++)
     close ((int)fd);
 }

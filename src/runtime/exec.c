@@ -36,8 +36,8 @@ static const struct
   const char *name;
   int flag;
 } exec_ns[] = {
-  { "user", CLONE_NEWUSER }, { "ipc", CLONE_NEWIPC },       { "uts", CLONE_NEWUTS },
-  { "net", CLONE_NEWNET },   { "pid", CLONE_NEWPID },       { "cgroup", CLONE_NEWCGROUP },
+  { "user", CLONE_NEWUSER }, { "ipc", CLONE_NEWIPC }, { "uts", CLONE_NEWUTS },
+  { "net", CLONE_NEWNET },   { "pid", CLONE_NEWPID }, { "cgroup", CLONE_NEWCGROUP },
   { "time", CLONE_NEWTIME }, { "mnt", CLONE_NEWNS },
 };
 
@@ -89,8 +89,8 @@ static int join_namespaces (struct rt_child *ch, int pidfd, pid_t target, int fl
   return 0;
 }
 
-static void __attribute__ ((noreturn)) exec_helper (struct rt_child *ch, int pidfd, pid_t target,
-                                                    int flags)
+static void __attribute__ ((noreturn))
+exec_helper (struct rt_child *ch, int pidfd, pid_t target, int flags)
 {
   const struct rt_cfg *c = ch->cfg;
   prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
@@ -169,6 +169,11 @@ int rt_exec (const struct rt_exec_opts *o, struct rt_proc *out, berr_t *err)
       cfg.stdio[0] = o->io->stdin_fd;
       cfg.stdio[1] = o->io->stdout_fd;
       cfg.stdio[2] = o->io->stderr_fd;
+      if (o->io->has_winsize)
+        {
+          cfg.has_winsize = true;
+          cfg.winsize = o->io->winsize;
+        }
     }
   cleanup_close int own_pidfd = -1;
   int pidfd = o->target_pidfd;
@@ -182,7 +187,9 @@ int rt_exec (const struct rt_exec_opts *o, struct rt_proc *out, berr_t *err)
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
     return berr_set (err, errno, "socketpair");
   cleanup_close int psync = sv[0];
-  cleanup_close int csync = sv[1];
+  cleanup_close int csync = rt_fd_above_stdio (sv[1]);
+  if (csync < 0)
+    return berr_set (err, errno, "dup the sync socket");
   cfg.sync_fd = csync;
 
   sigset_t all, old;

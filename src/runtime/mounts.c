@@ -97,10 +97,9 @@ int rt_mkdir_in_root (int rootfd, const char *path, mode_t mode)
                     return -1;
                   target[n] = '\0';
                   const char *rest = saved ? p + 1 : "";
-                  int len = target[0] == '/'
-                                ? snprintf (next, sizeof next, "%s/%s", target, rest)
-                                : snprintf (next, sizeof next, "%.*s%s/%s", (int)(comp - cur), cur,
-                                            target, rest);
+                  int len = target[0] == '/' ? snprintf (next, sizeof next, "%s/%s", target, rest)
+                                             : snprintf (next, sizeof next, "%.*s%s/%s",
+                                                         (int)(comp - cur), cur, target, rest);
                   if (len < 0 || (size_t)len >= sizeof next)
                     {
                       errno = ENAMETOOLONG;
@@ -193,6 +192,134 @@ static int remount_bind (int fd, unsigned long set, unsigned long clear)
   return mount (NULL, fdpath (&fp, fd), NULL, MS_REMOUNT | MS_BIND | flags, NULL);
 }
 
+/* ---- binds: the new mount API where the kernel has it ------------------------------------- */
+
+/* open_tree + mount_setattr + move_mount work on fds from start to end: no /proc/self/fd path
+ * is walked, the flags land on the new tree before anyone can see it, and nothing has to be
+ * resolved again after the mount.  Kernels before 5.12 take the mount(2) path instead. */
+static int have_new_api = -1;
+
+static uint64_t ms_to_attr (unsigned long ms)
+{
+  uint64_t a = 0;
+  if (ms & MS_RDONLY)
+    a |= MOUNT_ATTR_RDONLY;
+  if (ms & MS_NOSUID)
+    a |= MOUNT_ATTR_NOSUID;
+  if (ms & MS_NODEV)
+    a |= MOUNT_ATTR_NODEV;
+  if (ms & MS_NOEXEC)
+    a |= MOUNT_ATTR_NOEXEC;
+  if (ms & MS_NODIRATIME)
+    a |= MOUNT_ATTR_NODIRATIME;
+  if (ms & MS_NOSYMFOLLOW)
+    a |= MOUNT_ATTR_NOSYMFOLLOW;
+  return a;
+}
+
+/* 0 on success, -1 with errno, -2 when the kernel lacks the API (nothing was changed). */
+static int bind_new_api (int src_dirfd, const char *src_path, int dst_fd, bool rec,
+                         unsigned long set, unsigned long clear)
+{
+  if (have_new_api == 0)
+    return -2;
+  unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (src_path[0] ? 0 : AT_EMPTY_PATH)
+                   | (rec ? AT_RECURSIVE : 0);
+  int t = (int)syscall (SYS_open_tree, src_dirfd, src_path, flags);
+  if (t < 0)
+    {
+      if (errno != ENOSYS)
+        return -1;
+      have_new_api = 0;
+      return -2;
+    }
+  if (set || clear)
+    {
+      struct mount_attr a = { ms_to_attr (set), ms_to_attr (clear), 0, 0 };
+      if (set & (MS_NOATIME | MS_RELATIME | MS_STRICTATIME))
+        {
+          a.attr_clr |= MOUNT_ATTR__ATIME;
+          a.attr_set |= (set & MS_NOATIME)       ? MOUNT_ATTR_NOATIME
+                        : (set & MS_STRICTATIME) ? MOUNT_ATTR_STRICTATIME
+                                                 : MOUNT_ATTR_RELATIME;
+        }
+      if (syscall (SYS_mount_setattr, t, "", AT_EMPTY_PATH | (rec ? AT_RECURSIVE : 0), &a, sizeof a)
+          < 0)
+        {
+          close_keep_errno (t);
+          if (errno != ENOSYS)
+            return -1;
+          have_new_api = 0;
+          return -2;
+        }
+    }
+  int r = (int)syscall (SYS_move_mount, t, "", dst_fd, "",
+                        MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+  close_keep_errno (t);
+  if (r == 0)
+    have_new_api = 1;
+  return r;
+}
+
+/* Where the legacy path finds the new mount again: the target fd still names what was under
+ * it. */
+struct reopen
+{
+  int dirfd;
+  const char *path;
+  bool in_root; /* resolve path with RESOLVE_IN_ROOT from dirfd, else plain openat */
+  int flags;    /* O_NOFOLLOW or 0 */
+};
+
+static int reopen (const struct reopen *ro)
+{
+  if (ro->in_root)
+    return fs_open_in_root (ro->dirfd, ro->path, O_PATH | ro->flags, 0);
+  return openat (ro->dirfd, ro->path, O_PATH | O_CLOEXEC | ro->flags);
+}
+
+/* Bind (src_dirfd, src_path) — src_path "" for the fd itself — onto dst_fd, then set and clear
+ * per-mount flags (MS_*) on the new mount. */
+static int bind_at (int src_dirfd, const char *src_path, int dst_fd, bool rec, unsigned long set,
+                    unsigned long clear, const struct reopen *ro)
+{
+  int r = bind_new_api (src_dirfd, src_path, dst_fd, rec, set, clear);
+  if (r != -2)
+    return r;
+  struct fdpath sp, dp;
+  const char *src = src_path[0] ? src_path : fdpath (&sp, src_dirfd);
+  if (src_path[0] && src_path[0] != '/' && src_dirfd != AT_FDCWD)
+    {
+      errno = EINVAL;
+      return -1;
+    }
+  if (mount (src, fdpath (&dp, dst_fd), NULL, MS_BIND | (rec ? MS_REC : 0), NULL) < 0)
+    return -1;
+  if (!set && !clear)
+    return 0;
+  int fd = reopen (ro);
+  if (fd < 0)
+    return -1;
+  r = remount_bind (fd, set, clear);
+  close_keep_errno (fd);
+  return r;
+}
+
+/* Per-mount flags of the mount fd is on (no bind): the root, a tmpfs just made. */
+static int setattr_fd (int fd, unsigned long set)
+{
+  if (have_new_api != 0)
+    {
+      struct mount_attr a = { ms_to_attr (set), 0, 0, 0 };
+      if (syscall (SYS_mount_setattr, fd, "", AT_EMPTY_PATH, &a, sizeof a) == 0)
+        return 0;
+      if (errno != ENOSYS)
+        return -1;
+      have_new_api = 0;
+    }
+  return remount_bind (fd, set, 0);
+}
+
 static bool is_under (const char *path, const char *dir)
 {
   size_t n = strlen (dir);
@@ -210,8 +337,10 @@ static int refuse_symlink (struct rt_child *ch, const char *dest)
   int r = fstat (fd, &st);
   close (fd);
   if (r == 0 && S_ISLNK (st.st_mode))
-    return rt_child_fail (ch, 0, "mount destination %s is a symlink: must be mounted on an "
-                          "ordinary directory", dest);
+    return rt_child_fail (ch, 0,
+                          "mount destination %s is a symlink: must be mounted on an "
+                          "ordinary directory",
+                          dest);
   return 0;
 }
 
@@ -293,19 +422,12 @@ static int mount_cgroup_v1 (struct rt_child *ch, const struct rt_mount *m, int t
           return rt_child_fail (ch, errno, "mkdir %s/%s", m->dest, h->name);
         }
       int sfd = openat (dfd, h->name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-      if (sfd < 0 || mount (src, fdpath (&fp, sfd), NULL, MS_BIND | MS_REC, NULL) < 0)
+      struct reopen ro = { dfd, h->name, false, O_NOFOLLOW };
+      if (sfd < 0 || bind_at (AT_FDCWD, src, sfd, true, base | MS_RDONLY, 0, &ro) < 0)
         {
           close_keep_errno (sfd);
           close_keep_errno (dfd);
           return rt_child_fail (ch, errno, "mount %s to %s/%s", src, m->dest, h->name);
-        }
-      close (sfd);
-      sfd = openat (dfd, h->name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-      if (sfd < 0 || remount_bind (sfd, base | MS_RDONLY, 0) < 0)
-        {
-          close_keep_errno (sfd);
-          close_keep_errno (dfd);
-          return rt_child_fail (ch, errno, "remount %s/%s read-only", m->dest, h->name);
         }
       close (sfd);
       /* co-mounted controllers ("cpu,cpuacct") get a link per name, as on the host */
@@ -326,7 +448,7 @@ static int mount_cgroup_v1 (struct rt_child *ch, const struct rt_mount *m, int t
             }
         }
     }
-  int r = remount_bind (dfd, base | MS_RDONLY, 0);
+  int r = setattr_fd (dfd, base | MS_RDONLY);
   close_keep_errno (dfd);
   if (r < 0)
     return rt_child_fail (ch, errno, "remount %s read-only", m->dest);
@@ -349,15 +471,9 @@ static int mount_cgroup_v2 (struct rt_child *ch, const struct rt_mount *m, int t
   if (!cgroup_path_for (ch->selfcg, "", true, cgpath, sizeof cgpath))
     strcpy (cgpath, "/");
   snprintf (src, sizeof src, "/sys/fs/cgroup%s", strcmp (cgpath, "/") == 0 ? "" : cgpath);
-  if (mount (src, fdpath (&fp, tfd), NULL, MS_BIND | MS_REC, NULL) < 0)
+  struct reopen ro = { ch->rootfd, m->dest, true, 0 };
+  if (bind_at (AT_FDCWD, src, tfd, true, flags & ~MS_REC, 0, &ro) < 0)
     return rt_child_fail (ch, errno, "mount %s to %s", src, m->dest);
-  int fd = fs_open_in_root (ch->rootfd, m->dest, O_PATH | O_DIRECTORY, 0);
-  if (fd < 0 || remount_bind (fd, flags & ~MS_REC, 0) < 0)
-    {
-      close_keep_errno (fd);
-      return rt_child_fail (ch, errno, "remount %s", m->dest);
-    }
-  close (fd);
   return 0;
 }
 
@@ -372,25 +488,19 @@ static int mount_one (struct rt_child *ch, const struct rt_mount *m)
         return -1;
     }
   int tfd = m->is_bind && !m->source_is_dir ? file_in_root (ch->rootfd, m->dest)
-                                              : rt_mkdir_in_root (ch->rootfd, m->dest, 0755);
+                                            : rt_mkdir_in_root (ch->rootfd, m->dest, 0755);
   if (tfd < 0)
     return rt_child_fail (ch, errno, "mount %s to %s: create the mount point", what, m->dest);
 
   int r = 0;
   unsigned long flags = m->flags & ~MS_REMOUNT;
+  struct reopen ro = { ch->rootfd, m->dest, true, 0 };
   if (m->is_bind)
-    {
-      r = mount (m->source, fdpath (&fp, tfd), NULL, MS_BIND | (flags & MS_REC), NULL);
-      unsigned long extra = flags & ~(MS_BIND | MS_REC);
-      if (r == 0 && (extra || m->clear_flags))
-        {
-          close (tfd);
-          tfd = fs_open_in_root (ch->rootfd, m->dest, O_PATH, 0);
-          r = tfd < 0 ? -1 : remount_bind (tfd, extra, m->clear_flags);
-        }
-    }
-  else if (strcmp (m->type, "cgroup") == 0 && (ch->cfg->cgroup_mode == CGROUP_MODE_V1
-                                                || ch->cfg->cgroup_mode == CGROUP_MODE_HYBRID))
+    r = bind_at (AT_FDCWD, m->source, tfd, flags & MS_REC, flags & ~(MS_BIND | MS_REC),
+                 m->clear_flags, &ro);
+  else if (strcmp (m->type, "cgroup") == 0
+           && (ch->cfg->cgroup_mode == CGROUP_MODE_V1
+               || ch->cfg->cgroup_mode == CGROUP_MODE_HYBRID))
     {
       r = mount_cgroup_v1 (ch, m, tfd);
       close (tfd);
@@ -408,15 +518,7 @@ static int mount_one (struct rt_child *ch, const struct rt_mount *m)
       /* sysfs needs a network namespace owned by our user namespace; without one, show the
        * host's, read-only (what runc and Docker do for --network host). */
       if (r < 0 && errno == EPERM && strcmp (m->type, "sysfs") == 0)
-        {
-          r = mount ("/sys", fdpath (&fp, tfd), NULL, MS_BIND | MS_REC, NULL);
-          if (r == 0)
-            {
-              close (tfd);
-              tfd = fs_open_in_root (ch->rootfd, m->dest, O_PATH, 0);
-              r = tfd < 0 ? -1 : remount_bind (tfd, flags | MS_RDONLY, 0);
-            }
-        }
+        r = bind_at (AT_FDCWD, "/sys", tfd, true, flags | MS_RDONLY, 0, &ro);
     }
   if (r < 0)
     {
@@ -465,8 +567,8 @@ static int make_device (struct rt_child *ch, const struct rt_device *d)
     {
       /* The image's own /dev (no tmpfs over it): replace what is there unless it is right. */
       struct stat st;
-      if (fstatat (dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 && (st.st_mode & S_IFMT) == (d->mode & S_IFMT)
-          && st.st_rdev == d->dev)
+      if (fstatat (dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0
+          && (st.st_mode & S_IFMT) == (d->mode & S_IFMT) && st.st_rdev == d->dev)
         r = 0;
       else if (unlinkat (dfd, base, 0) == 0)
         r = mknodat (dfd, base, d->mode, d->dev);
@@ -474,13 +576,12 @@ static int make_device (struct rt_child *ch, const struct rt_device *d)
   if (r < 0 && errno == EPERM)
     {
       /* No mknod here (a user namespace): bind the host's node instead. */
-      struct fdpath fp;
       if (mknodat (dfd, base, S_IFREG | 0000, 0) < 0 && errno != EEXIST)
         r = -1;
       else
         {
           int nfd = openat (dfd, base, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-          r = nfd < 0 ? -1 : mount (d->path, fdpath (&fp, nfd), NULL, MS_BIND, NULL);
+          r = nfd < 0 ? -1 : bind_at (AT_FDCWD, d->path, nfd, false, 0, 0, NULL);
           close_keep_errno (nfd);
         }
     }
@@ -499,16 +600,16 @@ static int setup_dev (struct rt_child *ch)
     const char *path;
     unsigned major, minor;
   } defaults[] = {
-    { "/dev/null", 1, 3 },    { "/dev/zero", 1, 5 },    { "/dev/full", 1, 7 },
-    { "/dev/random", 1, 8 },  { "/dev/urandom", 1, 9 }, { "/dev/tty", 5, 0 },
+    { "/dev/null", 1, 3 },   { "/dev/zero", 1, 5 },    { "/dev/full", 1, 7 },
+    { "/dev/random", 1, 8 }, { "/dev/urandom", 1, 9 }, { "/dev/tty", 5, 0 },
   };
   static const struct
   {
     const char *name, *target;
   } links[] = {
-    { "fd", "/proc/self/fd" },          { "stdin", "/proc/self/fd/0" },
-    { "stdout", "/proc/self/fd/1" },    { "stderr", "/proc/self/fd/2" },
-    { "core", "/proc/kcore" },          { "ptmx", "pts/ptmx" },
+    { "fd", "/proc/self/fd" },       { "stdin", "/proc/self/fd/0" },
+    { "stdout", "/proc/self/fd/1" }, { "stderr", "/proc/self/fd/2" },
+    { "core", "/proc/kcore" },       { "ptmx", "pts/ptmx" },
   };
   const struct rt_cfg *c = ch->cfg;
   for (size_t i = 0; i < ARRAY_SIZE (defaults); i++)
@@ -623,7 +724,7 @@ int rt_mounts_setup (struct rt_child *ch)
 
 static int mask_paths (struct rt_child *ch)
 {
-  struct fdpath fp, fp2;
+  struct fdpath fp;
   int nullfd = -1;
   for (char **p = ch->cfg->masked; p && *p; p++)
     {
@@ -660,7 +761,7 @@ static int mask_paths (struct rt_child *ch)
                   return rt_child_fail (ch, 0, "masked paths: /dev/null is not the null device");
                 }
             }
-          r = mount (fdpath (&fp2, nullfd), fdpath (&fp, fd), NULL, MS_BIND, NULL);
+          r = bind_at (nullfd, "", fd, false, 0, 0, NULL);
         }
       close_keep_errno (fd);
       if (r < 0)
@@ -676,7 +777,6 @@ static int mask_paths (struct rt_child *ch)
 
 static int readonly_paths (struct rt_child *ch)
 {
-  struct fdpath fp;
   for (char **p = ch->cfg->readonly; p && *p; p++)
     {
       int fd = fs_open_in_root (ch->rootfd, *p, O_PATH | O_NOFOLLOW, 0);
@@ -690,14 +790,9 @@ static int readonly_paths (struct rt_child *ch)
           close (fd);
           continue;
         }
-      int r = mount (fdpath (&fp, fd), fdpath (&fp, fd), NULL, MS_BIND | MS_REC, NULL);
-      close (fd);
-      if (r == 0)
-        {
-          fd = fs_open_in_root (ch->rootfd, *p, O_PATH | O_NOFOLLOW, 0);
-          r = fd < 0 ? -1 : remount_bind (fd, MS_RDONLY, 0);
-          close_keep_errno (fd);
-        }
+      struct reopen ro = { ch->rootfd, *p, true, O_NOFOLLOW };
+      int r = bind_at (fd, "", fd, true, MS_RDONLY, 0, &ro);
+      close_keep_errno (fd);
       if (r < 0)
         return rt_child_fail (ch, errno, "make %s read-only", *p);
     }
@@ -708,14 +803,13 @@ int rt_mounts_finalize (struct rt_child *ch)
 {
   if (mask_paths (ch) < 0 || readonly_paths (ch) < 0)
     return -1;
-  if (ch->cfg->root_readonly && remount_bind (ch->rootfd, MS_RDONLY, 0) < 0)
+  if (ch->cfg->root_readonly && setattr_fd (ch->rootfd, MS_RDONLY) < 0)
     return rt_child_fail (ch, errno, "remount / read-only");
   return 0;
 }
 
 int rt_console_setup (struct rt_child *ch, int slave_fd)
 {
-  struct fdpath fp, fp2;
   int root = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
   int fd = root < 0 ? -1 : fs_open_in_root (root, "/dev/console", O_PATH | O_NOFOLLOW, 0);
   close_keep_errno (root);
@@ -728,7 +822,7 @@ int rt_console_setup (struct rt_child *ch, int slave_fd)
       close (fd);
       return rt_child_fail (ch, 0, "/dev/console is not a file");
     }
-  r = r < 0 ? -1 : mount (fdpath (&fp2, slave_fd), fdpath (&fp, fd), NULL, MS_BIND, NULL);
+  r = r < 0 ? -1 : bind_at (slave_fd, "", fd, false, 0, 0, NULL);
   close_keep_errno (fd);
   if (r < 0)
     return rt_child_fail (ch, errno, "bind the terminal to /dev/console");

@@ -40,10 +40,10 @@ static int make_trampoline_fd (berr_t *err)
   int fd = memfd_create ("berth-trampoline", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
   if (fd < 0 && errno == EINVAL)
     fd = memfd_create ("berth-trampoline", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  fd = rt_fd_above_stdio (fd);
   if (fd < 0)
     return berr_set (err, errno, "memfd_create for the exec trampoline");
-  if (fs_write_all (fd, rt_trampoline_blob, rt_trampoline_blob_len) < 0
-      || fchmod (fd, 0555) < 0)
+  if (fs_write_all (fd, rt_trampoline_blob, rt_trampoline_blob_len) < 0 || fchmod (fd, 0555) < 0)
     {
       berr_set (err, errno, "write the exec trampoline");
       close (fd);
@@ -128,8 +128,9 @@ int rt_lookup_exec (struct rt_child *ch, char *out, size_t outlen)
       return 0;
     }
   /* Docker's default PATH when the image sets none */
-  const char *path = ch->cfg->path_env ? ch->cfg->path_env
-                                       : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  const char *path = ch->cfg->path_env
+                         ? ch->cfg->path_env
+                         : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
   for (const char *p = path;;)
     {
       const char *colon = strchr (p, ':');

@@ -116,7 +116,7 @@ struct rt_cfg
   unsigned long rootfs_propagation;
   struct rt_sysctl *sysctls;
   size_t nsysctls;
-  struct rt_cgroup_hier *cg_hiers;
+  const struct rt_cgroup_hier *cg_hiers; /* shared, read once per process */
   size_t ncg_hiers;
   int cgroup_mode; /* enum cgroup_mode of the host, for "cgroup" mounts */
 
@@ -125,7 +125,7 @@ struct rt_cfg
   bool new_cgroupns;         /* unshared by the child once its cgroup is set */
   struct rt_ns_join joins[8];
   size_t njoins;
-  int pid_join_fd; /* joined by the parent around clone, -1 for none */
+  int pid_join_fd;         /* joined by the parent around clone, -1 for none */
   char *uid_map, *gid_map; /* "inside outside count\n"... for a new user namespace */
 
   /* seccomp */
@@ -152,7 +152,7 @@ uint64_t rt_caps_bounding_mask (int cap_last);
 struct rt_child
 {
   const struct rt_cfg *cfg;
-  int rootfd; /* O_PATH of the container's root once it exists, else -1 */
+  int rootfd;        /* O_PATH of the container's root once it exists, else -1 */
   char selfcg[4096]; /* /proc/self/cgroup as the parent left it, for "cgroup" mounts */
   int errnum;
   int kind;
@@ -171,7 +171,7 @@ void rt_child_main (struct rt_child *ch) __attribute__ ((noreturn));
 int rt_child_finish (struct rt_child *ch);
 
 /* mounts.c (child side) */
-int rt_mounts_setup (struct rt_child *ch);   /* propagation, rootfs, mounts, /dev, pivot_root */
+int rt_mounts_setup (struct rt_child *ch);    /* propagation, rootfs, mounts, /dev, pivot_root */
 int rt_mounts_finalize (struct rt_child *ch); /* masked and read-only paths, read-only root */
 int rt_console_setup (struct rt_child *ch, int slave_fd);
 /* openat2 resolve-in-root mkdir -p without allocating. Returns an O_PATH dir fd or -1/errno. */
@@ -200,6 +200,9 @@ int rt_sync_send (int fd, int type, int errnum, int kind, int value, const char 
  * RT_SYNC_PTY, *value from RT_SYNC_PID (when pid_out is set, stops after it).  Returns 0 when
  * the child reached exec (EOF after RT_SYNC_EXEC) or -1 with err. */
 int rt_sync_wait (int fd, const struct rt_cfg *cfg, int *pty, pid_t *pid_out, berr_t *err);
+/* The child puts the caller's stdio on 0-2 with dup2: what it must keep has to live above.
+ * Returns fd itself, or a close-on-exec copy at 3 or higher (fd closed), -1 with errno. */
+int rt_fd_above_stdio (int fd);
 /* Reset every signal disposition to the default and unblock all. */
 void rt_signals_reset (void);
 /* The child's stderr-free send of its recorded error; then _exit. */

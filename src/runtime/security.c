@@ -134,8 +134,10 @@ static int set_caps (struct rt_child *ch)
   for (int cap = 0; cap <= c->cap_last; cap++)
     if ((c->caps[RT_CAP_AMBIENT] & (1ULL << cap))
         && prctl (PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
-      return rt_child_fail (ch, errno, "raise ambient capability %d (it must also be permitted "
-                            "and inheritable)", cap);
+      return rt_child_fail (ch, errno,
+                            "raise ambient capability %d (it must also be permitted "
+                            "and inheritable)",
+                            cap);
   return 0;
 }
 

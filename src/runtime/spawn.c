@@ -22,6 +22,9 @@
 #ifndef CLONE_PIDFD
 #define CLONE_PIDFD 0x00001000
 #endif
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
 #ifndef CLONE_INTO_CGROUP
 #define CLONE_INTO_CGROUP 0x200000000ULL
 #endif
@@ -155,6 +158,17 @@ int rt_sync_wait (int fd, const struct rt_cfg *cfg, int *pty, pid_t *pid_out, be
   return ret;
 }
 
+int rt_fd_above_stdio (int fd)
+{
+  if (fd < 0 || fd > 2)
+    return fd;
+  int n = fcntl (fd, F_DUPFD_CLOEXEC, 3);
+  int e = errno;
+  close (fd);
+  errno = e;
+  return n;
+}
+
 void rt_signals_reset (void)
 {
   struct sigaction sa;
@@ -172,6 +186,11 @@ void rt_signals_reset (void)
 
 /* ---- clone -------------------------------------------------------------------------------- */
 
+static pid_t clone3_or_enosys (struct clone_args *a)
+{
+  return (pid_t)syscall (SYS_clone3, a, sizeof *a);
+}
+
 static pid_t clone_child (unsigned long flags, int cgfd, int *pidfd, bool *into_cgroup)
 {
   struct clone_args a;
@@ -180,31 +199,34 @@ static pid_t clone_child (unsigned long flags, int cgfd, int *pidfd, bool *into_
   a.pidfd = (uint64_t)(uintptr_t)pidfd;
   a.exit_signal = SIGCHLD;
   *into_cgroup = false;
+  pid_t pid = -1;
+  errno = 0;
   if (cgfd >= 0)
     {
       a.flags |= CLONE_INTO_CGROUP;
       a.cgroup = (uint64_t)cgfd;
-      long pid = syscall (SYS_clone3, &a, sizeof a);
+      pid = clone3_or_enosys (&a);
       if (pid >= 0)
         {
           *into_cgroup = true;
-          return (pid_t)pid;
+          return pid;
         }
-      if (errno == ENOSYS)
-        goto legacy;
-      /* a cgroup the kernel will not clone into (a domain with threads, v1 tracking): the
-       * parent writes cgroup.procs instead */
+      /* a cgroup the kernel will not clone into (a domain with threads, say): the parent
+       * writes cgroup.procs instead */
       a.flags &= ~CLONE_INTO_CGROUP;
       a.cgroup = 0;
     }
-  long pid = syscall (SYS_clone3, &a, sizeof a);
-  if (pid >= 0 || errno != ENOSYS)
-    return (pid_t)pid;
-legacy:
-  *pidfd = -1;
-  if (flags & 0x80 /* CLONE_NEWTIME */)
+  if (errno != ENOSYS)
     {
-      errno = EOPNOTSUPP;
+      pid = clone3_or_enosys (&a);
+      if (pid >= 0 || errno != ENOSYS)
+        return pid;
+    }
+  /* before Linux 5.3: clone(2), and pidfd_open afterwards */
+  *pidfd = -1;
+  if (flags & CLONE_NEWTIME)
+    {
+      errno = EOPNOTSUPP; /* clone(2) has no room for it */
       return -1;
     }
   return (pid_t)syscall (SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
@@ -292,13 +314,20 @@ int rt_spawn (const struct rt_spawn_opts *o, struct rt_proc *out, berr_t *err)
       cfg.stdio[0] = o->io->stdin_fd;
       cfg.stdio[1] = o->io->stdout_fd;
       cfg.stdio[2] = o->io->stderr_fd;
+      if (o->io->has_winsize)
+        {
+          cfg.has_winsize = true;
+          cfg.winsize = o->io->winsize;
+        }
     }
 
   int sv[2];
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
     return berr_set (err, errno, "socketpair");
   cleanup_close int psync = sv[0];
-  cleanup_close int csync = sv[1];
+  cleanup_close int csync = rt_fd_above_stdio (sv[1]);
+  if (csync < 0)
+    return berr_set (err, errno, "dup the sync socket");
   cfg.sync_fd = csync;
 
   /* Joining a pid namespace only changes where this thread's next child is born: join, clone,

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <linux/sched.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include "runtime/cgroup.h"
@@ -225,8 +227,10 @@ static int parse_mount (const json_t *jm, size_t idx, struct rt_mount *m, berr_t
   /* CVE-2019-16884: nothing but a proc filesystem on /proc, and only file binds under it
    * (lxcfs-style); a mount there could fake the files the runtime writes. */
   if (strcmp (m->dest, "/proc") == 0 && (m->type == NULL || strcmp (m->type, "proc") != 0))
-    return berr_setk (err, BERR_INVALID, 0, "mount %s to /proc: only a proc filesystem may be "
-                      "mounted on /proc", m->source ? m->source : m->type);
+    return berr_setk (err, BERR_INVALID, 0,
+                      "mount %s to /proc: only a proc filesystem may be "
+                      "mounted on /proc",
+                      m->source ? m->source : m->type);
   if (path_is_under (m->dest, "/proc") && strcmp (m->dest, "/proc") != 0
       && !(m->is_bind && !m->source_is_dir))
     return berr_setk (err, BERR_INVALID, 0, "mount %s to %s: only files may be bound under /proc",
@@ -326,7 +330,8 @@ static int parse_caps (const json_t *jc, struct rt_cfg *c, berr_t *err)
         const char *name = json_string_value (jn);
         cap_value_t v;
         if (name == NULL || !str_has_prefix (name, "CAP_") || cap_from_name (name, &v) < 0)
-          return berr_setk (err, BERR_INVALID, 0, "unknown capability \"%s\" in process.capabilities.%s",
+          return berr_setk (err, BERR_INVALID, 0,
+                            "unknown capability \"%s\" in process.capabilities.%s",
                             name ? name : "?", sets[s]);
         /* Newer than this kernel: it cannot be granted, and nothing could use it. */
         if (v > c->cap_last)
@@ -498,9 +503,9 @@ static const struct
   int flag;
   const char *proc; /* /proc/<pid>/ns/<proc> */
 } ns_types[] = {
-  { "user", CLONE_NEWUSER, "user" },    { "mount", CLONE_NEWNS, "mnt" },
-  { "pid", CLONE_NEWPID, "pid" },       { "network", CLONE_NEWNET, "net" },
-  { "ipc", CLONE_NEWIPC, "ipc" },       { "uts", CLONE_NEWUTS, "uts" },
+  { "user", CLONE_NEWUSER, "user" },       { "mount", CLONE_NEWNS, "mnt" },
+  { "pid", CLONE_NEWPID, "pid" },          { "network", CLONE_NEWNET, "net" },
+  { "ipc", CLONE_NEWIPC, "ipc" },          { "uts", CLONE_NEWUTS, "uts" },
   { "cgroup", CLONE_NEWCGROUP, "cgroup" }, { "time", CLONE_NEWTIME, "time" },
 };
 
@@ -634,9 +639,18 @@ static int parse_sysctls (const json_t *obj, struct rt_cfg *c, berr_t *err)
   return 0;
 }
 
-/* The host's cgroup hierarchies, for "cgroup" mounts on a v1 or hybrid host. */
-static void read_cgroup_hiers (struct rt_cfg *c)
+/* The host's cgroup hierarchies, for "cgroup" mounts on a v1 or hybrid host: read once per
+ * process (they do not move while berth runs), shared by every cfg. */
+static struct rt_cgroup_hier *host_hiers;
+static size_t host_nhiers;
+static int host_cgroup_mode;
+static pthread_once_t host_hiers_once = PTHREAD_ONCE_INIT;
+
+static void read_cgroup_hiers (void)
 {
+  host_cgroup_mode = (int)cgroup_detect_mode ("/sys/fs/cgroup");
+  if (host_cgroup_mode != CGROUP_MODE_V1 && host_cgroup_mode != CGROUP_MODE_HYBRID)
+    return;
   cleanup_fclose FILE *f = fopen ("/proc/self/mountinfo", "re");
   if (f == NULL)
     return;
@@ -655,7 +669,8 @@ static void read_cgroup_hiers (struct rt_cfg *c)
       if (!v2 && strcmp (fstype, "cgroup") != 0)
         continue;
       char mnt[4096];
-      if (sscanf (line, "%*s %*s %*s %*s %4095s", mnt) != 1 || !str_has_prefix (mnt, "/sys/fs/cgroup/"))
+      if (sscanf (line, "%*s %*s %*s %*s %4095s", mnt) != 1
+          || !str_has_prefix (mnt, "/sys/fs/cgroup/"))
         continue;
       cleanup_sbuf struct sbuf key;
       sbuf_init (&key);
@@ -672,8 +687,8 @@ static void read_cgroup_hiers (struct rt_cfg *c)
               sbuf_adds (&key, o);
             }
         }
-      c->cg_hiers = xrealloc (c->cg_hiers, (c->ncg_hiers + 1) * sizeof *c->cg_hiers);
-      struct rt_cgroup_hier *h = &c->cg_hiers[c->ncg_hiers++];
+      host_hiers = xrealloc (host_hiers, (host_nhiers + 1) * sizeof *host_hiers);
+      struct rt_cgroup_hier *h = &host_hiers[host_nhiers++];
       h->mountpoint = xstrdup (mnt);
       h->name = xstrdup (mnt + strlen ("/sys/fs/cgroup/"));
       h->key = sbuf_detach (&key);
@@ -710,11 +725,11 @@ int rt_cfg_init (struct rt_cfg *c, const json_t *spec, const json_t *process, bo
       {
         const char *f = json_string_value (jf);
         if (f && strcmp (f, "SECCOMP_FILTER_FLAG_TSYNC") == 0)
-          c->seccomp_flags |= 1U; /* SECCOMP_FILTER_FLAG_TSYNC */
+          c->seccomp_flags |= SECCOMP_FILTER_FLAG_TSYNC;
         else if (f && strcmp (f, "SECCOMP_FILTER_FLAG_LOG") == 0)
-          c->seccomp_flags |= 2U;
+          c->seccomp_flags |= SECCOMP_FILTER_FLAG_LOG;
         else if (f && strcmp (f, "SECCOMP_FILTER_FLAG_SPEC_ALLOW") == 0)
-          c->seccomp_flags |= 4U;
+          c->seccomp_flags |= SECCOMP_FILTER_FLAG_SPEC_ALLOW;
         else
           return invalid (err, "unknown linux.seccomp flag \"%s\"", f ? f : "?");
       }
@@ -741,7 +756,8 @@ int rt_cfg_init (struct rt_cfg *c, const json_t *spec, const json_t *process, bo
                         "setting the hostname needs a new UTS namespace (linux.namespaces)");
   if (c->clone_flags & CLONE_NEWUSER)
     {
-      if (parse_id_map (json_object_get (jlinux, "uidMappings"), "uidMappings", &c->uid_map, err) < 0
+      if (parse_id_map (json_object_get (jlinux, "uidMappings"), "uidMappings", &c->uid_map, err)
+              < 0
           || parse_id_map (json_object_get (jlinux, "gidMappings"), "gidMappings", &c->gid_map, err)
                  < 0)
         return -1;
@@ -772,9 +788,10 @@ int rt_cfg_init (struct rt_cfg *c, const json_t *spec, const json_t *process, bo
   }
   if (want_cgroup_hiers)
     {
-      c->cgroup_mode = (int)cgroup_detect_mode ("/sys/fs/cgroup");
-      if (c->cgroup_mode == CGROUP_MODE_V1 || c->cgroup_mode == CGROUP_MODE_HYBRID)
-        read_cgroup_hiers (c);
+      pthread_once (&host_hiers_once, read_cgroup_hiers);
+      c->cgroup_mode = host_cgroup_mode;
+      c->cg_hiers = host_hiers;
+      c->ncg_hiers = host_nhiers;
     }
 
   json_t *devs = json_object_get (jlinux, "devices");
@@ -811,13 +828,6 @@ void rt_cfg_release (struct rt_cfg *c)
   for (size_t i = 0; i < c->nsysctls; i++)
     free (c->sysctls[i].path);
   free (c->sysctls);
-  for (size_t i = 0; i < c->ncg_hiers; i++)
-    {
-      free (c->cg_hiers[i].mountpoint);
-      free (c->cg_hiers[i].name);
-      free (c->cg_hiers[i].key);
-    }
-  free (c->cg_hiers);
   for (size_t i = 0; i < c->njoins; i++)
     close (c->joins[i].fd);
   if (c->pid_join_fd >= 0)

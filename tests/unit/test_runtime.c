@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/capability.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -27,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "runtime/cgroup.h"
 #include "runtime/runtime.h"
 #include "runtime/seccomp.h"
 #include "util/fs.h"
@@ -34,35 +36,61 @@
 #include "util/util.h"
 
 static const char *docker_caps[] = {
-  "CAP_CHOWN",      "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",     "CAP_MKNOD",
-  "CAP_NET_RAW",    "CAP_SETGID",       "CAP_SETUID",           "CAP_SETFCAP",    "CAP_SETPCAP",
-  "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL",         "CAP_AUDIT_WRITE", NULL,
+  "CAP_CHOWN",
+  "CAP_DAC_OVERRIDE",
+  "CAP_FSETID",
+  "CAP_FOWNER",
+  "CAP_MKNOD",
+  "CAP_NET_RAW",
+  "CAP_SETGID",
+  "CAP_SETUID",
+  "CAP_SETFCAP",
+  "CAP_SETPCAP",
+  "CAP_NET_BIND_SERVICE",
+  "CAP_SYS_CHROOT",
+  "CAP_KILL",
+  "CAP_AUDIT_WRITE",
+  NULL,
 };
 
 /* Docker's default mounts, masked and read-only paths (security-reliability.md §2). */
-static const char spec_template[] = "{"
-  "\"ociVersion\": \"1.0.2\","
-  "\"process\": {\"terminal\": false, \"user\": {\"uid\": 0, \"gid\": 0},"
-  "  \"env\": [\"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\", \"HOSTNAME=rt-test\"],"
-  "  \"cwd\": \"/\", \"noNewPrivileges\": false},"
-  "\"root\": {\"path\": \"\", \"readonly\": false},"
-  "\"hostname\": \"rt-test\","
-  "\"mounts\": ["
-  "  {\"destination\": \"/proc\", \"type\": \"proc\", \"source\": \"proc\", \"options\": [\"nosuid\", \"noexec\", \"nodev\"]},"
-  "  {\"destination\": \"/dev\", \"type\": \"tmpfs\", \"source\": \"tmpfs\", \"options\": [\"nosuid\", \"strictatime\", \"mode=755\", \"size=65536k\"]},"
-  "  {\"destination\": \"/dev/pts\", \"type\": \"devpts\", \"source\": \"devpts\", \"options\": [\"nosuid\", \"noexec\", \"newinstance\", \"ptmxmode=0666\", \"mode=0620\", \"gid=5\"]},"
-  "  {\"destination\": \"/sys\", \"type\": \"sysfs\", \"source\": \"sysfs\", \"options\": [\"nosuid\", \"noexec\", \"nodev\", \"ro\"]},"
-  "  {\"destination\": \"/sys/fs/cgroup\", \"type\": \"cgroup\", \"source\": \"cgroup\", \"options\": [\"ro\", \"nosuid\", \"noexec\", \"nodev\"]},"
-  "  {\"destination\": \"/dev/mqueue\", \"type\": \"mqueue\", \"source\": \"mqueue\", \"options\": [\"nosuid\", \"noexec\", \"nodev\"]},"
-  "  {\"destination\": \"/dev/shm\", \"type\": \"tmpfs\", \"source\": \"shm\", \"options\": [\"nosuid\", \"noexec\", \"nodev\", \"mode=1777\", \"size=67108864\"]}"
-  "],"
-  "\"linux\": {"
-  "  \"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"network\"}, {\"type\": \"ipc\"}, {\"type\": \"uts\"}, {\"type\": \"mount\"}],"
-  "  \"maskedPaths\": [\"/proc/asound\", \"/proc/acpi\", \"/proc/interrupts\", \"/proc/kcore\", \"/proc/keys\","
-  "    \"/proc/latency_stats\", \"/proc/timer_list\", \"/proc/timer_stats\", \"/proc/sched_debug\", \"/proc/scsi\","
-  "    \"/sys/firmware\", \"/sys/devices/virtual/powercap\"],"
-  "  \"readonlyPaths\": [\"/proc/bus\", \"/proc/fs\", \"/proc/irq\", \"/proc/sys\", \"/proc/sysrq-trigger\"]"
-  "}}";
+static const char spec_template[]
+    = "{"
+      "\"ociVersion\": \"1.0.2\","
+      "\"process\": {\"terminal\": false, \"user\": {\"uid\": 0, \"gid\": 0},"
+      "  \"env\": [\"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\", "
+      "\"HOSTNAME=rt-test\"],"
+      "  \"cwd\": \"/\", \"noNewPrivileges\": false},"
+      "\"root\": {\"path\": \"\", \"readonly\": false},"
+      "\"hostname\": \"rt-test\","
+      "\"mounts\": ["
+      "  {\"destination\": \"/proc\", \"type\": \"proc\", \"source\": \"proc\", \"options\": "
+      "[\"nosuid\", \"noexec\", \"nodev\"]},"
+      "  {\"destination\": \"/dev\", \"type\": \"tmpfs\", \"source\": \"tmpfs\", \"options\": "
+      "[\"nosuid\", \"strictatime\", \"mode=755\", \"size=65536k\"]},"
+      "  {\"destination\": \"/dev/pts\", \"type\": \"devpts\", \"source\": \"devpts\", "
+      "\"options\": [\"nosuid\", \"noexec\", \"newinstance\", \"ptmxmode=0666\", \"mode=0620\", "
+      "\"gid=5\"]},"
+      "  {\"destination\": \"/sys\", \"type\": \"sysfs\", \"source\": \"sysfs\", \"options\": "
+      "[\"nosuid\", \"noexec\", \"nodev\", \"ro\"]},"
+      "  {\"destination\": \"/sys/fs/cgroup\", \"type\": \"cgroup\", \"source\": \"cgroup\", "
+      "\"options\": [\"ro\", \"nosuid\", \"noexec\", \"nodev\"]},"
+      "  {\"destination\": \"/dev/mqueue\", \"type\": \"mqueue\", \"source\": \"mqueue\", "
+      "\"options\": [\"nosuid\", \"noexec\", \"nodev\"]},"
+      "  {\"destination\": \"/dev/shm\", \"type\": \"tmpfs\", \"source\": \"shm\", \"options\": "
+      "[\"nosuid\", \"noexec\", \"nodev\", \"mode=1777\", \"size=67108864\"]}"
+      "],"
+      "\"linux\": {"
+      "  \"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"network\"}, {\"type\": \"ipc\"}, "
+      "{\"type\": \"uts\"}, {\"type\": \"mount\"}],"
+      "  \"maskedPaths\": [\"/proc/asound\", \"/proc/acpi\", \"/proc/interrupts\", "
+      "\"/proc/kcore\", \"/proc/keys\","
+      "    \"/proc/latency_stats\", \"/proc/timer_list\", \"/proc/timer_stats\", "
+      "\"/proc/sched_debug\", \"/proc/scsi\","
+      "    \"/sys/firmware\", \"/sys/devices/virtual/powercap\"],"
+      "  \"readonlyPaths\": [\"/proc/bus\", \"/proc/fs\", \"/proc/irq\", \"/proc/sys\", "
+      "\"/proc/sysrq-trigger\"]"
+      "}}";
 
 struct env
 {
@@ -149,8 +177,8 @@ static bool find_testhelper (void)
     }
   /* not built yet (tests/fixtures/mkimages): build just the helper */
   snprintf (E.testhelper, sizeof E.testhelper, "%s/testhelper", E.dir);
-  cleanup_free char *cmd = xasprintf ("cc -static -O2 -o %s %s/tests/fixtures/testhelper.c 2>&1",
-                                      E.testhelper, src);
+  cleanup_free char *cmd
+      = xasprintf ("cc -static -O2 -o %s %s/tests/fixtures/testhelper.c 2>&1", E.testhelper, src);
   return system (cmd) == 0;
 }
 
@@ -203,9 +231,9 @@ static int group_setup (void **state)
   E.ok = true;
   /* The first spawn creates the trampoline's memfd, which lives as long as the process: make
    * it now so the per-test fd count sees only what a test leaks. */
-  cleanup_json json_t *warm = json_pack ("{s:{s:[s],s:s},s:{s:s},s:{s:[{s:s}]}}", "process", "args",
-                                         "/bin/true", "cwd", "/", "root", "path", E.rootfs, "linux",
-                                         "namespaces", "type", "mount");
+  cleanup_json json_t *warm
+      = json_pack ("{s:{s:[s],s:s},s:{s:s},s:{s:[{s:s}]}}", "process", "args", "/bin/true", "cwd",
+                   "/", "root", "path", E.rootfs, "linux", "namespaces", "type", "mount");
   struct rt_proc p;
   berr_t err = BERR_INIT;
   if (rt_spawn (&(struct rt_spawn_opts){ warm, NULL, NULL, NULL }, &p, &err) < 0)
@@ -418,9 +446,9 @@ static void test_user_and_groups (void **state)
   NEED_ENV ();
   struct result r;
   cleanup_json json_t *spec = make_spec ("testhelper", "id", NULL);
-  json_object_set_new (jpath (spec, "process", NULL), "user",
-                       json_pack ("{s:i,s:i,s:[i,i]}", "uid", 1000, "gid", 1000, "additionalGids",
-                                  10, 1000));
+  json_object_set_new (
+      jpath (spec, "process", NULL), "user",
+      json_pack ("{s:i,s:i,s:[i,i]}", "uid", 1000, "gid", 1000, "additionalGids", 10, 1000));
   assert_string_equal (run_ok (spec, &r), "uid=1000 gid=1000 groups=10,1000\n");
   result_release (&r);
   /* a non-root user keeps no capability, but the bounding set is Docker's */
@@ -464,9 +492,8 @@ static void test_capabilities (void **state)
   result_release (&r);
   /* an unknown name is the spec's fault */
   cleanup_json json_t *spec3 = make_spec ("true", NULL);
-  json_t *bounding
-      = json_object_get (json_object_get (jpath (spec3, "process", NULL), "capabilities"),
-                         "bounding");
+  json_t *bounding = json_object_get (
+      json_object_get (jpath (spec3, "process", NULL), "capabilities"), "bounding");
   json_array_append_new (bounding, json_string ("CAP_NOPE"));
   berr_t err = BERR_INIT;
   assert_int_equal (run (spec3, &r, &err), -1);
@@ -480,8 +507,9 @@ static json_t *keyctl_profile (bool with_arg, int arg_value)
   json_t *rule = json_pack ("{s:[s],s:s,s:i}", "names", "keyctl", "action", "SCMP_ACT_ERRNO",
                             "errnoRet", EPERM);
   if (with_arg)
-    json_object_set_new (rule, "args", json_pack ("[{s:i,s:i,s:i,s:s}]", "index", 0, "value",
-                                                  arg_value, "valueTwo", 0, "op", "SCMP_CMP_EQ"));
+    json_object_set_new (rule, "args",
+                         json_pack ("[{s:i,s:i,s:i,s:s}]", "index", 0, "value", arg_value,
+                                    "valueTwo", 0, "op", "SCMP_CMP_EQ"));
   return json_pack ("{s:s,s:[s,s,s],s:[o,{s:[s,s],s:s}]}", "defaultAction", "SCMP_ACT_ALLOW",
                     "architectures", "SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32",
                     "syscalls", rule, "names", "no_such_syscall_in_any_kernel", "getpid", "action",
@@ -502,8 +530,10 @@ static void test_security_nnp_seccomp (void **state)
   result_release (&r);
 
   /* without no_new_privs the filter goes in before the capability drop */
-  cleanup_json json_t *spec2 = make_spec ("sh", "-c", "testhelper security; testhelper "
-                                          "syscall-probe keyctl; testhelper caps", NULL);
+  cleanup_json json_t *spec2 = make_spec ("sh", "-c",
+                                          "testhelper security; testhelper "
+                                          "syscall-probe keyctl; testhelper caps",
+                                          NULL);
   json_object_set_new (jpath (spec2, "linux", NULL), "seccomp", keyctl_profile (false, 0));
   berr_t err = BERR_INIT;
   assert_int_equal (run (spec2, &r, &err), 0);
@@ -524,6 +554,54 @@ static void test_security_nnp_seccomp (void **state)
   assert_int_equal (run (spec4, &r, &err), 0);
   assert_string_equal (r.out, "keyctl: EPERM\n");
   result_release (&r);
+}
+
+/* Docker's default profile (seccomp_profile.c) compiled and installed: what it must refuse is
+ * refused, and a shell still runs. */
+static void test_docker_default_seccomp (void **state)
+{
+  (void)state;
+  NEED_ENV ();
+  char dir[] = "/tmp/berth-rt-cache-XXXXXX";
+  assert_non_null (mkdtemp (dir));
+  cleanup_json json_t *prof = seccomp_docker_default ((char *const *)docker_caps);
+  struct seccomp_prog a = { 0 };
+  berr_t err = BERR_INIT;
+  int64_t t0 = now_ns ();
+  assert_int_equal (seccomp_compile (prof, dir, &a, &err), 0);
+  int64_t t1 = now_ns ();
+  seccomp_prog_release (&a);
+  assert_int_equal (seccomp_compile (prof, dir, &a, &err), 0);
+  int64_t t2 = now_ns ();
+  printf ("# Docker's default profile: %u BPF instructions, compile %.2f ms, cached %.3f ms\n",
+          a.len, (double)(t1 - t0) / 1e6, (double)(t2 - t1) / 1e6);
+  seccomp_prog_release (&a);
+
+  cleanup_json json_t *spec = make_spec ("sh", "-c",
+                                         "testhelper syscall-probe all; "
+                                         "testhelper security; echo done",
+                                         NULL);
+  json_object_set (jpath (spec, "linux", NULL), "seccomp", prof);
+  int out[2];
+  assert_int_equal (pipe2 (out, O_CLOEXEC), 0);
+  struct rt_io io = { -1, out[1], out[1], -1, false, { 0 } };
+  struct rt_spawn_opts o = { spec, &io, NULL, dir };
+  struct rt_proc p;
+  if (rt_spawn (&o, &p, &err) < 0)
+    fail_msg ("rt_spawn: %s", err.msg);
+  close (out[1]);
+  cleanup_free char *text = slurp_fd (out[0]);
+  close (out[0]);
+  int status;
+  wait_proc (&p, &status);
+  assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 0);
+  const char *want[]
+      = { "keyctl: EPERM\n", "unshare: EPERM\n", "mount: EPERM\n", "clone3: ENOSYS\n",
+          "bpf: EPERM\n",    "Seccomp:\t2\n",    "done\n",         NULL };
+  for (const char **w = want; *w; w++)
+    if (strstr (text, *w) == NULL)
+      fail_msg ("missing \"%s\" in:\n%s", *w, text);
+  fs_rm_rf (dir, &err);
 }
 
 static void test_masked_and_readonly (void **state)
@@ -569,17 +647,20 @@ static void test_dev (void **state)
                                          NULL);
   json_object_set_new (jpath (spec, "linux", NULL), "devices",
                        json_pack ("[{s:s,s:s,s:i,s:i,s:i,s:i,s:i}]", "path", "/dev/fuse", "type",
-                                  "c", "major", 10, "minor", 229, "fileMode", 0600, "uid", 0,
-                                  "gid", 5));
+                                  "c", "major", 10, "minor", 229, "fileMode", 0600, "uid", 0, "gid",
+                                  5));
   const char *out = run_ok (spec, &r);
   assert_non_null (strstr (out, "core fd full fuse mqueue null ptmx pts random shm stderr stdin "
                                 "stdout tty urandom zero \n"));
-  assert_non_null (strstr (out, "/dev/null: type=char mode=0666 uid=0 gid=0 size=0 nlink=1 rdev=1:3\n"));
-  assert_non_null (strstr (out, "/dev/tty: type=char mode=0666 uid=0 gid=0 size=0 nlink=1 rdev=5:0\n"));
+  assert_non_null (
+      strstr (out, "/dev/null: type=char mode=0666 uid=0 gid=0 size=0 nlink=1 rdev=1:3\n"));
+  assert_non_null (
+      strstr (out, "/dev/tty: type=char mode=0666 uid=0 gid=0 size=0 nlink=1 rdev=5:0\n"));
   assert_non_null (strstr (out, "/dev/ptmx: type=symlink"));
   assert_non_null (strstr (out, "target=pts/ptmx\n"));
   assert_non_null (strstr (out, "target=/proc/self/fd\n"));
-  assert_non_null (strstr (out, "/dev/fuse: type=char mode=0600 uid=0 gid=5 size=0 nlink=1 rdev=10:229\n"));
+  assert_non_null (
+      strstr (out, "/dev/fuse: type=char mode=0600 uid=0 gid=5 size=0 nlink=1 rdev=10:229\n"));
   result_release (&r);
 }
 
@@ -656,14 +737,16 @@ static void test_readonly_root_sysctl (void **state)
   (void)state;
   NEED_ENV ();
   struct result r;
-  cleanup_json json_t *spec = make_spec ("sh", "-c",
-                                         "testhelper write-file /x y; "
-                                         "testhelper write-file /dev/shm/x y && echo shm-ok; "
-                                         "cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/shmmni",
-                                         NULL);
+  cleanup_json json_t *spec
+      = make_spec ("sh", "-c",
+                   "testhelper write-file /x y; "
+                   "testhelper write-file /dev/shm/x y && echo shm-ok; "
+                   "cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/shmmni",
+                   NULL);
   json_object_set_new (jpath (spec, "root", NULL), "readonly", json_true ());
-  json_object_set_new (jpath (spec, "linux", NULL), "sysctl",
-                       json_pack ("{s:s,s:s}", "net.ipv4.ip_forward", "1", "kernel.shmmni", "1234"));
+  json_object_set_new (
+      jpath (spec, "linux", NULL), "sysctl",
+      json_pack ("{s:s,s:s}", "net.ipv4.ip_forward", "1", "kernel.shmmni", "1234"));
   berr_t err = BERR_INIT;
   assert_int_equal (run (spec, &r, &err), 0);
   assert_non_null (strstr (r.err, "write-file: /x: EROFS\n"));
@@ -718,9 +801,9 @@ static void test_setup_errors (void **state)
   struct result r;
   berr_t err = BERR_INIT;
   cleanup_json json_t *spec = make_spec ("true", NULL);
-  json_array_append_new (json_object_get (spec, "mounts"),
-                         json_pack ("{s:s,s:s,s:s}", "destination", "/mnt", "type", "nosuchfs",
-                                    "source", "none"));
+  json_array_append_new (
+      json_object_get (spec, "mounts"),
+      json_pack ("{s:s,s:s,s:s}", "destination", "/mnt", "type", "nosuchfs", "source", "none"));
   assert_int_equal (run (spec, &r, &err), -1);
   assert_string_equal (err.msg, "mount none to /mnt: No such device");
   assert_int_equal (err.errnum, ENODEV);
@@ -779,8 +862,10 @@ static void test_terminal (void **state)
 {
   (void)state;
   NEED_ENV ();
-  cleanup_json json_t *spec = make_spec ("sh", "-c", "testhelper isatty; testhelper winsize; "
-                                         "testhelper stat /dev/console", NULL);
+  cleanup_json json_t *spec = make_spec ("sh", "-c",
+                                         "testhelper isatty; testhelper winsize; "
+                                         "testhelper stat /dev/console",
+                                         NULL);
   json_object_set_new (jpath (spec, "process", NULL), "terminal", json_true ());
   json_object_set_new (jpath (spec, "process", NULL), "consoleSize",
                        json_pack ("{s:i,s:i}", "height", 24, "width", 80));
@@ -830,8 +915,8 @@ static int exec_collect (json_t *spec, struct rt_proc *target, json_t *process, 
   memset (r, 0, sizeof *r);
   assert_int_equal (pipe2 (out, O_CLOEXEC), 0);
   struct rt_io io = { -1, out[1], out[1], -1, false, { 0 } };
-  struct rt_exec_opts eo = { spec, process, privileged, target->pid, target->pidfd, &io, NULL,
-                             NULL };
+  struct rt_exec_opts eo
+      = { spec, process, privileged, target->pid, target->pidfd, &io, NULL, NULL };
   struct rt_proc p;
   int ret = rt_exec (&eo, &p, err);
   close (out[1]);
@@ -860,9 +945,11 @@ static void test_exec_into_running (void **state)
   assert_int_equal (rt_proc_start_time (target.pid), target.start_time);
 
   struct result r;
-  cleanup_json json_t *p1 = exec_process ("sh", "-c", "testhelper hostname; testhelper pid; "
+  cleanup_json json_t *p1 = exec_process ("sh", "-c",
+                                          "testhelper hostname; testhelper pid; "
                                           "testhelper security; testhelper caps; "
-                                          "testhelper syscall-probe keyctl; ls /proc", NULL);
+                                          "testhelper syscall-probe keyctl; ls /proc",
+                                          NULL);
   int ret = exec_collect (spec, &target, p1, false, &r, &err);
   if (ret < 0)
     fail_msg ("rt_exec: %s", err.msg);
@@ -895,9 +982,10 @@ static void test_exec_into_running (void **state)
   berr_release (&err);
 
   /* a terminal for exec */
-  cleanup_json json_t *p4 = exec_process ("testhelper", "isatty", NULL);
+  cleanup_json json_t *p4
+      = exec_process ("sh", "-c", "testhelper isatty; testhelper winsize", NULL);
   json_object_set_new (p4, "terminal", json_true ());
-  struct rt_io tio = { -1, -1, -1, -1, false, { 0 } };
+  struct rt_io tio = { -1, -1, -1, -1, true, { .ws_row = 33, .ws_col = 101 } };
   struct rt_exec_opts eo = { spec, p4, false, target.pid, target.pidfd, &tio, NULL, NULL };
   struct rt_proc ep;
   if (rt_exec (&eo, &ep, &err) < 0)
@@ -906,7 +994,7 @@ static void test_exec_into_running (void **state)
   int status;
   wait_proc (&ep, &status);
   close (tio.pty_master);
-  assert_string_equal (tout, "stdin=tty stdout=tty stderr=tty\r\n");
+  assert_string_equal (tout, "stdin=tty stdout=tty stderr=tty\r\nrows=33 cols=101\r\n");
   free (tout);
 
   kill (target.pid, SIGKILL);
@@ -979,8 +1067,8 @@ static void test_proc_self_exe (void **state)
   int status;
   wait_proc (&p, &status);
   assert_true (strlen (all) > filled);
-  assert_string_equal (all + filled,
-                       "berth-trampoline: this program only runs a container's process for berth\n");
+  assert_string_equal (
+      all + filled, "berth-trampoline: this program only runs a container's process for berth\n");
   free (all);
   assert_true (WIFEXITED (status));
   assert_int_equal (WEXITSTATUS (status), 127);
@@ -1022,6 +1110,200 @@ static void test_spawn_repeated (void **state)
           "max %.3f over %d\n",
           (double)t[iters / 2] / 1e6, (double)t[0] / 1e6, (double)t[iters - 1] / 1e6, iters);
   free (t);
+}
+
+/* The container's cgroup: entered before the process runs, shown read-only at /sys/fs/cgroup
+ * (v1/hybrid: its own directory of each hierarchy), and hidden behind a cgroup namespace. */
+static void test_cgroup (void **state)
+{
+  (void)state;
+  NEED_ENV ();
+  enum cgroup_mode mode = cgroup_detect_mode ("/sys/fs/cgroup");
+  if (mode != CGROUP_MODE_V1 && mode != CGROUP_MODE_HYBRID)
+    {
+      printf ("# not a v1/hybrid cgroup host: not run\n");
+      return;
+    }
+  char parent[64];
+  snprintf (parent, sizeof parent, "berth-rt-%d", (int)getpid ());
+  struct cgroup_opts co = { NULL, parent };
+  cleanup_json json_t *res = json_pack ("{s:{s:i}}", "pids", "limit", 7);
+  struct cgroup *cg = NULL;
+  berr_t err = BERR_INIT;
+  if (cgroup_create (&co, "c1", res, &cg, &err) < 0)
+    fail_msg ("cgroup_create: %s", err.msg);
+  for (int cgns = 0; cgns < 2; cgns++)
+    {
+      cleanup_json json_t *spec = make_spec ("sh", "-c",
+                                             "grep pids /proc/self/cgroup; "
+                                             "cat /sys/fs/cgroup/pids/pids.max; "
+                                             "testhelper write-file /sys/fs/cgroup/pids/x 1",
+                                             NULL);
+      if (cgns)
+        json_array_append_new (json_object_get (jpath (spec, "linux", NULL), "namespaces"),
+                               json_pack ("{s:s}", "type", "cgroup"));
+      int out[2], errp[2];
+      assert_int_equal (pipe2 (out, O_CLOEXEC), 0);
+      assert_int_equal (pipe2 (errp, O_CLOEXEC), 0);
+      struct rt_io io = { -1, out[1], errp[1], -1, false, { 0 } };
+      struct rt_spawn_opts o = { spec, &io, cg, NULL };
+      struct rt_proc p;
+      if (rt_spawn (&o, &p, &err) < 0)
+        fail_msg ("rt_spawn: %s", err.msg);
+      close (out[1]);
+      close (errp[1]);
+      cleanup_free char *text = slurp_fd (out[0]);
+      cleanup_free char *etext = slurp_fd (errp[0]);
+      close (out[0]);
+      close (errp[0]);
+      int status;
+      wait_proc (&p, &status);
+      cleanup_free char *want
+          = cgns ? xstrdup (":pids:/\n7\n") : xasprintf (":pids:/%s/c1\n7\n", parent);
+      if (strstr (text, want) == NULL)
+        fail_msg ("want \"%s\" in \"%s\"", want, text);
+      assert_non_null (strstr (etext, "/sys/fs/cgroup/pids/x: EROFS"));
+    }
+  assert_int_equal (cgroup_destroy (cg, &err), 0);
+  cgroup_free (cg);
+  DIR *d = opendir ("/sys/fs/cgroup");
+  struct dirent *de;
+  while (d && (de = readdir (d)))
+    {
+      cleanup_free char *pd = xasprintf ("/sys/fs/cgroup/%s/%s", de->d_name, parent);
+      rmdir (pd);
+    }
+  if (d)
+    closedir (d);
+}
+
+/* A v2 cgroup (on a private cgroup2 mount of the one v2 hierarchy): the child is born in it
+ * (clone3 CLONE_INTO_CGROUP). */
+static void test_cgroup_v2_clone_into (void **state)
+{
+  (void)state;
+  NEED_ENV ();
+  cleanup_free char *root = xasprintf ("%s/cg2", E.dir);
+  assert_int_equal (mkdir (root, 0755), 0);
+  if (mount ("none", root, "cgroup2", 0, NULL) < 0)
+    {
+      printf ("# no cgroup2 here: not run\n");
+      rmdir (root);
+      return;
+    }
+  char parent[64];
+  snprintf (parent, sizeof parent, "berth-rt-%d", (int)getpid ());
+  struct cgroup_opts co = { root, parent };
+  struct cgroup *cg = NULL;
+  berr_t err = BERR_INIT;
+  int ret = cgroup_create (&co, "c2", NULL, &cg, &err);
+  if (ret == 0)
+    {
+      assert_true (cgroup_clone_fd (cg) >= 0);
+      cleanup_json json_t *spec = make_spec ("sh", "-c", "grep ^0:: /proc/self/cgroup", NULL);
+      struct result r;
+      int out[2];
+      assert_int_equal (pipe2 (out, O_CLOEXEC), 0);
+      struct rt_io io = { -1, out[1], -1, -1, false, { 0 } };
+      struct rt_spawn_opts o = { spec, &io, cg, NULL };
+      struct rt_proc p;
+      ret = rt_spawn (&o, &p, &err);
+      close (out[1]);
+      if (ret == 0)
+        {
+          r.out = slurp_fd (out[0]);
+          wait_proc (&p, &r.status);
+        }
+      close (out[0]);
+      if (ret == 0)
+        {
+          cleanup_free char *want = xasprintf ("0::/%s/c2\n", parent);
+          int same = strcmp (r.out, want) == 0;
+          if (!same)
+            printf ("# got \"%s\", want \"%s\"\n", r.out, want);
+          free (r.out);
+          ret = same ? 0 : -1;
+        }
+      berr_t e2 = BERR_INIT;
+      cgroup_destroy (cg, &e2);
+      berr_release (&e2);
+      cgroup_free (cg);
+      cleanup_free char *pd = xasprintf ("%s/%s", root, parent);
+      rmdir (pd);
+    }
+  umount2 (root, MNT_DETACH);
+  rmdir (root);
+  if (ret < 0)
+    fail_msg ("%s", err.msg ? err.msg : "wrong cgroup");
+}
+
+/* Namespaces given by path are joined; the pid namespace through the caller, which must come
+ * back unchanged. */
+static void test_join_namespaces (void **state)
+{
+  (void)state;
+  NEED_ENV ();
+  cleanup_json json_t *spec = make_spec ("testhelper", "sleep", "60", NULL);
+  struct rt_io io = { -1, -1, -1, -1, false, { 0 } };
+  struct rt_spawn_opts o = { spec, &io, NULL, NULL };
+  struct rt_proc target;
+  berr_t err = BERR_INIT;
+  if (rt_spawn (&o, &target, &err) < 0)
+    fail_msg ("rt_spawn: %s", err.msg);
+  char before[64] = "", after[64] = "";
+  assert_true (readlink ("/proc/thread-self/ns/pid_for_children", before, sizeof before - 1) > 0);
+
+  cleanup_json json_t *spec2 = make_spec ("sh", "-c", "echo $$; testhelper hostname", NULL);
+  json_object_del (spec2, "hostname");
+  cleanup_free char *pidns = xasprintf ("/proc/%d/ns/pid", target.pid);
+  cleanup_free char *utsns = xasprintf ("/proc/%d/ns/uts", target.pid);
+  json_object_set_new (jpath (spec2, "linux", NULL), "namespaces",
+                       json_pack ("[{s:s},{s:s,s:s},{s:s,s:s},{s:s}]", "type", "mount", "type",
+                                  "pid", "path", pidns, "type", "uts", "path", utsns, "type",
+                                  "ipc"));
+  struct result r;
+  int ret = run (spec2, &r, &err);
+  int status;
+  kill (target.pid, SIGKILL);
+  wait_proc (&target, &status);
+  if (ret < 0)
+    fail_msg ("rt_spawn: %s", err.msg);
+  assert_true (readlink ("/proc/thread-self/ns/pid_for_children", after, sizeof after - 1) > 0);
+  assert_string_equal (before, after);
+  /* pid 2 of the sleeper's namespace (it is pid 1), and its hostname */
+  assert_string_equal (r.out, "2\nrt-test\n");
+  result_release (&r);
+}
+
+/* A new user namespace: the parent writes the maps, the child is root inside only, and device
+ * nodes come from the host by bind (no mknod in a user namespace). */
+static void test_user_namespace (void **state)
+{
+  (void)state;
+  NEED_ENV ();
+  cleanup_json json_t *spec = make_spec ("sh", "-c",
+                                         "testhelper id; cat /proc/self/uid_map; "
+                                         "testhelper stat /dev/null; echo hi > /dev/null && "
+                                         "echo null-ok",
+                                         NULL);
+  json_array_append_new (json_object_get (jpath (spec, "linux", NULL), "namespaces"),
+                         json_pack ("{s:s}", "type", "user"));
+  json_t *map = json_pack ("[{s:i,s:i,s:i}]", "containerID", 0, "hostID", 0, "size", 1);
+  json_array_append_new (
+      map, json_pack ("{s:i,s:i,s:i}", "containerID", 1, "hostID", 100000, "size", 65535));
+  json_object_set (jpath (spec, "linux", NULL), "uidMappings", map);
+  json_object_set_new (jpath (spec, "linux", NULL), "gidMappings", map);
+  struct result r;
+  berr_t err = BERR_INIT;
+  if (run (spec, &r, &err) < 0)
+    fail_msg ("rt_spawn: %s", err.msg);
+  assert_true (WIFEXITED (r.status) && WEXITSTATUS (r.status) == 0);
+  assert_true (str_has_prefix (r.out, "uid=0 gid=0 groups=\n"));
+  assert_non_null (strstr (r.out, "100000"));
+  assert_non_null (strstr (r.out, "/dev/null: type=char mode=0666 uid=0 gid=0 size=0 nlink=1 "
+                                  "rdev=1:3\n"));
+  assert_non_null (strstr (r.out, "null-ok\n"));
+  result_release (&r);
 }
 
 /* ---- seccomp_compile (no root needed) ----------------------------------------------------- */
@@ -1075,10 +1357,10 @@ static void test_seccomp_compile_cache (void **state)
   assert_int_equal (err.kind, BERR_INVALID);
   assert_non_null (strstr (err.msg, "SCMP_ACT_EXPLODE"));
   berr_release (&err);
-  cleanup_json json_t *badop = json_pack ("{s:s,s:[{s:[s],s:s,s:[{s:i,s:i,s:s}]}]}",
-                                          "defaultAction", "SCMP_ACT_ALLOW", "syscalls", "names",
-                                          "read", "action", "SCMP_ACT_ERRNO", "args", "index", 0,
-                                          "value", 1, "op", "SCMP_CMP_SOMETIMES");
+  cleanup_json json_t *badop
+      = json_pack ("{s:s,s:[{s:[s],s:s,s:[{s:i,s:i,s:s}]}]}", "defaultAction", "SCMP_ACT_ALLOW",
+                   "syscalls", "names", "read", "action", "SCMP_ACT_ERRNO", "args", "index", 0,
+                   "value", 1, "op", "SCMP_CMP_SOMETIMES");
   assert_int_equal (seccomp_compile (badop, NULL, &a, &err), -1);
   assert_non_null (strstr (err.msg, "SCMP_CMP_SOMETIMES"));
   berr_release (&err);
@@ -1096,7 +1378,8 @@ static void test_invalid_specs (void **state)
   assert_int_equal (err.kind, BERR_INVALID);
   berr_release (&err);
   cleanup_json json_t *s2 = make_spec ("true", NULL);
-  json_object_set_new (jpath (s2, "linux", NULL), "namespaces", json_pack ("[{s:s}]", "type", "pid"));
+  json_object_set_new (jpath (s2, "linux", NULL), "namespaces",
+                       json_pack ("[{s:s}]", "type", "pid"));
   assert_int_equal (run (s2, &r, &err), -1);
   assert_non_null (strstr (err.msg, "mount namespace"));
   berr_release (&err);
@@ -1118,6 +1401,7 @@ int main (void)
     cmocka_unit_test_setup_teardown (test_user_and_groups, setup, teardown),
     cmocka_unit_test_setup_teardown (test_capabilities, setup, teardown),
     cmocka_unit_test_setup_teardown (test_security_nnp_seccomp, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_docker_default_seccomp, setup, teardown),
     cmocka_unit_test_setup_teardown (test_masked_and_readonly, setup, teardown),
     cmocka_unit_test_setup_teardown (test_dev, setup, teardown),
     cmocka_unit_test_setup_teardown (test_fds_and_cwd, setup, teardown),
@@ -1129,6 +1413,10 @@ int main (void)
     cmocka_unit_test_setup_teardown (test_terminal, setup, teardown),
     cmocka_unit_test_setup_teardown (test_exec_into_running, setup, teardown),
     cmocka_unit_test_setup_teardown (test_proc_self_exe, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_cgroup, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_cgroup_v2_clone_into, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_join_namespaces, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_user_namespace, setup, teardown),
     cmocka_unit_test_setup_teardown (test_spawn_repeated, setup, teardown),
   };
   return cmocka_run_group_tests (tests, group_setup, group_teardown);

@@ -23,33 +23,33 @@
 static long sys3 (long n, long a, long b, long c)
 {
   long r;
-  __asm__ volatile ("syscall" : "=a"(r) : "a"(n), "D"(a), "S"(b), "d"(c) : "rcx", "r11", "memory");
+  __asm__ volatile("syscall" : "=a"(r) : "a"(n), "D"(a), "S"(b), "d"(c) : "rcx", "r11", "memory");
   return r;
 }
-__asm__ (".text\n"
-         ".global _start\n"
-         "_start:\n"
-         "  xor %rbp, %rbp\n"
-         "  mov %rsp, %rdi\n"
-         "  and $-16, %rsp\n"
-         "  call tramp_main\n"
-         "  hlt\n");
+__asm__(".text\n"
+        ".global _start\n"
+        "_start:\n"
+        "  xor %rbp, %rbp\n"
+        "  mov %rsp, %rdi\n"
+        "  and $-16, %rsp\n"
+        "  call tramp_main\n"
+        "  hlt\n");
 #elif defined(__aarch64__)
 static long sys3 (long n, long a, long b, long c)
 {
-  register long x8 __asm__ ("x8") = n;
-  register long x0 __asm__ ("x0") = a;
-  register long x1 __asm__ ("x1") = b;
-  register long x2 __asm__ ("x2") = c;
-  __asm__ volatile ("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2) : "memory");
+  register long x8 __asm__("x8") = n;
+  register long x0 __asm__("x0") = a;
+  register long x1 __asm__("x1") = b;
+  register long x2 __asm__("x2") = c;
+  __asm__ volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2) : "memory");
   return x0;
 }
-__asm__ (".text\n"
-         ".global _start\n"
-         "_start:\n"
-         "  mov x0, sp\n"
-         "  bl tramp_main\n"
-         "  brk #0\n");
+__asm__(".text\n"
+        ".global _start\n"
+        "_start:\n"
+        "  mov x0, sp\n"
+        "  bl tramp_main\n"
+        "  brk #0\n");
 #else
 #error "trampoline: add the syscall glue for this architecture"
 #endif
