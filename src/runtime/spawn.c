@@ -276,8 +276,9 @@ uint64_t rt_proc_start_time (pid_t pid)
   char *p = strrchr (buf, ')');
   if (p == NULL)
     return 0;
+  /* p + 1 is the space before field 3; the one before field 22 is 19 spaces on */
   p++;
-  for (int field = 2; field < 22 && p; field++)
+  for (int field = 3; field < 22 && p; field++)
     p = strchr (p + 1, ' ');
   if (p == NULL)
     return 0;
