@@ -982,6 +982,15 @@ static void test_exec_into_running (void **state)
     fail_msg ("rt_spawn: %s", err.msg);
   assert_true (target.start_time > 0);
   assert_int_equal (rt_proc_start_time (target.pid), target.start_time);
+  /* field 22 of /proc/<pid>/stat, counted independently: 20 fields after "(comm)" */
+  cleanup_free char *statpath = xasprintf ("/proc/%d/stat", target.pid);
+  cleanup_free char *stat = read_text (statpath);
+  char *f = strrchr (stat, ')');
+  assert_non_null (f);
+  for (int i = 0; i < 20; i++)
+    f = strchr (f + 1, ' ');
+  assert_non_null (f);
+  assert_int_equal (strtoull (f + 1, NULL, 10), target.start_time);
 
   struct result r;
   cleanup_json json_t *p1 = exec_process ("sh", "-c",
