@@ -45,6 +45,10 @@ struct spec_input
    * `/sbin/docker-init -- ENTRYPOINT CMD`; NULL when not available (then --init is an error). */
   const char *init_path;
   const char *cgroup_path; /* cgroupsPath to record in the spec ("berth/<id>") */
+  /* A host directory to bind at /dev/shm instead of a private tmpfs: the engine's shareable
+   * shm of this container, or, for --ipc container:X, X's (required then: without it the
+   * build fails, since X's /dev/shm lives only inside X's mount namespace). NULL: none. */
+  const char *shm_path;
 };
 
 /* Build the spec: process (args from Entrypoint+Cmd, env, cwd, terminal, user resolved from the
