@@ -587,15 +587,19 @@ static int build_namespaces (const struct spec_input *in, const struct spec_mode
 }
 
 /* Docker's create-time checks that need the namespace modes: a hostname cannot be chosen for a
- * UTS namespace that is not the container's.  The engine fills Hostname with the short id when
- * none is given, as Docker does, so that value does not count as chosen. */
+ * UTS namespace that is not the container's.  The engine fills Hostname when none is given, as
+ * Docker does (the short id, or the host's name with --network host), so those values do not
+ * count as chosen. */
 static int check_hostname (const struct spec_input *in, const struct spec_modes *m, berr_t *err)
 {
   const char *h = spec_str (in->config, "Hostname");
   if (!h || !h[0])
     return 0;
   cleanup_free char *dflt = hostname_default (in->id);
-  if (strcmp (h, dflt) == 0)
+  char host[256] = "";
+  if (gethostname (host, sizeof host - 1) < 0)
+    host[0] = '\0';
+  if (strcmp (h, dflt) == 0 || (host[0] && strcmp (h, host) == 0))
     return 0;
   if (m->uts_host)
     return berr_setk (err, BERR_INVALID, 0, "conflicting options: hostname and the UTS mode");
@@ -691,9 +695,6 @@ int spec_build (const struct spec_input *in, json_t **spec_out, berr_t *err)
   const char *hostname = spec_str (config, "Hostname");
   if (!m.uts_host && hostname && hostname[0])
     json_object_set_new (spec, "hostname", json_string (hostname));
-  const char *domainname = spec_str (config, "Domainname");
-  if (!m.uts_host && domainname && domainname[0])
-    json_object_set_new (spec, "domainname", json_string (domainname));
 
   json_t *linux_obj = json_object ();
   json_object_set_new (spec, "linux", linux_obj);
@@ -712,6 +713,11 @@ int spec_build (const struct spec_input *in, json_t **spec_out, berr_t *err)
       json_decref (ns);
       return -1;
     }
+  /* The NIS domain name as Docker sets it: through the kernel.domainname sysctl of the UTS
+   * namespace, since runc 1.1 ignores the spec's "domainname" field. */
+  const char *domainname = spec_str (config, "Domainname");
+  if (!m.uts_host && domainname && domainname[0])
+    json_object_set_new (sysctl, "kernel.domainname", json_string (domainname));
   json_object_set_new (linux_obj, "sysctl", sysctl);
 
   json_t *resources = json_object ();

@@ -169,17 +169,18 @@ static json_t *allow_device (const json_t *dev, const char *access)
 }
 
 /* Every device node under a host directory, for --device DIR (Docker walks it whole). */
+static int by_name (const struct dirent **a, const struct dirent **b);
+
 static void walk_devices (const char *host_dir, const char *ctr_dir, const char *access,
                           json_t *devs, json_t *rules, int depth)
 {
   if (depth > 16)
     return;
-  cleanup_closedir DIR *d = opendir (host_dir);
-  if (!d)
-    return;
-  struct dirent *de;
-  while ((de = readdir (d)))
+  struct dirent **list = NULL;
+  int count = scandir (host_dir, &list, NULL, by_name);
+  for (int i = 0; i < count; i++)
     {
+      cleanup_free struct dirent *de = list[i];
       if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
         continue;
       cleanup_free char *hp = xasprintf ("%s/%s", host_dir, de->d_name);
@@ -200,6 +201,7 @@ static void walk_devices (const char *host_dir, const char *ctr_dir, const char 
         json_array_append_new (rules, allow_device (dev, access));
       json_array_append_new (devs, dev);
     }
+  free (list);
 }
 
 /* One --device mapping (moby DevicesFromPath): a node, a symlink to one, or a directory of
@@ -231,18 +233,22 @@ static int device_mapping (const char *host, const char *ctr, const char *access
                     e == ENODEV ? ": not a device node" : "");
 }
 
+static int by_name (const struct dirent **a, const struct dirent **b)
+{
+  return strcmp ((*a)->d_name, (*b)->d_name);
+}
+
 /* containerd's HostDevices: everything under /dev except the per-container filesystems
- * (pts, shm, mqueue, fd, …) and console. */
+ * (pts, shm, mqueue, fd, …) and console, in name order as Go's ReadDir gives them. */
 static void host_devices (const char *dir, json_t *devs, int depth)
 {
   if (depth > 16)
     return;
-  cleanup_closedir DIR *d = opendir (dir);
-  if (!d)
-    return;
-  struct dirent *de;
-  while ((de = readdir (d)))
+  struct dirent **list = NULL;
+  int count = scandir (dir, &list, NULL, by_name);
+  for (int i = 0; i < count; i++)
     {
+      cleanup_free struct dirent *de = list[i];
       const char *n = de->d_name;
       if (strcmp (n, ".") == 0 || strcmp (n, "..") == 0)
         continue;
@@ -255,8 +261,8 @@ static void host_devices (const char *dir, json_t *devs, int depth)
           static const char *const skip[]
               = { "pts", "shm", "fd", "mqueue", ".lxc", ".lxd-mounts", ".udev" };
           bool skipped = false;
-          for (size_t i = 0; i < ARRAY_SIZE (skip); i++)
-            skipped = skipped || strcmp (n, skip[i]) == 0;
+          for (size_t k = 0; k < ARRAY_SIZE (skip); k++)
+            skipped = skipped || strcmp (n, skip[k]) == 0;
           if (!skipped)
             host_devices (p, devs, depth + 1);
           continue;
@@ -274,6 +280,7 @@ static void host_devices (const char *dir, json_t *devs, int depth)
         }
       json_array_append_new (devs, dev);
     }
+  free (list);
 }
 
 int spec_add_devices (const json_t *hc, bool privileged, json_t *linux_obj, json_t *resources,

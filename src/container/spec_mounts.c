@@ -416,9 +416,10 @@ static bool user_has (json_t *user, const char *dest)
   return false;
 }
 
-static void net_mount (json_t *user, const char *path, const char *dest, bool ro)
+static void net_mount (json_t *user, json_t *tmpfs_list, const char *path, const char *dest,
+                       bool ro)
 {
-  if (!path || user_has (user, dest))
+  if (!path || user_has (user, dest) || user_has (tmpfs_list, dest))
     return;
   const char *opts[] = { "rbind", ro ? "ro" : "rprivate", ro ? "rprivate" : NULL, NULL };
   json_array_append_new (user, mount_new (dest, "bind", path, opts));
@@ -429,9 +430,12 @@ static int cmp_str (const void *a, const void *b)
   return strcmp (*(const char *const *)a, *(const char *const *)b);
 }
 
+/* Docker's order before the depth sort: binds and volumes, the engine's /etc files, a shared
+ * /dev/shm, then tmpfs mounts (moby setupMounts, IpcMounts, TmpfsMounts). */
 static int user_mounts (const struct spec_input *in, const struct spec_modes *m, json_t *linux_obj,
                         json_t *user, berr_t *err)
 {
+  cleanup_json json_t *tmpfs_list = json_array ();
   size_t i;
   json_t *um;
   json_array_foreach (in->mounts, i, um)
@@ -448,8 +452,10 @@ static int user_mounts (const struct spec_input *in, const struct spec_modes *m,
           return berr_wrap (err, "mount %s", dest);
         if (tmpfs_mount (dest, extra, !spec_bool (um, "RW"), &mnt, err) < 0)
           return -1;
+        json_array_append_new (tmpfs_list, mnt);
+        continue;
       }
-    else if (type && (strcmp (type, "bind") == 0 || strcmp (type, "volume") == 0))
+    if (type && (strcmp (type, "bind") == 0 || strcmp (type, "volume") == 0))
       {
         if (bind_mount (um, linux_obj, &mnt, err) < 0)
           return -1;
@@ -473,7 +479,7 @@ static int user_mounts (const struct spec_input *in, const struct spec_modes *m,
       int ret = 0;
       for (size_t j = 0; j < n && ret == 0; j++)
         {
-          if (user_has (user, keys[j]))
+          if (user_has (user, keys[j]) || user_has (tmpfs_list, keys[j]))
             continue;
           if ((ret = check_dest (keys[j], err)) < 0)
             break;
@@ -481,15 +487,20 @@ static int user_mounts (const struct spec_input *in, const struct spec_modes *m,
               = split_csv (json_string_value (json_object_get (tmpfs, keys[j])));
           json_t *mnt = NULL;
           if ((ret = tmpfs_mount (keys[j], extra, false, &mnt, err)) == 0)
-            json_array_append_new (user, mnt);
+            json_array_append_new (tmpfs_list, mnt);
         }
       free (keys);
       if (ret < 0)
         return -1;
     }
 
+  bool ro = m->readonly_rootfs;
+  net_mount (user, tmpfs_list, in->resolv_path, "/etc/resolv.conf", ro);
+  net_mount (user, tmpfs_list, in->hostname_path, "/etc/hostname", ro);
+  net_mount (user, tmpfs_list, in->hosts_path, "/etc/hosts", ro);
+
   /* A /dev/shm shared with the host or prepared by the engine for another container. */
-  if (!user_has (user, "/dev/shm") && m->ipc != IPC_NONE)
+  if (!user_has (user, "/dev/shm") && !user_has (tmpfs_list, "/dev/shm") && m->ipc != IPC_NONE)
     {
       const char *shm = in->shm_path;
       if (!shm && m->ipc == IPC_HOST)
@@ -504,11 +515,7 @@ static int user_mounts (const struct spec_input *in, const struct spec_modes *m,
           json_array_append_new (user, mount_new ("/dev/shm", "bind", shm, opts));
         }
     }
-
-  bool ro = m->readonly_rootfs;
-  net_mount (user, in->resolv_path, "/etc/resolv.conf", ro);
-  net_mount (user, in->hostname_path, "/etc/hostname", ro);
-  net_mount (user, in->hosts_path, "/etc/hosts", ro);
+  json_array_extend (user, tmpfs_list);
 
   /* Stable sort by depth: parents before children, otherwise the given order. */
   size_t n = json_array_size (user);
