@@ -736,13 +736,26 @@ int spec_build (const struct spec_input *in, json_t **spec_out, berr_t *err)
     json_object_set_new (linux_obj, "seccomp", seccomp);
   build_paths (hc, &m, &so, linux_obj);
 
+  /* HostConfig.Annotations as Docker passes them, plus what `exec -u` needs later. */
+  json_t *annotations = json_object ();
+  const char *ak;
+  json_t *av;
+  json_object_foreach (json_object_get (hc, "Annotations"), ak, av)
+  {
+    if (json_is_string (av))
+      json_object_set (annotations, ak, av);
+  }
   if (group_add)
     {
       json_t *ga = json_from_strv (group_add);
       cleanup_free char *text = json_dump_compact (ga);
       json_decref (ga);
-      json_object_set_new (spec, "annotations", json_pack ("{s:s}", ANNOTATION_GROUP_ADD, text));
+      json_object_set_new (annotations, ANNOTATION_GROUP_ADD, json_string (text));
     }
+  if (json_object_size (annotations) > 0)
+    json_object_set_new (spec, "annotations", annotations);
+  else
+    json_decref (annotations);
   *spec_out = steal_pointer (&spec);
   return 0;
 }

@@ -46,8 +46,12 @@ static int read_user_file (int rootfd, const char *path, struct user_file *f, be
     return 0;
   cleanup_berr berr_t e = BERR_INIT;
   if (fs_read_fd (fd, USER_FILE_MAX, &f->text, NULL, &e) < 0)
-    return berr_setk (err, BERR_INVALID, e.errnum, "read %s: file exceeds %u bytes", path,
-                      USER_FILE_MAX);
+    {
+      if (e.errnum)
+        return berr_setk (err, BERR_INVALID, e.errnum, "read %s", path);
+      return berr_setk (err, BERR_INVALID, 0, "read %s: file exceeds %u bytes", path,
+                        USER_FILE_MAX);
+    }
   return 0;
 }
 

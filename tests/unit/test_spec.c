@@ -620,8 +620,11 @@ static void test_hostname_conflicts (void **state)
   build_fails ("{\"Cmd\":[\"sh\"],\"Hostname\":\"mine\"}", "{\"NetworkMode\":\"container:c\"}", &x,
                "conflicting options: hostname and the network mode");
   /* the engine's default (the short id) is not a choice of the user */
-  cleanup_json json_t *s = build_ok (CMD, "{\"UTSMode\":\"host\"}", NULL);
+  cleanup_json json_t *s
+      = build_ok ("{\"Cmd\":[\"sh\"],\"Hostname\":\"0123456789ab\",\"Domainname\":\"d.org\"}",
+                  "{\"UTSMode\":\"host\"}", NULL);
   assert_null (jget (s, "hostname"));
+  assert_null (sysctl_of (s, "kernel.domainname")); /* the host's domain is not ours to set */
   assert_true (strs_have (jget (s, "process.env"), "HOSTNAME=0123456789ab"));
 }
 
@@ -1255,9 +1258,11 @@ static void test_users (void **state)
     check_user (g_rootfs, &cases[i]);
 
   /* the spec carries the same, with GroupAdd from the HostConfig */
-  cleanup_json json_t *s = build_ok ("{\"Cmd\":[\"sh\"],\"User\":\"berth\"}",
-                                     "{\"GroupAdd\":[\"nogroup\",\"7\"]}", NULL);
+  cleanup_json json_t *s
+      = build_ok ("{\"Cmd\":[\"sh\"],\"User\":\"berth\"}",
+                  "{\"GroupAdd\":[\"nogroup\",\"7\"],\"Annotations\":{\"a.b\":\"c\"}}", NULL);
   assert_int_equal (jint (s, "process.user.uid"), 1000);
+  assert_string_equal (json_string_value (json_object_get (jget (s, "annotations"), "a.b")), "c");
   assert_ints (s, "process.user.additionalGids", "1000 10 29 65534 7");
   build_fails ("{\"Cmd\":[\"sh\"],\"User\":\"nope\"}", "{}", NULL,
                "unable to find user nope: no matching entries in passwd file");
