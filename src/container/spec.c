@@ -54,6 +54,12 @@ int spec_strv (const json_t *obj, const char *key, char ***out, berr_t *err)
   json_t *arr = json_object_get (obj, key);
   if (arr == NULL || json_is_null (arr))
     return 0;
+  /* Docker's strslice: a lone string stands for a one-element list. */
+  if (json_is_string (arr))
+    {
+      strv_push (out, json_string_value (arr));
+      return 0;
+    }
   if (!json_is_array (arr))
     return berr_setk (err, BERR_INVALID, 0, "%s: not a list", key);
   size_t i;
