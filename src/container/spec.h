@@ -45,14 +45,20 @@ struct spec_input
    * `/sbin/docker-init -- ENTRYPOINT CMD`; NULL when not available (then --init is an error). */
   const char *init_path;
   const char *cgroup_path; /* cgroupsPath to record in the spec ("berth/<id>") */
+  /* A host directory to bind at /dev/shm instead of a private tmpfs: the engine's shareable
+   * shm of this container, or, for --ipc container:X, X's (required then: without it the
+   * build fails, since X's /dev/shm lives only inside X's mount namespace). NULL: none. */
+  const char *shm_path;
 };
 
 /* Build the spec: process (args from Entrypoint+Cmd, env, cwd, terminal, user resolved from the
  * rootfs's /etc/passwd and /etc/group read with openat2 RESOLVE_IN_ROOT — names, uid, uid:gid,
  * name:group, supplementary groups of the user plus GroupAdd —, capabilities (Docker's 14 or
  * the computed set in all of bounding/effective/permitted; inheritable and ambient empty),
- * rlimits (Docker's default NOFILE 1024:524288 unless --ulimit), noNewPrivileges,
- * oomScoreAdj), root {path, readonly}, hostname/domainname, mounts (Docker's default /proc,
+ * rlimits (--ulimit, plus the daemon default NOFILE 1024:524288 unless nofile is given),
+ * noNewPrivileges, oomScoreAdj), root {path, readonly}, hostname (the domain name as Docker
+ * sets it: the kernel.domainname sysctl, which runc 1.1 honours and its "domainname" field
+ * not), mounts (Docker's default /proc,
  * /dev, /dev/pts, /dev/shm (ShmSize, default 64 MiB), /dev/mqueue, /sys, /sys/fs/cgroup, then
  * the user's mounts, then hosts/hostname/resolv.conf), linux {namespaces, resources (memory,
  * memory swap, cpu shares/quota/period/cpus/mems, pids, devices: deny all then Docker's default
@@ -60,7 +66,8 @@ struct spec_input
  * for --privileged), sysctls (Docker's namespaced allow-list: kernel.msg*, kernel.sem, kernel.shm*,
  * fs.mqueue.*, net.* only with a private network namespace), maskedPaths, readonlyPaths (both
  * empty when privileged), seccomp (Docker's default, the file of --security-opt seccomp=FILE, or
- * none for unconfined/privileged)}.  Errors name the offending option (BERR_INVALID). */
+ * none for unconfined/privileged)}, annotations (HostConfig.Annotations, and "berth.group-add"
+ * keeping GroupAdd for spec_exec_process).  Errors name the offending option (BERR_INVALID). */
 int spec_build (const struct spec_input *in, json_t **spec, berr_t *err);
 
 /* Resolve a Docker "user" string (name, uid, name:group, uid:gid …) against the rootfs's
@@ -70,8 +77,9 @@ int spec_resolve_user (const char *rootfs, const char *user, char *const *group_
                        json_t **user_obj, berr_t *err);
 
 /* The OCI "process" object for `exec`: args, env (container env + exec's -e), cwd (-w or the
- * container's WorkingDir), user (-u or the container's User), terminal, capabilities (the
- * container's, or all the host's bounding set with privileged), noNewPrivileges. */
+ * container's WorkingDir), user (-u or the container's User; -u is resolved in rootfs with the
+ * container's --group-add), terminal, capabilities (the container's, or all the host's
+ * bounding set with privileged), noNewPrivileges, rlimits and oomScoreAdj as the container's. */
 int spec_exec_process (const json_t *spec, const char *rootfs, char *const *args, char *const *env,
                        const char *user, const char *workdir, bool tty, bool privileged,
                        json_t **process, berr_t *err);
