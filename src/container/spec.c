@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <linux/capability.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
@@ -389,10 +391,22 @@ static int build_rlimits (const json_t *hc, json_t **out, berr_t *err)
                                           "soft", (json_int_t)soft));
   }
   /* The daemon default of Docker installs (systemd's containerd unit): NOFILE 1024:524288,
-   * merged under the container's own list as Docker merges --default-ulimit. */
+   * merged under the container's own list as Docker merges --default-ulimit. Without
+   * CAP_SYS_RESOURCE a hard limit cannot be raised, so the default stays within the host's
+   * (an explicit --ulimit above it is an error that says so). */
   if (!has_nofile)
-    json_array_append_new (rl, json_pack ("{s:s, s:I, s:I}", "type", "RLIMIT_NOFILE", "hard",
-                                          (json_int_t)524288, "soft", (json_int_t)1024));
+    {
+      struct rlimit host;
+      json_int_t hard = 524288, soft = 1024;
+      if (getrlimit (RLIMIT_NOFILE, &host) == 0 && host.rlim_max != RLIM_INFINITY
+          && (json_int_t)host.rlim_max < hard
+          && !(caps_host_bounding () & (1ULL << CAP_SYS_RESOURCE)))
+        hard = (json_int_t)host.rlim_max;
+      if (soft > hard)
+        soft = hard;
+      json_array_append_new (
+          rl, json_pack ("{s:s, s:I, s:I}", "type", "RLIMIT_NOFILE", "hard", hard, "soft", soft));
+    }
   *out = rl;
   return 0;
 }

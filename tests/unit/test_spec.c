@@ -17,6 +17,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <linux/capability.h>
+#include <sys/resource.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
@@ -274,6 +276,16 @@ static bool host_is_cgroup2 (void)
 
 /* ----------------------------------------------------------------------------- defaults */
 
+/* The default NOFILE hard limit: 524288, or the host's when it is lower and cannot be raised. */
+static json_int_t default_nofile_hard (void)
+{
+  struct rlimit r;
+  if (getrlimit (RLIMIT_NOFILE, &r) == 0 && r.rlim_max != RLIM_INFINITY && r.rlim_max < 524288
+      && !(caps_host_bounding () & (1ULL << CAP_SYS_RESOURCE)))
+    return (json_int_t)r.rlim_max;
+  return 524288;
+}
+
 static void test_defaults (void **state)
 {
   (void)state;
@@ -303,7 +315,7 @@ static void test_defaults (void **state)
   assert_int_equal (json_array_size (jget (s, "process.rlimits")), 1);
   assert_string_equal (jstr (s, "process.rlimits.0.type"), "RLIMIT_NOFILE");
   assert_int_equal (jint (s, "process.rlimits.0.soft"), 1024);
-  assert_int_equal (jint (s, "process.rlimits.0.hard"), 524288);
+  assert_int_equal (jint (s, "process.rlimits.0.hard"), default_nofile_hard ());
   assert_true (json_is_false (jget (s, "process.noNewPrivileges")));
   assert_int_equal (jint (s, "process.oomScoreAdj"), 0);
   assert_string_equal (jstr (s, "root.path"), g_rootfs);
@@ -892,7 +904,7 @@ static void test_ulimits (void **state)
   assert_string_equal (jstr (n, "process.rlimits.1.type"), "RLIMIT_CORE");
   assert_int_equal (jint (n, "process.rlimits.1.hard"), -1);
   assert_string_equal (jstr (n, "process.rlimits.2.type"), "RLIMIT_NOFILE");
-  assert_int_equal (jint (n, "process.rlimits.2.hard"), 524288);
+  assert_int_equal (jint (n, "process.rlimits.2.hard"), default_nofile_hard ());
   build_fails (CMD, "{\"Ulimits\":[{\"Name\":\"nofile\",\"Soft\":300,\"Hard\":200}]}", NULL,
                "ulimit soft limit must be less than or equal to hard limit: 300 > 200");
   build_fails (CMD, "{\"Ulimits\":[{\"Name\":\"files\",\"Soft\":3,\"Hard\":3}]}", NULL,
