@@ -120,5 +120,10 @@ int cmd_image_prune (int argc, char **argv, struct berth_ctx *ctx);
 int cmd_version (int argc, char **argv, struct berth_ctx *ctx);
 int cmd_info (int argc, char **argv, struct berth_ctx *ctx);
 int cmd_system_df (int argc, char **argv, struct berth_ctx *ctx);
+int cmd_volume_create (int argc, char **argv, struct berth_ctx *ctx);
+int cmd_volume_ls (int argc, char **argv, struct berth_ctx *ctx);
+int cmd_volume_inspect (int argc, char **argv, struct berth_ctx *ctx);
+int cmd_volume_rm (int argc, char **argv, struct berth_ctx *ctx);
+int cmd_volume_prune (int argc, char **argv, struct berth_ctx *ctx);
 
 #endif

@@ -41,6 +41,13 @@ static const struct command commands[] = {
   { "image history", cmd_history, "Show the history of an image" },
   { "image prune", cmd_image_prune, "Remove unused images" },
   { "system df", cmd_system_df, "Show berth disk usage" },
+  { "volume create", cmd_volume_create, "Create a volume" },
+  { "volume ls", cmd_volume_ls, "List volumes" },
+  { "volume list", cmd_volume_ls, NULL },
+  { "volume inspect", cmd_volume_inspect, "Display detailed information on one or more volumes" },
+  { "volume rm", cmd_volume_rm, "Remove one or more volumes" },
+  { "volume remove", cmd_volume_rm, NULL },
+  { "volume prune", cmd_volume_prune, "Remove unused local volumes" },
   { "info", cmd_info, "Display system-wide information" },
   { "system info", cmd_info, "Display system-wide information" },
   { "version", cmd_version, "Show the berth version information" },
@@ -56,9 +63,11 @@ static void print_main_help (FILE *out)
     if (commands[i].summary && strchr (commands[i].name, ' ') == NULL)
       fprintf (out, "  %-12s%s\n", commands[i].name, commands[i].summary);
   fprintf (out, "\nManagement Commands:\n");
-  const char *groups[] = { "image", "system" };
+  static const char *const groups[][2] = { { "image", "Manage images" },
+                                           { "system", "Manage berth" },
+                                           { "volume", "Manage volumes" } };
   for (size_t g = 0; g < ARRAY_SIZE (groups); g++)
-    fprintf (out, "  %-12s%s\n", groups[g], g == 0 ? "Manage images" : "Manage berth");
+    fprintf (out, "  %-12s%s\n", groups[g][0], groups[g][1]);
   fprintf (out,
            "\nGlobal Options:\n"
            "      --config string      Location of berth's config file (default \"%s\")\n"
@@ -278,7 +287,8 @@ int main (int argc, char **argv)
   if (cmd == NULL)
     {
       /* A management group without (or with an unknown) subcommand. */
-      if (strcmp (argv[i], "image") == 0 || strcmp (argv[i], "system") == 0)
+      if (strcmp (argv[i], "image") == 0 || strcmp (argv[i], "system") == 0
+          || strcmp (argv[i], "volume") == 0)
         {
           if (i + 1 < argc && strcmp (argv[i + 1], "--help") != 0
               && strcmp (argv[i + 1], "-h") != 0)

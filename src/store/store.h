@@ -169,4 +169,44 @@ int store_containers_using_image (struct store *s, const char *image_id, char **
 int store_container_set_volumes (struct store *s, const char *id, char *const *volumes,
                                  berr_t *err);
 
+/* ---------- volumes (store_volume.c) ----------
+ * A volume is a row (name, driver, created, labels, options, anonymous) plus its directory
+ * <root>/volumes/<name> holding _data.  They appear and vanish together: the directory is staged
+ * and renamed into place inside the write transaction that inserts the row, and on removal the
+ * row goes first, then the directory is renamed into this process's staging area (so a crash
+ * never leaves a half-deleted volume in view) and deleted.  A directory whose row never committed
+ * (a crash between rename and COMMIT) is invisible, replaced by the next create of that name and
+ * removed by store_volume_gc. */
+struct volume_row
+{
+  char *name;
+  char *driver;
+  int64_t created_ns;
+  json_t *labels;  /* object */
+  json_t *options; /* object */
+  bool anonymous;
+};
+void volume_row_free (struct volume_row *v);
+void volume_rows_free (struct volume_row **v, size_t n);
+/* <root>/volumes/<name> (the data is in its _data). */
+char *store_volume_dir (struct store *s, const char *name);
+/* Create the row and the directory (with an empty _data) atomically.  Returns 0 when created, 1
+ * when a volume of that name already existed (*out then holds the existing row, and nothing was
+ * changed). */
+int store_volume_create (struct store *s, const struct volume_row *v, struct volume_row **out,
+                         berr_t *err);
+/* BERR_NOT_FOUND "get NAME: no such volume". */
+int store_volume_get (struct store *s, const char *name, struct volume_row **out, berr_t *err);
+/* All volumes, by name. */
+int store_volume_list (struct store *s, struct volume_row ***out, size_t *n, berr_t *err);
+/* Ids of the containers that reference the volume, oldest container first. */
+int store_volume_users (struct store *s, const char *name, char ***ids, berr_t *err);
+/* Names of the volumes a container references. */
+int store_container_volume_names (struct store *s, const char *id, char ***names, berr_t *err);
+/* Remove a volume: BERR_NOT_FOUND "get NAME: no such volume"; BERR_CONFLICT "remove NAME: volume
+ * is in use - [ID1, ID2]" while a container references it (checked in the same transaction). */
+int store_volume_remove (struct store *s, const char *name, berr_t *err);
+/* Delete volume directories that no row owns.  Returns how many were removed. */
+int store_volume_gc (struct store *s, berr_t *err);
+
 #endif
