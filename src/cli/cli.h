@@ -95,6 +95,8 @@ char *fmt_since (int64_t ns);
 char *fmt_size (int64_t bytes);
 /* units.HumanSize, 4 significant digits (system df, prune totals). */
 char *fmt_size4 (int64_t bytes);
+/* Docker's stringutils.Ellipsis: at most max runes, the last one "…" when cut. */
+char *fmt_ellipsis (const char *s, size_t max);
 /* 12-hex short ID of "sha256:<hex>" (or of a bare hex). */
 char *fmt_short_id (const char *id);
 /* Print rows through --format (table/json/template) or the default table format.

@@ -113,3 +113,22 @@ int print_inspect (json_t *objs, const char *format)
   tmpl_free (t);
   return rc;
 }
+
+/* Docker's stringutils.Ellipsis: at most max runes, the last one "…" when cut. */
+char *fmt_ellipsis (const char *s, size_t max)
+{
+  size_t runes = 0;
+  const unsigned char *p = (const unsigned char *)s;
+  const unsigned char *cut = NULL;
+  for (; *p; p++)
+    if ((*p & 0xC0) != 0x80)
+      {
+        if (runes == max - 1)
+          cut = p;
+        runes++;
+      }
+  if (runes <= max)
+    return xstrdup (s);
+  return xasprintf ("%.*s…", (int)(cut - (const unsigned char *)s), s);
+}
+

@@ -690,24 +690,6 @@ int cmd_inspect (int argc, char **argv, struct berth_ctx *ctx)
   return inspect_images (ctx, args, format);
 }
 
-/* Docker's stringutils.Ellipsis: at most max runes, the last one "…" when cut. */
-static char *ellipsis (const char *s, size_t max)
-{
-  size_t runes = 0;
-  const unsigned char *p = (const unsigned char *)s;
-  const unsigned char *cut = NULL;
-  for (; *p; p++)
-    if ((*p & 0xC0) != 0x80)
-      {
-        if (runes == max - 1)
-          cut = p;
-        runes++;
-      }
-  if (runes <= max)
-    return xstrdup (s);
-  return xasprintf ("%.*s…", (int)(cut - (const unsigned char *)s), s);
-}
-
 int cmd_history (int argc, char **argv, struct berth_ctx *ctx)
 {
   bool human = true, no_trunc = false, quiet = false;
@@ -760,7 +742,7 @@ int cmd_history (int argc, char **argv, struct berth_ctx *ctx)
     for (char *p = by_raw; *p; p++)
       if (*p == '\t')
         *p = ' ';
-    cleanup_free char *by = no_trunc ? xstrdup (by_raw) : ellipsis (by_raw, 45);
+    cleanup_free char *by = no_trunc ? xstrdup (by_raw) : fmt_ellipsis (by_raw, 45);
     char tbuf[64];
     cleanup_free char *since
         = human ? fmt_since (created) : xstrdup (units_rfc3339_nano (created, tbuf, sizeof tbuf));

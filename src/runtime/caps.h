@@ -24,5 +24,12 @@ const char *const *caps_docker_default (void);
  * An added capability the host's bounding set lacks is an error naming it. */
 int caps_compute (char *const *cap_add, char *const *cap_drop, bool privileged, char ***out,
                   berr_t *err);
+/* caps_compute against a given bounding set (bit N = capability N) instead of the host's, so
+ * the rules can be tested for hosts unlike this one.  As in Docker: the drop list is applied
+ * before the add list (a name in both is kept), "ALL" in cap_add wins over "ALL" in cap_drop,
+ * and privileged ignores both lists.  Defaults, "ALL" and privileged take only what the
+ * bounding set holds; the result is in capability-number order. */
+int caps_compute_bounded (char *const *cap_add, char *const *cap_drop, bool privileged,
+                          uint64_t bounding, char ***out, berr_t *err);
 
 #endif

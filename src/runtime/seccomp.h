@@ -20,7 +20,8 @@
 json_t *seccomp_docker_default (char *const *caps);
 /* A profile in Docker's JSON format (what --security-opt seccomp=FILE reads; defaultAction,
  * archMap or architectures, syscalls with includes/excludes on caps, arches and minKernel),
- * resolved the same way.  Errors name the problem (BERR_INVALID). */
+ * resolved the same way.  Errors name the problem (BERR_INVALID).  A profile with neither
+ * defaultAction nor syscalls gives *out == NULL: Docker runs such a container unconfined. */
 int seccomp_from_docker_json (const char *text, char *const *caps, json_t **out, berr_t *err);
 
 struct seccomp_prog

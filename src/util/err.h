@@ -18,6 +18,7 @@ enum
   BERR_INVALID,   /* bad user input: flags, references, archives */
   BERR_CONFLICT,  /* in use, exists, must be forced */
   BERR_CORRUPT,   /* verification failed: digest, size */
+  BERR_EXEC,      /* the payload could not be executed: errnum ENOENT (127) or else (126) */
 };
 
 typedef struct berr

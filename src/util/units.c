@@ -400,3 +400,66 @@ int units_parse_rfc3339 (const char *s, int64_t *ns, berr_t *err)
   *ns = total;
   return 0;
 }
+
+int units_parse_duration (const char *s, int64_t *ns, berr_t *err)
+{
+  static const struct
+  {
+    const char *name;
+    int64_t mult;
+  } units[] = {
+    { "ns", 1LL },       { "us", 1000LL },      { "\xc2\xb5s", 1000LL }, { "\xce\xbcs", 1000LL },
+    { "ms", 1000000LL }, { "s", 1000000000LL }, { "m", 60000000000LL },  { "h", 3600000000000LL },
+  };
+  const char *orig = s;
+  bool neg = false;
+  if (*s == '-' || *s == '+')
+    neg = *s++ == '-';
+  if (strcmp (s, "0") == 0)
+    {
+      *ns = 0;
+      return 0;
+    }
+  if (*s == '\0')
+    return berr_setk (err, BERR_INVALID, 0, "time: invalid duration \"%s\"", orig);
+  long double total = 0;
+  while (*s)
+    {
+      const char *start = s;
+      long double v = 0, frac = 0, scale = 1;
+      bool digits = false;
+      while (*s >= '0' && *s <= '9')
+        v = v * 10 + (*s++ - '0'), digits = true;
+      if (*s == '.')
+        {
+          s++;
+          while (*s >= '0' && *s <= '9')
+            {
+              frac = frac * 10 + (*s++ - '0');
+              scale *= 10;
+              digits = true;
+            }
+        }
+      if (!digits)
+        return berr_setk (err, BERR_INVALID, 0, "time: invalid duration \"%s\"", orig);
+      (void)start;
+      size_t ul = 0;
+      while (s[ul] && !(s[ul] >= '0' && s[ul] <= '9') && s[ul] != '.')
+        ul++;
+      if (ul == 0)
+        return berr_setk (err, BERR_INVALID, 0, "time: missing unit in duration \"%s\"", orig);
+      int64_t mult = 0;
+      for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (strlen (units[i].name) == ul && strncmp (s, units[i].name, ul) == 0)
+          mult = units[i].mult;
+      if (mult == 0)
+        return berr_setk (err, BERR_INVALID, 0, "time: unknown unit \"%.*s\" in duration \"%s\"",
+                          (int)ul, s, orig);
+      s += ul;
+      total += (v + frac / scale) * (long double)mult;
+      if (total > 9223372036854775807.0L)
+        return berr_setk (err, BERR_INVALID, 0, "time: invalid duration \"%s\"", orig);
+    }
+  *ns = (int64_t)(neg ? -total : total);
+  return 0;
+}

@@ -31,4 +31,8 @@ char *units_rfc3339_nano (int64_t ns, char *buf, size_t buflen);
  * no leap second; fraction digits past the ninth are ignored. */
 int units_parse_rfc3339 (const char *s, int64_t *ns, berr_t *err);
 
+/* Go's time.ParseDuration: "300ms", "-1.5h", "2h45m", units ns us µs ms s m h; "0" alone.
+ * Errors as Go's: "time: invalid duration \"x\"", "time: missing unit in duration \"1\"". */
+int units_parse_duration (const char *s, int64_t *ns, berr_t *err);
+
 #endif
