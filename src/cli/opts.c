@@ -215,8 +215,10 @@ int opts_parse_flags (const struct cmd_spec *spec, const char *cmdpath, int argc
           const struct opt *o = find_long (spec->opts, name, len);
           if (o == NULL)
             {
+              /* pflag names the flag without its "=value". */
+              cleanup_free char *flag = xstrndup (a, len + 2);
               free (pos);
-              return usage_error (cmdpath, "unknown flag: %s", a);
+              return usage_error (cmdpath, "unknown flag: %s", flag);
             }
           cleanup_free char *shown = xstrndup (name, len);
           const char *v;

@@ -23,6 +23,8 @@ enum
 int go_parse_int (const char *s, int base, int64_t *out);
 /* "strconv.<fn>: parsing \"s\": invalid syntax" / "…: value out of range" for a GO_NUM_* code. */
 char *go_num_error (const char *fn, const char *s, int code);
+/* strconv.ParseUint(s, base, 64). */
+int go_parse_uint (const char *s, int base, uint64_t *out);
 /* time.ParseDuration, in nanoseconds; errors as Go's ("time: unknown unit \"x\" in duration
  * \"1x\""). */
 int go_parse_duration (const char *s, int64_t *ns, berr_t *err);
@@ -50,6 +52,8 @@ int parse_ulimit (const char *s, json_t **out, berr_t *err);
 int parse_restart_policy (const char *s, json_t **out, berr_t *err);
 /* opts.GpuOpts.Set → a DeviceRequest {"Driver","Count","DeviceIDs","Capabilities","Options"}. */
 int parse_gpus (const char *s, json_t **out, berr_t *err);
+/* ---- runopts_validate.c ---- */
+
 /* kvfile (--env-file, --label-file): "KEY=VALUE" lines; a bare KEY is looked up with lookup (if
  * not NULL) and dropped when not found. Errors as kvfile's, without the file name. */
 typedef bool (*kv_lookup_fn) (void *ud, const char *key, const char **value);
@@ -119,7 +123,7 @@ int parse_network_opt (const char *v, struct net_attach *out, berr_t *err);
 /* container.NetworkMode(x).IsUserDefined(). */
 bool network_is_user_defined (const char *mode);
 
-/* ---- -v (runopts_values.c): docker/cli internal/volumespec.Parse ---- */
+/* ---- -v (runopts_validate.c): docker/cli internal/volumespec.Parse ---- */
 struct cli_volume
 {
   char *source, *target;
@@ -127,6 +131,41 @@ struct cli_volume
 };
 int parse_cli_volume (const char *spec, struct cli_volume *out, berr_t *err);
 void cli_volume_release (struct cli_volume *v);
+
+/* ---- between runopts.c (flags) and runopts_build.c (the request) ---- */
+
+/* What the flags collect (docker's containerOptions plus run/create's own). */
+struct copts
+{
+  char **attach, **volumes, **tmpfs, **links, **aliases, **link_local_ips, **env, **labels,
+      **cgroup_rules, **devices, **publish, **expose, **dns, **dns_search, **dns_options,
+      **extra_hosts, **volumes_from, **env_files, **cap_add, **cap_drop, **group_add,
+      **security_opts, **storage_opts, **label_files, **log_opts;
+  json_t *mounts, *gpus, *ulimits, *sysctls, *annotations, *weight_devices, *read_bps, *write_bps,
+      *read_iops, *write_iops;
+  struct net_attach *nets;
+  size_t n_nets;
+  bool privileged, publish_all, stdin_open, tty, oom_kill_disable, read_only, no_healthcheck, rm,
+      detach, sig_proxy, quiet, content_trust;
+  int init; /* -1 unset: HostConfig.Init stays out (the daemon's default applies) */
+  const char *pid, *uts, *userns, *cgroupns, *cidfile, *entrypoint, *hostname, *domainname, *user,
+      *workdir, *mac, *ipc, *restart, *log_driver, *cgroup_parent, *volume_driver, *stop_signal,
+      *isolation, *health_cmd, *runtime, *name, *detach_keys, *pull, *platform, *cpuset_cpus,
+      *cpuset_mems;
+  char *ip, *ip6;
+  int64_t memory, memory_reservation, memory_swap, kernel_memory, shm_size, cpu_shares, cpu_period,
+      cpu_quota, cpu_rt_period, cpu_rt_runtime, nano_cpus, pids_limit, swappiness, oom_score_adj,
+      stop_timeout, health_retries, blkio_weight;
+  bool stop_timeout_set;
+  int64_t health_interval, health_timeout, health_start_period, health_start_interval;
+};
+
+/* parse(): the collected flags → {"Name","Config","HostConfig","NetworkingConfig"}; 0, or the
+ * exit code after printing the message. */
+int runopts_build_body (const char *cmdpath, struct copts *c, char **args, json_t **out);
+/* "berth: <msg>" and docker's help hint on stderr; returns 125. */
+int runopts_fail (const char *cmdpath, const char *fmt, ...) PRINTF_LIKE (2, 3);
+int runopts_fail_err (const char *cmdpath, berr_t *e); /* releases e */
 
 /* Sort the keys of a JSON object (Go writes map keys sorted). */
 void json_sort_object (json_t *obj);

@@ -11,6 +11,7 @@
 #include "cli/runopts.h"
 #include "cli/runopts_int.h"
 #include "util/json.h"
+#include "util/signals.h"
 
 #define MIN_MEMORY (6 * 1024 * 1024) /* moby linuxMinMemory */
 #define MIN_DURATION 1000000LL       /* containertypes.MinimumDuration: 1ms */
@@ -23,33 +24,6 @@ static const char *gets (json_t *o, const char *k)
 {
   const char *s = json_string_value (json_object_get (o, k));
   return s ? s : "";
-}
-
-/* moby/sys/signal.ParseSignal: a number other than 0, or a name with or without SIG. */
-static bool signal_ok (const char *s)
-{
-  static const char *const names[]
-      = { "ABRT", "ALRM",   "BUS",  "CHLD",   "CLD",   "CONT", "FPE",  "HUP",   "ILL",
-          "INT",  "IO",     "IOT",  "KILL",   "PIPE",  "POLL", "PROF", "PWR",   "QUIT",
-          "SEGV", "STKFLT", "STOP", "SYS",    "TERM",  "TRAP", "TSTP", "TTIN",  "TTOU",
-          "URG",  "USR1",   "USR2", "VTALRM", "WINCH", "XCPU", "XFSZ", "RTMIN", "RTMAX" };
-  int64_t n;
-  if (go_parse_int (s, 10, &n) == GO_NUM_OK)
-    return n != 0;
-  cleanup_free char *u = xstrdup (s);
-  for (char *p = u; *p; p++)
-    if (*p >= 'a' && *p <= 'z')
-      *p = (char)(*p - 'a' + 'A');
-  const char *name = str_has_prefix (u, "SIG") ? u + 3 : u;
-  for (size_t i = 0; i < ARRAY_SIZE (names); i++)
-    if (strcmp (names[i], name) == 0)
-      return true;
-  /* RTMIN+1 … RTMIN+15 and RTMAX-14 … RTMAX-1. */
-  if ((str_has_prefix (name, "RTMIN+") || str_has_prefix (name, "RTMAX-"))
-      && go_parse_int (name + 6, 10, &n) == GO_NUM_OK && n >= 1 && n <= (name[5] == '+' ? 15 : 14)
-      && name[6] != '+' && name[6] != '-')
-    return true;
-  return false;
 }
 
 static int check_caps (json_t *list, const char *what, berr_t *err)
@@ -139,7 +113,7 @@ int runopts_verify (json_t *body, berr_t *err)
       free (clean);
     }
   s = gets (cfg, "StopSignal");
-  if (*s && !signal_ok (s))
+  if (*s && signal_parse (s) < 0)
     return berr_setk (err, BERR_INVALID, 0, "invalid signal: %s", s);
   size_t i;
   json_t *v;
