@@ -40,6 +40,7 @@ enum opt_type
   OPT_STRING,
   OPT_STRINGS, /* repeatable, collected into a strv */
   OPT_INT,
+  OPT_FUNC, /* a typed value (pflag's Value): ptr is a const struct opt_func * */
 };
 
 struct opt
@@ -47,9 +48,18 @@ struct opt
   const char *name; /* long name without "--" */
   char shorthand;   /* 0 for none */
   enum opt_type type;
-  void *ptr;           /* bool*, const char**, char***, long* */
+  void *ptr;           /* bool*, const char**, char***, long*, const struct opt_func* */
   const char *metavar; /* "string", "filter", "list", "int" */
-  const char *help;
+  const char *help;    /* NULL: a hidden flag (accepted, not listed in --help) */
+};
+
+/* OPT_FUNC: set() checks and stores one value. On error it returns -1 with *msg (heap) saying
+ * why; opts_parse prints pflag's `invalid argument "V" for "-m, --memory" flag: <msg>`. */
+struct opt_func
+{
+  int (*set) (void *data, const char *value, char **msg);
+  void *data;
+  bool is_bool; /* like OPT_BOOL: no value unless written --flag=value; set() gets "true" */
 };
 
 struct cmd_spec
@@ -69,6 +79,14 @@ struct cmd_spec
 int opts_parse (const struct cmd_spec *spec, const char *cmdpath, int argc, char **argv,
                 char ***args);
 void opts_print_help (const struct cmd_spec *spec, const char *cmdpath, FILE *out);
+/* opts_parse with options: OPTS_STOP_AT_FIRST_ARG ends the flags at the first positional
+ * argument, as pflag's SetInterspersed(false) does for docker run/create/exec: in
+ * `run -it img sh -c 'ls -l'` the -l belongs to the command. */
+#define OPTS_STOP_AT_FIRST_ARG 0x1u
+int opts_parse_flags (const struct cmd_spec *spec, const char *cmdpath, int argc, char **argv,
+                      char ***args, unsigned flags);
+/* Go's strconv.Quote, for messages that print a value with %q (caller frees). */
+char *opts_quote (const char *s);
 
 /* ---- output helpers (format.c) ---- */
 /* "2 weeks ago" from ns since the epoch. */

@@ -43,19 +43,87 @@ static int parse_bool (const char *v, bool *out)
   return 0;
 }
 
-static int set_value (const struct opt *o, const char *v, const char *cmdpath, const char *shown)
+char *opts_quote (const char *s)
+{
+  struct sbuf b;
+  sbuf_init (&b);
+  sbuf_addc (&b, '"');
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+    {
+      switch (*p)
+        {
+        case '"':
+          sbuf_adds (&b, "\\\"");
+          break;
+        case '\\':
+          sbuf_adds (&b, "\\\\");
+          break;
+        case '\a':
+          sbuf_adds (&b, "\\a");
+          break;
+        case '\b':
+          sbuf_adds (&b, "\\b");
+          break;
+        case '\f':
+          sbuf_adds (&b, "\\f");
+          break;
+        case '\n':
+          sbuf_adds (&b, "\\n");
+          break;
+        case '\r':
+          sbuf_adds (&b, "\\r");
+          break;
+        case '\t':
+          sbuf_adds (&b, "\\t");
+          break;
+        case '\v':
+          sbuf_adds (&b, "\\v");
+          break;
+        default:
+          /* Bytes >= 0x80 pass through: Go keeps printable UTF-8 as it is. */
+          if (*p < 0x20 || *p == 0x7f)
+            sbuf_addf (&b, "\\x%02x", *p);
+          else
+            sbuf_addc (&b, (char)*p);
+        }
+    }
+  sbuf_addc (&b, '"');
+  return sbuf_detach (&b);
+}
+
+/* pflag names a flag "-m, --memory" when it has a shorthand, else "--memory". */
+static char *flag_display (const struct opt *o)
+{
+  if (o->shorthand)
+    return xasprintf ("-%c, --%s", o->shorthand, o->name);
+  return xasprintf ("--%s", o->name);
+}
+
+static int invalid_argument (const struct opt *o, const char *v, const char *cmdpath,
+                             const char *why)
+{
+  cleanup_free char *q = opts_quote (v);
+  cleanup_free char *shown = flag_display (o);
+  fprintf (stderr, "invalid argument %s for \"%s\" flag: %s", q, shown, why);
+  fprintf (stderr, "\nSee '%s --help'.\n", cmdpath);
+  return EXIT_ENGINE;
+}
+
+static bool takes_no_value (const struct opt *o)
+{
+  return o->type == OPT_BOOL || (o->type == OPT_FUNC && ((const struct opt_func *)o->ptr)->is_bool);
+}
+
+static int set_value (const struct opt *o, const char *v, const char *cmdpath)
 {
   switch (o->type)
     {
     case OPT_BOOL:
       if (parse_bool (v, (bool *)o->ptr) < 0)
         {
-          fprintf (stderr,
-                   "invalid argument \"%s\" for \"%s\" flag: strconv.ParseBool: parsing "
-                   "\"%s\": invalid syntax",
-                   v, shown, v);
-          fprintf (stderr, "\nSee '%s --help'.\n", cmdpath);
-          return EXIT_ENGINE;
+          cleanup_free char *q = opts_quote (v);
+          cleanup_free char *why = xasprintf ("strconv.ParseBool: parsing %s: invalid syntax", q);
+          return invalid_argument (o, v, cmdpath, why);
         }
       return 0;
     case OPT_STRING:
@@ -70,14 +138,19 @@ static int set_value (const struct opt *o, const char *v, const char *cmdpath, c
         long n = strtol (v, &end, 10);
         if (*v == '\0' || *end)
           {
-            fprintf (stderr,
-                     "invalid argument \"%s\" for \"%s\" flag: strconv.ParseInt: parsing "
-                     "\"%s\": invalid syntax",
-                     v, shown, v);
-            fprintf (stderr, "\nSee '%s --help'.\n", cmdpath);
-            return EXIT_ENGINE;
+            cleanup_free char *q = opts_quote (v);
+            cleanup_free char *why = xasprintf ("strconv.ParseInt: parsing %s: invalid syntax", q);
+            return invalid_argument (o, v, cmdpath, why);
           }
         *(long *)o->ptr = n;
+        return 0;
+      }
+    case OPT_FUNC:
+      {
+        const struct opt_func *f = o->ptr;
+        cleanup_free char *why = NULL;
+        if (f->set (f->data, v, &why) < 0)
+          return invalid_argument (o, v, cmdpath, why ? why : "invalid value");
         return 0;
       }
     }
@@ -104,6 +177,12 @@ static void print_args_error (const struct cmd_spec *spec, const char *cmdpath)
 int opts_parse (const struct cmd_spec *spec, const char *cmdpath, int argc, char **argv,
                 char ***args)
 {
+  return opts_parse_flags (spec, cmdpath, argc, argv, args, 0);
+}
+
+int opts_parse_flags (const struct cmd_spec *spec, const char *cmdpath, int argc, char **argv,
+                      char ***args, unsigned flags)
+{
   char **pos = xcalloc ((size_t)argc + 1, sizeof (char *));
   size_t np = 0;
   bool flags_done = false;
@@ -113,6 +192,8 @@ int opts_parse (const struct cmd_spec *spec, const char *cmdpath, int argc, char
       if (flags_done || a[0] != '-' || a[1] == '\0')
         {
           pos[np++] = a;
+          if (flags & OPTS_STOP_AT_FIRST_ARG)
+            flags_done = true;
           continue;
         }
       if (strcmp (a, "--") == 0)
@@ -134,14 +215,16 @@ int opts_parse (const struct cmd_spec *spec, const char *cmdpath, int argc, char
           const struct opt *o = find_long (spec->opts, name, len);
           if (o == NULL)
             {
+              /* pflag names the flag without its "=value". */
+              cleanup_free char *flag = xstrndup (a, len + 2);
               free (pos);
-              return usage_error (cmdpath, "unknown flag: %s", a);
+              return usage_error (cmdpath, "unknown flag: %s", flag);
             }
           cleanup_free char *shown = xstrndup (name, len);
           const char *v;
           if (eq)
             v = eq + 1;
-          else if (o->type == OPT_BOOL)
+          else if (takes_no_value (o))
             v = "true";
           else if (i + 1 < argc)
             v = argv[++i];
@@ -151,8 +234,7 @@ int opts_parse (const struct cmd_spec *spec, const char *cmdpath, int argc, char
               cleanup_free char *flag = xasprintf ("--%s", shown);
               return usage_error (cmdpath, "flag needs an argument: %s", flag);
             }
-          cleanup_free char *shown2 = xasprintf ("--%s", shown);
-          int r = set_value (o, v, cmdpath, shown2);
+          int r = set_value (o, v, cmdpath);
           if (r)
             {
               free (pos);
@@ -177,21 +259,16 @@ int opts_parse (const struct cmd_spec *spec, const char *cmdpath, int argc, char
               free (pos);
               return usage_error (cmdpath, "unknown shorthand flag: %s", buf);
             }
-          char shown[8];
-          snprintf (shown, sizeof shown, "-%c", *p);
-          if (o->type == OPT_BOOL)
+          if (takes_no_value (o))
             {
-              if (p[1] == '=')
+              int r = set_value (o, p[1] == '=' ? p + 2 : "true", cmdpath);
+              if (r)
                 {
-                  int r = set_value (o, p + 2, cmdpath, shown);
-                  if (r)
-                    {
-                      free (pos);
-                      return r;
-                    }
-                  break;
+                  free (pos);
+                  return r;
                 }
-              *(bool *)o->ptr = true;
+              if (p[1] == '=')
+                break;
               continue;
             }
           const char *v;
@@ -206,7 +283,7 @@ int opts_parse (const struct cmd_spec *spec, const char *cmdpath, int argc, char
               free (pos);
               return usage_error (cmdpath, "flag needs an argument: %s", buf);
             }
-          int r = set_value (o, v, cmdpath, shown);
+          int r = set_value (o, v, cmdpath);
           if (r)
             {
               free (pos);
@@ -231,21 +308,29 @@ void opts_print_help (const struct cmd_spec *spec, const char *cmdpath, FILE *ou
   if (spec->aliases)
     fprintf (out, "\nAliases:\n  %s\n", spec->aliases);
   fprintf (out, "\nOptions:\n");
-  size_t width = 0;
-  char lines[64][96];
-  size_t n = 0;
-  for (const struct opt *o = spec->opts; o && o->name && n < 64; o++, n++)
+  size_t n = 0, width = 0;
+  for (const struct opt *o = spec->opts; o && o->name; o++)
+    n++;
+  char **lines = xcalloc (n + 1, sizeof (char *));
+  for (size_t i = 0; i < n; i++)
     {
-      const char *mv = o->type == OPT_BOOL ? "" : o->metavar ? o->metavar : "string";
+      const struct opt *o = &spec->opts[i];
+      if (o->help == NULL)
+        continue;
+      const char *mv = takes_no_value (o) ? "" : o->metavar ? o->metavar : "string";
       if (o->shorthand)
-        snprintf (lines[n], sizeof lines[n], "  -%c, --%s%s%s", o->shorthand, o->name,
-                  mv[0] ? " " : "", mv);
+        lines[i] = xasprintf ("  -%c, --%s%s%s", o->shorthand, o->name, mv[0] ? " " : "", mv);
       else
-        snprintf (lines[n], sizeof lines[n], "      --%s%s%s", o->name, mv[0] ? " " : "", mv);
-      if (strlen (lines[n]) > width)
-        width = strlen (lines[n]);
+        lines[i] = xasprintf ("      --%s%s%s", o->name, mv[0] ? " " : "", mv);
+      if (strlen (lines[i]) > width)
+        width = strlen (lines[i]);
     }
   for (size_t i = 0; i < n; i++)
-    fprintf (out, "%-*s   %s\n", (int)width, lines[i], spec->opts[i].help);
+    if (lines[i])
+      {
+        fprintf (out, "%-*s   %s\n", (int)width, lines[i], spec->opts[i].help);
+        free (lines[i]);
+      }
+  free (lines);
   (void)cmdpath;
 }

@@ -1,0 +1,828 @@
+/* runopts_values.c — the Go standard library behaviour the flags depend on (strconv, time,
+ * net, encoding/csv, path) and the typed values built on it (CPUs, ulimits, restart policies,
+ * GPU requests), with Go's and docker's error texts. */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/runopts_int.h"
+#include "util/json.h"
+
+static char lower (char c) { return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c; }
+static bool is_digit (char c) { return c >= '0' && c <= '9'; }
+
+/* ---- strconv ---- */
+
+/* strconv's underscoreOK: '_' only between digits (a base prefix counts as a digit). */
+static bool underscore_ok (const char *s)
+{
+  char saw = '^';
+  size_t i = 0, n;
+  bool hex = false;
+
+  if (*s == '+' || *s == '-')
+    s++;
+  n = strlen (s);
+  if (n >= 2 && s[0] == '0' && (lower (s[1]) == 'b' || lower (s[1]) == 'o' || lower (s[1]) == 'x'))
+    {
+      i = 2;
+      saw = '0';
+      hex = lower (s[1]) == 'x';
+    }
+  for (; i < n; i++)
+    {
+      if (is_digit (s[i]) || (hex && lower (s[i]) >= 'a' && lower (s[i]) <= 'f'))
+        {
+          saw = '0';
+          continue;
+        }
+      if (s[i] == '_')
+        {
+          if (saw != '0')
+            return false;
+          saw = '_';
+          continue;
+        }
+      if (saw == '_')
+        return false;
+      saw = '!';
+    }
+  return saw != '_';
+}
+
+/* strconv.ParseUint(s, base, 64): returns GO_NUM_*; on overflow it stops at once, as Go does. */
+int go_parse_uint (const char *s, int base, uint64_t *out)
+{
+  const char *s0 = s;
+  bool base0 = base == 0, underscores = false;
+  uint64_t n = 0;
+
+  if (*s == '\0')
+    return GO_NUM_SYNTAX;
+  if (base0)
+    {
+      base = 10;
+      if (s[0] == '0')
+        {
+          size_t len = strlen (s);
+          if (len >= 3 && lower (s[1]) == 'b')
+            base = 2, s += 2;
+          else if (len >= 3 && lower (s[1]) == 'o')
+            base = 8, s += 2;
+          else if (len >= 3 && lower (s[1]) == 'x')
+            base = 16, s += 2;
+          else
+            base = 8, s += 1;
+        }
+    }
+  for (; *s; s++)
+    {
+      int d;
+      char c = *s;
+      if (c == '_' && base0)
+        {
+          underscores = true;
+          continue;
+        }
+      if (is_digit (c))
+        d = c - '0';
+      else if (lower (c) >= 'a' && lower (c) <= 'z')
+        d = lower (c) - 'a' + 10;
+      else
+        return GO_NUM_SYNTAX;
+      if (d >= base)
+        return GO_NUM_SYNTAX;
+      if (n > (UINT64_MAX - (uint64_t)d) / (uint64_t)base)
+        return GO_NUM_RANGE;
+      n = n * (uint64_t)base + (uint64_t)d;
+    }
+  if (underscores && !underscore_ok (s0))
+    return GO_NUM_SYNTAX;
+  *out = n;
+  return GO_NUM_OK;
+}
+
+int go_parse_int (const char *s, int base, int64_t *out)
+{
+  bool neg = false;
+  uint64_t un = 0;
+  int r;
+
+  if (*s == '\0')
+    return GO_NUM_SYNTAX;
+  if (*s == '+')
+    s++;
+  else if (*s == '-')
+    neg = true, s++;
+  r = go_parse_uint (s, base, &un);
+  if (r == GO_NUM_SYNTAX)
+    return r;
+  if (r == GO_NUM_RANGE)
+    return GO_NUM_RANGE;
+  if (!neg && un >= (uint64_t)1 << 63)
+    return GO_NUM_RANGE;
+  if (neg && un > (uint64_t)1 << 63)
+    return GO_NUM_RANGE;
+  *out = neg ? (int64_t)(0 - un) : (int64_t)un;
+  return GO_NUM_OK;
+}
+
+char *go_num_error (const char *fn, const char *s, int code)
+{
+  cleanup_free char *q = opts_quote (s);
+  return xasprintf ("strconv.%s: parsing %s: %s", fn, q,
+                    code == GO_NUM_RANGE ? "value out of range" : "invalid syntax");
+}
+
+/* ---- time.ParseDuration ---- */
+
+/* time's quote(): non-ASCII and control bytes as \xNN. */
+static char *time_quote (const char *s)
+{
+  struct sbuf b;
+  sbuf_init (&b);
+  sbuf_addc (&b, '"');
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+    {
+      if (*p >= 0x80 || *p < 0x20)
+        sbuf_addf (&b, "\\x%02x", *p);
+      else
+        {
+          if (*p == '"' || *p == '\\')
+            sbuf_addc (&b, '\\');
+          sbuf_addc (&b, (char)*p);
+        }
+    }
+  sbuf_addc (&b, '"');
+  return sbuf_detach (&b);
+}
+
+static int duration_invalid (const char *orig, berr_t *err)
+{
+  cleanup_free char *q = time_quote (orig);
+  return berr_setk (err, BERR_INVALID, 0, "time: invalid duration %s", q);
+}
+
+int go_parse_duration (const char *orig, int64_t *ns, berr_t *err)
+{
+  static const struct
+  {
+    const char *name;
+    uint64_t ns;
+  } units[] = {
+    { "ns", 1ULL },
+    { "us", 1000ULL },
+    { "\xc2\xb5s", 1000ULL }, /* U+00B5 micro sign */
+    { "\xce\xbcs", 1000ULL }, /* U+03BC Greek mu */
+    { "ms", 1000000ULL },
+    { "s", 1000000000ULL },
+    { "m", 60ULL * 1000000000ULL },
+    { "h", 3600ULL * 1000000000ULL },
+  };
+  const uint64_t limit = (uint64_t)1 << 63;
+  const char *s = orig;
+  uint64_t d = 0;
+  bool neg = false;
+
+  if (*s == '-' || *s == '+')
+    neg = *s == '-', s++;
+  if (strcmp (s, "0") == 0)
+    {
+      *ns = 0;
+      return 0;
+    }
+  if (*s == '\0')
+    return duration_invalid (orig, err);
+  while (*s)
+    {
+      uint64_t v = 0, f = 0;
+      double scale = 1;
+      bool pre = false, post = false;
+
+      if (!(*s == '.' || is_digit (*s)))
+        return duration_invalid (orig, err);
+      for (; is_digit (*s); s++)
+        {
+          pre = true;
+          if (v > limit / 10)
+            return duration_invalid (orig, err);
+          v = v * 10 + (uint64_t)(*s - '0');
+          if (v > limit)
+            return duration_invalid (orig, err);
+        }
+      if (*s == '.')
+        {
+          bool overflow = false;
+          s++;
+          for (; is_digit (*s); s++)
+            {
+              post = true;
+              if (overflow)
+                continue;
+              if (f > (limit - 1) / 10)
+                {
+                  overflow = true;
+                  continue;
+                }
+              uint64_t y = f * 10 + (uint64_t)(*s - '0');
+              if (y > limit)
+                {
+                  overflow = true;
+                  continue;
+                }
+              f = y;
+              scale *= 10;
+            }
+        }
+      if (!pre && !post)
+        return duration_invalid (orig, err);
+      size_t ul = 0;
+      while (s[ul] && s[ul] != '.' && !is_digit (s[ul]))
+        ul++;
+      if (ul == 0)
+        {
+          cleanup_free char *q = time_quote (orig);
+          return berr_setk (err, BERR_INVALID, 0, "time: missing unit in duration %s", q);
+        }
+      uint64_t unit = 0;
+      for (size_t i = 0; i < ARRAY_SIZE (units); i++)
+        if (strlen (units[i].name) == ul && strncmp (units[i].name, s, ul) == 0)
+          unit = units[i].ns;
+      if (unit == 0)
+        {
+          cleanup_free char *u = xstrndup (s, ul);
+          cleanup_free char *qu = time_quote (u);
+          cleanup_free char *q = time_quote (orig);
+          return berr_setk (err, BERR_INVALID, 0, "time: unknown unit %s in duration %s", qu, q);
+        }
+      s += ul;
+      if (v > limit / unit)
+        return duration_invalid (orig, err);
+      v *= unit;
+      if (f > 0)
+        {
+          v += (uint64_t)((double)f * ((double)unit / scale));
+          if (v > limit)
+            return duration_invalid (orig, err);
+        }
+      d += v;
+      if (d > limit)
+        return duration_invalid (orig, err);
+    }
+  if (neg)
+    {
+      *ns = (int64_t)(0 - d);
+      return 0;
+    }
+  if (d > limit - 1)
+    return duration_invalid (orig, err);
+  *ns = (int64_t)d;
+  return 0;
+}
+
+/* ---- net ---- */
+
+bool go_parse_ip (const char *s, unsigned char ip[16], bool *is4)
+{
+  struct in_addr a4;
+  static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+  if (inet_pton (AF_INET, s, &a4) == 1)
+    {
+      memcpy (ip, mapped, 12);
+      memcpy (ip + 12, &a4, 4);
+      *is4 = true;
+      return true;
+    }
+  if (inet_pton (AF_INET6, s, ip) == 1)
+    {
+      *is4 = memcmp (ip, mapped, 12) == 0;
+      return true;
+    }
+  return false;
+}
+
+char *go_ip_string (const unsigned char ip[16])
+{
+  static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+  struct sbuf b;
+  int e0 = -1, e1 = -1;
+
+  if (memcmp (ip, mapped, 12) == 0)
+    return xasprintf ("%u.%u.%u.%u", ip[12], ip[13], ip[14], ip[15]);
+  /* The first longest run of zero groups becomes "::", never a single group (RFC 5952). */
+  for (int i = 0; i < 16; i += 2)
+    {
+      int j = i;
+      while (j < 16 && ip[j] == 0 && ip[j + 1] == 0)
+        j += 2;
+      if (j > i && j - i > e1 - e0)
+        {
+          e0 = i;
+          e1 = j;
+          i = j;
+        }
+    }
+  if (e1 - e0 <= 2)
+    e0 = e1 = -1;
+  sbuf_init (&b);
+  for (int i = 0; i < 16; i += 2)
+    {
+      if (i == e0)
+        {
+          sbuf_adds (&b, "::");
+          i = e1;
+          if (i >= 16)
+            break;
+        }
+      else if (i > 0)
+        sbuf_addc (&b, ':');
+      sbuf_addf (&b, "%x", (unsigned)(ip[i] << 8 | ip[i + 1]));
+    }
+  return sbuf_detach (&b);
+}
+
+static int hexval (char c)
+{
+  if (is_digit (c))
+    return c - '0';
+  if (lower (c) >= 'a' && lower (c) <= 'f')
+    return lower (c) - 'a' + 10;
+  return -1;
+}
+
+/* net's xtoi2: two hex digits, then the separator e (or the end). */
+static bool xtoi2 (const char *s, size_t avail, char e)
+{
+  if (avail < 2 || hexval (s[0]) < 0 || hexval (s[1]) < 0)
+    return false;
+  return avail == 2 || s[2] == e;
+}
+
+bool go_parse_mac (const char *s)
+{
+  size_t len = strlen (s), n;
+
+  if (len < 14)
+    return false;
+  if (s[2] == ':' || s[2] == '-')
+    {
+      if ((len + 1) % 3 != 0)
+        return false;
+      n = (len + 1) / 3;
+      if (n != 6 && n != 8 && n != 20)
+        return false;
+      for (size_t i = 0, x = 0; i < n; i++, x += 3)
+        if (!xtoi2 (s + x, len - x, s[2]))
+          return false;
+      return true;
+    }
+  if (s[4] == '.')
+    {
+      if ((len + 1) % 5 != 0)
+        return false;
+      n = 2 * (len + 1) / 5;
+      if (n != 6 && n != 8 && n != 20)
+        return false;
+      for (size_t i = 0, x = 0; i < n; i += 2, x += 5)
+        {
+          if (!xtoi2 (s + x, 2, 0) || !xtoi2 (s + x + 2, len - x - 2, s[4]))
+            return false;
+        }
+      return true;
+    }
+  return false;
+}
+
+/* ---- encoding/csv: one record ---- */
+
+int go_csv_record (const char *s, char ***fields, berr_t *err)
+{
+  cleanup_strv char **out = NULL;
+  const char *p = s;
+  struct sbuf f;
+
+  /* Blank lines are skipped; no record at all is io.EOF. */
+  while (*p == '\n' || (*p == '\r' && p[1] == '\n'))
+    p += *p == '\r' ? 2 : 1;
+  if (*p == '\0')
+    return berr_setk (err, BERR_INVALID, 0, "EOF");
+  sbuf_init (&f);
+  for (;;)
+    {
+      sbuf_reset (&f);
+      if (*p == '"')
+        {
+          p++;
+          for (;;)
+            {
+              if (*p == '\0')
+                {
+                  sbuf_release (&f);
+                  return berr_setk (err, BERR_INVALID, 0,
+                                    "parse error on line 1, column %zu: extraneous or missing "
+                                    "\" in quoted-field",
+                                    (size_t)(p - s) + 1);
+                }
+              if (*p == '"' && p[1] == '"')
+                {
+                  sbuf_addc (&f, '"');
+                  p += 2;
+                  continue;
+                }
+              if (*p == '"')
+                {
+                  p++;
+                  break;
+                }
+              sbuf_addc (&f, *p++);
+            }
+          if (*p != ',' && *p != '\0' && *p != '\n' && !(*p == '\r' && p[1] == '\n'))
+            {
+              sbuf_release (&f);
+              return berr_setk (err, BERR_INVALID, 0,
+                                "parse error on line 1, column %zu: extraneous or missing \" in "
+                                "quoted-field",
+                                (size_t)(p - s) + 1);
+            }
+        }
+      else
+        {
+          while (*p && *p != ',' && *p != '\n' && !(*p == '\r' && p[1] == '\n'))
+            {
+              if (*p == '"')
+                {
+                  sbuf_release (&f);
+                  return berr_setk (err, BERR_INVALID, 0,
+                                    "parse error on line 1, column %zu: bare \" in "
+                                    "non-quoted-field",
+                                    (size_t)(p - s) + 1);
+                }
+              sbuf_addc (&f, *p++);
+            }
+        }
+      strv_push (&out, f.buf ? f.buf : "");
+      if (*p != ',')
+        break;
+      p++;
+    }
+  sbuf_release (&f);
+  *fields = steal_pointer (&out);
+  return 0;
+}
+
+/* ---- docker/cli opts ---- */
+
+static int cpus_syntax (const char *s, berr_t *err)
+{
+  return berr_setk (err, BERR_INVALID, 0, "failed to parse %s as a rational number", s);
+}
+
+int parse_nano_cpus (const char *s, int64_t *out, berr_t *err)
+{
+  /* big.Rat.SetString for the forms people write: a decimal with optional fraction and exponent,
+   * or "a/b". The value times 1e9 must be an integer. */
+  const char *slash = strchr (s, '/');
+  unsigned __int128 nano;
+  bool neg = false;
+
+  if (slash)
+    {
+      int64_t a;
+      uint64_t b;
+      cleanup_free char *as = xstrndup (s, (size_t)(slash - s));
+      if (go_parse_int (as, 0, &a) != GO_NUM_OK || go_parse_uint (slash + 1, 0, &b) != GO_NUM_OK
+          || b == 0)
+        return cpus_syntax (s, err);
+      neg = a < 0;
+      unsigned __int128 num = (unsigned __int128)(neg ? -(__int128)a : (__int128)a) * 1000000000u;
+      if (num % b != 0)
+        return berr_setk (err, BERR_INVALID, 0, "value is too precise");
+      nano = num / b;
+    }
+  else if (strpbrk (s, ".eE") == NULL && go_parse_int (s, 0, &(int64_t){ 0 }) == GO_NUM_OK)
+    {
+      /* An integer, possibly with a base prefix ("0x10") as big.Rat takes it. */
+      int64_t a;
+      go_parse_int (s, 0, &a);
+      neg = a < 0;
+      if ((neg ? -(__int128)a : (__int128)a) > INT64_MAX / 1000000000)
+        return berr_setk (err, BERR_INVALID, 0, "value is too large: %s", s);
+      nano = (unsigned __int128)(neg ? -(__int128)a : (__int128)a) * 1000000000u;
+    }
+  else
+    {
+      /* Significant digits D and a power of ten E: value = D * 10^E. */
+      struct sbuf d;
+      const char *p = s;
+      int64_t e = 0;
+      bool digits = false;
+      if (*p == '+' || *p == '-')
+        neg = *p++ == '-';
+      sbuf_init (&d);
+      for (; is_digit (*p); p++)
+        {
+          digits = true;
+          if (d.len || *p != '0')
+            sbuf_addc (&d, *p);
+        }
+      if (*p == '.')
+        for (p++; is_digit (*p); p++)
+          {
+            digits = true;
+            e--;
+            if (d.len || *p != '0')
+              sbuf_addc (&d, *p);
+          }
+      if (digits && (*p == 'e' || *p == 'E'))
+        {
+          int64_t x;
+          if (go_parse_int (p + 1, 10, &x) != GO_NUM_OK || x > 1000000 || x < -1000000)
+            {
+              sbuf_release (&d);
+              return cpus_syntax (s, err);
+            }
+          e += x;
+          p += strlen (p);
+        }
+      if (!digits || *p)
+        {
+          sbuf_release (&d);
+          return cpus_syntax (s, err);
+        }
+      while (d.len && d.buf[d.len - 1] == '0')
+        d.buf[--d.len] = '\0', e++;
+      e += 9;
+      nano = 0;
+      if (d.len)
+        {
+          if (e < 0)
+            {
+              sbuf_release (&d);
+              return berr_setk (err, BERR_INVALID, 0, "value is too precise");
+            }
+          if ((int64_t)d.len + e > 19)
+            {
+              sbuf_release (&d);
+              return berr_setk (err, BERR_INVALID, 0, "value is too large: %s", s);
+            }
+          for (size_t i = 0; i < d.len; i++)
+            nano = nano * 10 + (unsigned)(d.buf[i] - '0');
+          for (; e > 0; e--)
+            nano *= 10;
+        }
+      sbuf_release (&d);
+    }
+  if (nano > (unsigned __int128)INT64_MAX)
+    return berr_setk (err, BERR_INVALID, 0, "value is too large: %s", s);
+  *out = neg ? -(int64_t)nano : (int64_t)nano;
+  return 0;
+}
+
+int parse_ulimit (const char *s, json_t **out, berr_t *err)
+{
+  static const char *const names[]
+      = { "core",   "cpu",   "data", "fsize",  "locks",  "memlock",    "msgqueue", "nice",
+          "nofile", "nproc", "rss",  "rtprio", "rttime", "sigpending", "stack" };
+  const char *eq = strchr (s, '=');
+  int64_t soft, hard;
+  int r;
+
+  if (eq == NULL)
+    return berr_setk (err, BERR_INVALID, 0, "invalid ulimit argument: %s", s);
+  cleanup_free char *name = xstrndup (s, (size_t)(eq - s));
+  bool known = false;
+  for (size_t i = 0; i < ARRAY_SIZE (names); i++)
+    known |= strcmp (names[i], name) == 0;
+  if (!known)
+    return berr_setk (err, BERR_INVALID, 0, "invalid ulimit type: %s", name);
+  const char *vals = eq + 1;
+  const char *colon = strchr (vals, ':');
+  if (colon && strchr (colon + 1, ':'))
+    return berr_setk (err, BERR_INVALID, 0,
+                      "too many limit value arguments - %s, can only have up to two, "
+                      "`soft[:hard]`",
+                      vals);
+  cleanup_free char *softs = colon ? xstrndup (vals, (size_t)(colon - vals)) : xstrdup (vals);
+  if (colon)
+    {
+      r = go_parse_int (colon + 1, 10, &hard);
+      if (r != GO_NUM_OK)
+        {
+          cleanup_free char *m = go_num_error ("ParseInt", colon + 1, r);
+          return berr_setk (err, BERR_INVALID, 0, "%s", m);
+        }
+    }
+  r = go_parse_int (softs, 10, &soft);
+  if (r != GO_NUM_OK)
+    {
+      cleanup_free char *m = go_num_error ("ParseInt", softs, r);
+      return berr_setk (err, BERR_INVALID, 0, "%s", m);
+    }
+  if (!colon)
+    hard = soft;
+  if (hard != -1)
+    {
+      if (soft == -1)
+        return berr_setk (err, BERR_INVALID, 0,
+                          "ulimit soft limit must be less than or equal to hard limit: soft: -1 "
+                          "(unlimited), hard: %lld",
+                          (long long)hard);
+      if (soft > hard)
+        return berr_setk (err, BERR_INVALID, 0,
+                          "ulimit soft limit must be less than or equal to hard limit: %lld > "
+                          "%lld",
+                          (long long)soft, (long long)hard);
+    }
+  *out = json_pack ("{s:s, s:I, s:I}", "Name", name, "Hard", (json_int_t)hard, "Soft",
+                    (json_int_t)soft);
+  return 0;
+}
+
+int parse_restart_policy (const char *s, json_t **out, berr_t *err)
+{
+  const char *colon = strchr (s, ':');
+  int64_t count = 0;
+
+  if (*s == '\0')
+    {
+      *out = json_pack ("{s:s, s:i}", "Name", "", "MaximumRetryCount", 0);
+      return 0;
+    }
+  if (colon == s)
+    return berr_setk (err, BERR_INVALID, 0,
+                      "invalid restart policy format: no policy provided before colon");
+  if (colon && colon[1] && go_parse_int (colon + 1, 10, &count) != GO_NUM_OK)
+    return berr_setk (err, BERR_INVALID, 0,
+                      "invalid restart policy format: maximum retry count must be an integer");
+  cleanup_free char *name = colon ? xstrndup (s, (size_t)(colon - s)) : xstrdup (s);
+  *out = json_pack ("{s:s, s:I}", "Name", name, "MaximumRetryCount", (json_int_t)count);
+  return 0;
+}
+
+static int gpu_count (const char *s, int64_t *out, berr_t *err)
+{
+  if (strcmp (s, "all") == 0)
+    {
+      *out = -1;
+      return 0;
+    }
+  int r = go_parse_int (s, 10, out);
+  if (r != GO_NUM_OK)
+    return berr_setk (err, BERR_INVALID, 0,
+                      "invalid count (%s): value must be either \"all\" or an integer: %s", s,
+                      r == GO_NUM_RANGE ? "value out of range" : "invalid syntax");
+  return 0;
+}
+
+static json_t *split_to_json (const char *s, char sep)
+{
+  json_t *a = json_array ();
+  const char *p = s;
+  for (;;)
+    {
+      const char *e = strchr (p, sep);
+      size_t n = e ? (size_t)(e - p) : strlen (p);
+      json_array_append_new (a, json_stringn (p, n));
+      if (!e)
+        break;
+      p = e + 1;
+    }
+  return a;
+}
+
+int parse_gpus (const char *s, json_t **out, berr_t *err)
+{
+  cleanup_strv char **fields = NULL;
+  cleanup_strv char **seen = NULL;
+  cleanup_json json_t *device_ids = NULL, *caps = NULL, *options = NULL;
+  cleanup_free char *driver = xstrdup ("");
+  int64_t count = 0;
+
+  if (go_csv_record (s, &fields, err) < 0)
+    return -1;
+  for (char **f = fields; *f; f++)
+    {
+      char *eq = strchr (*f, '=');
+      cleanup_free char *key = eq ? xstrndup (*f, (size_t)(eq - *f)) : xstrdup (*f);
+      const char *val = eq ? eq + 1 : "";
+      if (strv_contains (seen, key))
+        return berr_setk (err, BERR_INVALID, 0, "gpu request key '%s' can be specified only once",
+                          key);
+      strv_push (&seen, key);
+      if (!eq)
+        {
+          strv_push (&seen, "count");
+          if (gpu_count (key, &count, err) < 0)
+            return -1;
+          continue;
+        }
+      if (strcmp (key, "driver") == 0)
+        {
+          free (driver);
+          driver = xstrdup (val);
+        }
+      else if (strcmp (key, "count") == 0)
+        {
+          if (gpu_count (val, &count, err) < 0)
+            return -1;
+        }
+      else if (strcmp (key, "device") == 0)
+        {
+          json_decref (device_ids);
+          device_ids = split_to_json (val, ',');
+        }
+      else if (strcmp (key, "capabilities") == 0)
+        {
+          json_t *c = split_to_json (val, ',');
+          json_array_append_new (c, json_string ("gpu"));
+          json_decref (caps);
+          caps = json_pack ("[o]", c);
+        }
+      else if (strcmp (key, "options") == 0)
+        {
+          cleanup_strv char **ofs = NULL;
+          berr_t e2 = BERR_INIT;
+          if (go_csv_record (val, &ofs, &e2) < 0)
+            {
+              berr_setk (err, BERR_INVALID, 0, "failed to read gpu options: %s", e2.msg);
+              berr_release (&e2);
+              return -1;
+            }
+          json_decref (options);
+          options = json_object ();
+          for (char **o = ofs; *o; o++)
+            {
+              char *oe = strchr (*o, '=');
+              cleanup_free char *k = oe ? xstrndup (*o, (size_t)(oe - *o)) : xstrdup (*o);
+              json_object_set_new (options, k, json_string (oe ? oe + 1 : ""));
+            }
+          json_sort_object (options);
+        }
+      else
+        return berr_setk (err, BERR_INVALID, 0, "unexpected key '%s' in '%s'", key, *f);
+    }
+  if (!strv_contains (seen, "count") && device_ids == NULL)
+    count = 1;
+  json_t *ids = device_ids ? steal_pointer (&device_ids) : json_null ();
+  json_t *cp = caps ? steal_pointer (&caps) : json_pack ("[[s]]", "gpu");
+  json_t *op = options ? steal_pointer (&options) : json_object ();
+  *out = json_pack ("{s:s, s:I, s:o, s:o, s:o}", "Driver", driver, "Count", (json_int_t)count,
+                    "DeviceIDs", ids, "Capabilities", cp, "Options", op);
+  return 0;
+}
+
+/* Go's path.Clean. */
+char *go_path_clean (const char *p)
+{
+  if (*p == '\0')
+    return xstrdup (".");
+  bool rooted = *p == '/';
+  size_t n = strlen (p);
+  char *out = xmalloc (n + 2);
+  size_t w = 0, dotdot = 0;
+  size_t r = 0;
+  if (rooted)
+    {
+      out[w++] = '/';
+      r = 1;
+      dotdot = 1;
+    }
+  while (r < n)
+    {
+      if (p[r] == '/')
+        r++;
+      else if (p[r] == '.' && (r + 1 == n || p[r + 1] == '/'))
+        r++;
+      else if (p[r] == '.' && p[r + 1] == '.' && (r + 2 == n || p[r + 2] == '/'))
+        {
+          r += 2;
+          if (w > dotdot)
+            {
+              w--;
+              while (w > dotdot && out[w] != '/')
+                w--;
+            }
+          else if (!rooted)
+            {
+              if (w > 0)
+                out[w++] = '/';
+              out[w++] = '.';
+              out[w++] = '.';
+              dotdot = w;
+            }
+        }
+      else
+        {
+          if ((rooted && w != 1) || (!rooted && w != 0))
+            out[w++] = '/';
+          for (; r < n && p[r] != '/'; r++)
+            out[w++] = p[r];
+        }
+    }
+  if (w == 0)
+    out[w++] = '.';
+  out[w] = '\0';
+  return out;
+}
