@@ -159,7 +159,7 @@ static int set_cpus (void *data, const char *v, char **msg)
 static int set_duration (void *data, const char *v, char **msg)
 {
   berr_t e = BERR_INIT;
-  if (go_parse_duration (v, data, &e) < 0)
+  if (units_parse_duration (v, data, &e) < 0)
     return take_err (&e, msg);
   return 0;
 }

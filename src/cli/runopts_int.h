@@ -25,9 +25,6 @@ int go_parse_int (const char *s, int base, int64_t *out);
 char *go_num_error (const char *fn, const char *s, int code);
 /* strconv.ParseUint(s, base, 64). */
 int go_parse_uint (const char *s, int base, uint64_t *out);
-/* time.ParseDuration, in nanoseconds; errors as Go's ("time: unknown unit \"x\" in duration
- * \"1x\""). */
-int go_parse_duration (const char *s, int64_t *ns, berr_t *err);
 /* net.ParseIP: 16 bytes out (IPv4 as ::ffff:a.b.c.d); *is4 when it was dotted IPv4 or
  * IPv4-mapped (To4() != nil). False when s is no address. */
 bool go_parse_ip (const char *s, unsigned char ip[16], bool *is4);

@@ -401,65 +401,150 @@ int units_parse_rfc3339 (const char *s, int64_t *ns, berr_t *err)
   return 0;
 }
 
-int units_parse_duration (const char *s, int64_t *ns, berr_t *err)
+static bool units_is_digit (char c) { return c >= '0' && c <= '9'; }
+
+/* ---- time.ParseDuration ---- */
+
+/* time's quote(): non-ASCII and control bytes as \xNN. */
+static char *time_quote (const char *s)
+{
+  struct sbuf b;
+  sbuf_init (&b);
+  sbuf_addc (&b, '"');
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+    {
+      if (*p >= 0x80 || *p < 0x20)
+        sbuf_addf (&b, "\\x%02x", *p);
+      else
+        {
+          if (*p == '"' || *p == '\\')
+            sbuf_addc (&b, '\\');
+          sbuf_addc (&b, (char)*p);
+        }
+    }
+  sbuf_addc (&b, '"');
+  return sbuf_detach (&b);
+}
+
+static int duration_invalid (const char *orig, berr_t *err)
+{
+  cleanup_free char *q = time_quote (orig);
+  return berr_setk (err, BERR_INVALID, 0, "time: invalid duration %s", q);
+}
+
+int units_parse_duration (const char *orig, int64_t *ns, berr_t *err)
 {
   static const struct
   {
     const char *name;
-    int64_t mult;
+    uint64_t ns;
   } units[] = {
-    { "ns", 1LL },       { "us", 1000LL },      { "\xc2\xb5s", 1000LL }, { "\xce\xbcs", 1000LL },
-    { "ms", 1000000LL }, { "s", 1000000000LL }, { "m", 60000000000LL },  { "h", 3600000000000LL },
+    { "ns", 1ULL },
+    { "us", 1000ULL },
+    { "\xc2\xb5s", 1000ULL }, /* U+00B5 micro sign */
+    { "\xce\xbcs", 1000ULL }, /* U+03BC Greek mu */
+    { "ms", 1000000ULL },
+    { "s", 1000000000ULL },
+    { "m", 60ULL * 1000000000ULL },
+    { "h", 3600ULL * 1000000000ULL },
   };
-  const char *orig = s;
+  const uint64_t limit = (uint64_t)1 << 63;
+  const char *s = orig;
+  uint64_t d = 0;
   bool neg = false;
+
   if (*s == '-' || *s == '+')
-    neg = *s++ == '-';
+    neg = *s == '-', s++;
   if (strcmp (s, "0") == 0)
     {
       *ns = 0;
       return 0;
     }
   if (*s == '\0')
-    return berr_setk (err, BERR_INVALID, 0, "time: invalid duration \"%s\"", orig);
-  long double total = 0;
+    return duration_invalid (orig, err);
   while (*s)
     {
-      const char *start = s;
-      long double v = 0, frac = 0, scale = 1;
-      bool digits = false;
-      while (*s >= '0' && *s <= '9')
-        v = v * 10 + (*s++ - '0'), digits = true;
+      uint64_t v = 0, f = 0;
+      double scale = 1;
+      bool pre = false, post = false;
+
+      if (!(*s == '.' || units_is_digit (*s)))
+        return duration_invalid (orig, err);
+      for (; units_is_digit (*s); s++)
+        {
+          pre = true;
+          if (v > limit / 10)
+            return duration_invalid (orig, err);
+          v = v * 10 + (uint64_t)(*s - '0');
+          if (v > limit)
+            return duration_invalid (orig, err);
+        }
       if (*s == '.')
         {
+          bool overflow = false;
           s++;
-          while (*s >= '0' && *s <= '9')
+          for (; units_is_digit (*s); s++)
             {
-              frac = frac * 10 + (*s++ - '0');
+              post = true;
+              if (overflow)
+                continue;
+              if (f > (limit - 1) / 10)
+                {
+                  overflow = true;
+                  continue;
+                }
+              uint64_t y = f * 10 + (uint64_t)(*s - '0');
+              if (y > limit)
+                {
+                  overflow = true;
+                  continue;
+                }
+              f = y;
               scale *= 10;
-              digits = true;
             }
         }
-      if (!digits)
-        return berr_setk (err, BERR_INVALID, 0, "time: invalid duration \"%s\"", orig);
-      (void)start;
+      if (!pre && !post)
+        return duration_invalid (orig, err);
       size_t ul = 0;
-      while (s[ul] && !(s[ul] >= '0' && s[ul] <= '9') && s[ul] != '.')
+      while (s[ul] && s[ul] != '.' && !units_is_digit (s[ul]))
         ul++;
       if (ul == 0)
-        return berr_setk (err, BERR_INVALID, 0, "time: missing unit in duration \"%s\"", orig);
-      int64_t mult = 0;
-      for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
-        if (strlen (units[i].name) == ul && strncmp (s, units[i].name, ul) == 0)
-          mult = units[i].mult;
-      if (mult == 0)
-        return berr_setk (err, BERR_INVALID, 0, "time: unknown unit \"%.*s\" in duration \"%s\"",
-                          (int)ul, s, orig);
+        {
+          cleanup_free char *q = time_quote (orig);
+          return berr_setk (err, BERR_INVALID, 0, "time: missing unit in duration %s", q);
+        }
+      uint64_t unit = 0;
+      for (size_t i = 0; i < ARRAY_SIZE (units); i++)
+        if (strlen (units[i].name) == ul && strncmp (units[i].name, s, ul) == 0)
+          unit = units[i].ns;
+      if (unit == 0)
+        {
+          cleanup_free char *u = xstrndup (s, ul);
+          cleanup_free char *qu = time_quote (u);
+          cleanup_free char *q = time_quote (orig);
+          return berr_setk (err, BERR_INVALID, 0, "time: unknown unit %s in duration %s", qu, q);
+        }
       s += ul;
-      total += (v + frac / scale) * (long double)mult;
-      if (total > 9223372036854775807.0L)
-        return berr_setk (err, BERR_INVALID, 0, "time: invalid duration \"%s\"", orig);
+      if (v > limit / unit)
+        return duration_invalid (orig, err);
+      v *= unit;
+      if (f > 0)
+        {
+          v += (uint64_t)((double)f * ((double)unit / scale));
+          if (v > limit)
+            return duration_invalid (orig, err);
+        }
+      d += v;
+      if (d > limit)
+        return duration_invalid (orig, err);
     }
-  *ns = (int64_t)(neg ? -total : total);
+  if (neg)
+    {
+      *ns = (int64_t)(0 - d);
+      return 0;
+    }
+  if (d > limit - 1)
+    return duration_invalid (orig, err);
+  *ns = (int64_t)d;
   return 0;
 }

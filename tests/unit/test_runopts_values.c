@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/units.h"
 #include "cli/cli.h"
 #include "cli/runopts.h"
 #include "cli/runopts_int.h"
@@ -145,7 +146,7 @@ static void test_durations (void **state)
     {
       int64_t ns = -42;
       berr_t e = BERR_INIT;
-      if (go_parse_duration (ok[i].in, &ns, &e) < 0 || ns != ok[i].ns)
+      if (units_parse_duration (ok[i].in, &ns, &e) < 0 || ns != ok[i].ns)
         {
           printf ("# FAIL duration \"%s\": %lld %s\n", ok[i].in, (long long)ns, e.msg ? e.msg : "");
           failed++;
@@ -156,7 +157,7 @@ static void test_durations (void **state)
     {
       int64_t ns;
       berr_t e = BERR_INIT;
-      if (go_parse_duration (bad[i].in, &ns, &e) == 0 || strcmp (e.msg, bad[i].msg) != 0)
+      if (units_parse_duration (bad[i].in, &ns, &e) == 0 || strcmp (e.msg, bad[i].msg) != 0)
         {
           printf ("# FAIL duration \"%s\": %s, want %s\n", bad[i].in, e.msg ? e.msg : "ok",
                   bad[i].msg);
