@@ -136,5 +136,6 @@ int cmd_attach (int argc, char **argv, struct berth_ctx *ctx);
 int cmd_container_prune (int argc, char **argv, struct berth_ctx *ctx);
 int cmd_container_inspect (int argc, char **argv, struct berth_ctx *ctx);
 int cmd_container_cleanup (int argc, char **argv, struct berth_ctx *ctx);
+int cmd_cp (int argc, char **argv, struct berth_ctx *ctx);
 
 #endif

@@ -77,6 +77,8 @@ static const struct command commands[] = {
   { "container inspect", cmd_container_inspect,
     "Display detailed information on one or more containers" },
   { "container prune", cmd_container_prune, "Remove all stopped containers" },
+  { "cp", cmd_cp, "Copy files/folders between a container and the local filesystem" },
+  { "container cp", cmd_cp, "Copy files/folders between a container and the local filesystem" },
   { "container-cleanup", cmd_container_cleanup, NULL },
   { "info", cmd_info, "Display system-wide information" },
   { "system info", cmd_info, "Display system-wide information" },
