@@ -376,17 +376,17 @@ static int clean_entry_name (const char *name, char **out)
   return 0;
 }
 
-static int writable (struct ext *x, int mount, const char *cpath, berr_t *err)
+/* Docker's checks before it writes: a read-only mount, or a read-only rootfs outside mounts. */
+static int writable (const struct cp_fs *fs, int mount, berr_t *err)
 {
   if (mount >= 0)
     {
-      if (!x->fs->mounts[mount].rw)
+      if (!fs->mounts[mount].rw)
         return berr_setk (err, BERR_INVALID, 0, "mounted volume is marked read-only");
       return 0;
     }
-  if (x->fs->readonly_root)
+  if (fs->readonly_root)
     return berr_setk (err, BERR_INVALID, 0, "container rootfs is marked read-only");
-  (void)cpath;
   return 0;
 }
 
@@ -529,7 +529,7 @@ static int ext_mkdirs (struct ext *x, const char *rel, berr_t *err)
             return berr_set (err, ENOTDIR, "%s", path);
           continue;
         }
-      if (writable (x, l.mount, l.path, err) < 0)
+      if (writable (x->fs, l.mount, err) < 0)
         {
           cp_loc_release (&l);
           return -1;
@@ -694,7 +694,7 @@ static int ext_entry (struct ext *x, struct archive_entry *e, berr_t *err)
     return -1;
   cleanup_free char *cpath = cp_path_join (x->ppath, leaf);
   int m = cp_mount_at (x->fs, cpath);
-  if (writable (x, m >= 0 ? m : x->pmount, cpath, err) < 0)
+  if (writable (x->fs, m >= 0 ? m : x->pmount, err) < 0)
     return -1;
 
   struct stat st;
@@ -809,7 +809,7 @@ int cp_fs_extract (struct cp_fs *fs, const char *dir, int tar_fd, const struct c
       cp_loc_release (&l);
       return berr_setk (err, BERR_INVALID, 0, "extraction point is not a directory");
     }
-  if (writable (&(struct ext){ .fs = fs }, l.mount, l.path, err) < 0)
+  if (writable (fs, l.mount, err) < 0)
     {
       cp_loc_release (&l);
       return -1;
