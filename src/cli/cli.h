@@ -171,5 +171,6 @@ int cmd_stats (int argc, char **argv, struct berth_ctx *ctx);
 int cmd_update (int argc, char **argv, struct berth_ctx *ctx);
 int cmd_exec (int argc, char **argv, struct berth_ctx *ctx);
 int cmd_container_healthcheck (int argc, char **argv, struct berth_ctx *ctx);
+int cmd_cp (int argc, char **argv, struct berth_ctx *ctx);
 
 #endif

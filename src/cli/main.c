@@ -78,6 +78,8 @@ static const struct command commands[] = {
   { "container inspect", cmd_container_inspect,
     "Display detailed information on one or more containers" },
   { "container prune", cmd_container_prune, "Remove all stopped containers" },
+  { "cp", cmd_cp, "Copy files/folders between a container and the local filesystem" },
+  { "container cp", cmd_cp, "Copy files/folders between a container and the local filesystem" },
   { "container-cleanup", cmd_container_cleanup, NULL },
   { "container-healthcheck", cmd_container_healthcheck, NULL },
   { "top", cmd_top, "Display the running processes of a container" },
