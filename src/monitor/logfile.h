@@ -17,8 +17,7 @@ struct logfile;
 int logfile_open (const char *path, uint64_t max_size, int max_file, struct logfile **out,
                   berr_t *err);
 /* stream: "stdout" or "stderr". Buffers partial lines until '\n' (or 16 KiB). */
-int logfile_write (struct logfile *l, const char *stream, const char *buf, size_t len,
-                   berr_t *err);
+int logfile_write (struct logfile *l, const char *stream, const char *buf, size_t len, berr_t *err);
 /* Write out partial lines (at container exit). */
 int logfile_flush (struct logfile *l, berr_t *err);
 void logfile_close (struct logfile *l);
@@ -27,11 +26,11 @@ void logfile_remove (const char *path);
 
 struct log_read_opts
 {
-  int64_t tail;           /* -1: all */
-  int64_t since_ns;       /* 0: no bound */
-  int64_t until_ns;       /* 0: no bound */
-  bool timestamps;        /* prefix each line with its RFC3339Nano time and a space */
-  bool follow;            /* keep reading until still_running() returns false */
+  int64_t tail;     /* -1: all */
+  int64_t since_ns; /* 0: no bound */
+  int64_t until_ns; /* 0: no bound */
+  bool timestamps;  /* prefix each line with its RFC3339Nano time and a space */
+  bool follow;      /* keep reading until still_running() returns false */
   bool (*still_running) (void *arg);
   void *arg;
 };
