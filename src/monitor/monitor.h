@@ -15,7 +15,21 @@
  *   monitor -> client: MON_STDOUT data | MON_STDERR data | MON_EXIT "CODE" (decimal text, then
  *                      the monitor closes the connection)
  * A client that connects receives output from then on (not the past: that is `logs`).
- * With a pty there is only MON_STDOUT. */
+ * With a pty there is only MON_STDOUT.
+ * A client that relays stdin sends an empty MON_STDIN frame first, so the monitor knows it
+ * carries stdin (stdin_once) even before it has typed anything. MON_STDIN_EOF closes the
+ * container's stdin pipe; with a pty it is ignored (Docker leaves a tty's input open).
+ * Output is never held back for a client: when its socket is full, frames are dropped for it.
+ *
+ * Detached containers run `berth-monitor` (src/monitor/main.c documents its argv):
+ *   berth-monitor --pid PID --exit-file PATH [--pidfd FD] [--stdout FD --stderr FD | --pty FD]
+ *     [--stdin FD] [--stdin-once] [--log PATH --log-max-size N --log-max-file N]
+ *     [--attach-socket-fd FD | --attach-socket PATH] [--health-cmd ARG]... [--health-interval NS
+ *     --health-timeout NS --health-start-period NS --health-start-interval NS]
+ *     [-- EXIT_COMMAND ARG...]
+ * The container must be its child; at the end it writes PATH atomically as
+ * {"ExitCode":N,"Signal":S,"FinishedAt":"RFC3339Nano"} and execs EXIT_COMMAND with
+ * BERTH_EXIT_FILE=PATH in the environment. */
 #ifndef BERTH_MONITOR_H
 #define BERTH_MONITOR_H
 
@@ -43,7 +57,8 @@ struct monitor_opts
   pid_t pid;
   int pidfd;          /* -1: use SIGCHLD + waitpid */
   int out_fd, err_fd; /* read ends of the container's stdout/stderr pipes, or -1 */
-  int in_fd;          /* write end of the container's stdin pipe, or -1 (no -i) */
+  int in_fd;          /* write end of the container's stdin pipe, or -1 (no -i); monitor_run
+                         owns it: closed when stdin ends and at return */
   int pty_fd;         /* pty master with -t, else -1 (then out/err/in unused) */
 
   /* The log; NULL for --log-driver none. */
@@ -58,7 +73,7 @@ struct monitor_opts
   /* Foreground: the local side, or -1. */
   int local_in, local_out, local_err;
   bool local_tty;          /* local_in is a terminal: raw mode, SIGWINCH -> resize pty */
-  const char *detach_keys; /* NULL: "ctrl-p,ctrl-q" (only with a local tty or attach) */
+  const char *detach_keys; /* NULL: "ctrl-p,ctrl-q"; as Docker, only with a pty and local_in */
   bool sig_proxy;          /* forward SIGINT/SIGTERM/SIGHUP/SIGQUIT/SIGUSR1/2… to the container */
 
   /* Healthcheck: every interval run argv (a `berth … healthcheck-run <id>` command) and wait at
@@ -76,11 +91,20 @@ struct monitor_result
 };
 
 /* Run until the container exits (and its output is drained) or, foreground, the user detaches.
- * Returns 0 and fills *res, or -1 with *err. Restores the local terminal mode on every path. */
+ * Returns 0 and fills *res, or -1 with *err. Restores the local terminal mode on every path.
+ * The fds in *o stay the caller's (except in_fd, see above); out/err/pty fds and the listening
+ * socket are switched to non-blocking. Signals: SIGCHLD (and SIGWINCH, the sig-proxy set) are
+ * blocked and read through a signalfd while it runs; SIGCHLD must not be SIG_IGN. */
 int monitor_run (const struct monitor_opts *o, struct monitor_result *res, berr_t *err);
 
+/* Create the attach socket at path (a stale one is replaced): AF_UNIX SOCK_SEQPACKET, mode
+ * 0600, listening, O_CLOEXEC|O_NONBLOCK. Paths longer than sun_path work. Returns the fd. */
+int monitor_listen (const char *path, berr_t *err);
+
 /* Client side, for `attach` and `start -a`: connect to the attach socket and relay local stdio
- * until the container exits (res->exit_code from MON_EXIT) or the user detaches. */
+ * until the container exits (res->exit_code from MON_EXIT) or the user detaches (detach keys
+ * only with tty, as Docker). Nothing is printed. A monitor that hangs up without MON_EXIT is an
+ * error ("the container's monitor closed the connection"). */
 struct attach_opts
 {
   const char *socket_path;
@@ -92,7 +116,10 @@ struct attach_opts
 };
 int monitor_attach (const struct attach_opts *o, struct monitor_result *res, berr_t *err);
 
-/* Parse Docker's --detach-keys ("ctrl-p,ctrl-q", "a", "ctrl-@"...) into bytes. */
+/* Parse Docker's --detach-keys ("ctrl-p,ctrl-q", "a", "ctrl-@"...) into bytes (*keys is
+ * malloc'd). Grammar (moby/term ToBytes): comma-separated keys, each one character, "ctrl-X"
+ * for X in @ a-z [ \ ] ^ _, or "DEL". NULL or "" gives the default. Error, as the daemon's:
+ * "Invalid detach keys (SPEC) provided". */
 int monitor_parse_detach_keys (const char *spec, char **keys, size_t *n, berr_t *err);
 
 #endif
