@@ -350,6 +350,12 @@ int container_remove (struct engine *e, struct container_rec *c, bool force, boo
                       "cannot remove container \"/%s\": container is running: stop the "
                       "container before removing or force remove",
                       c->name);
+  return container_remove_locked (e, c, volumes, err);
+}
+
+int container_remove_locked (struct engine *e, struct container_rec *c, bool volumes,
+                             berr_t *err)
+{
   berr_t e2 = BERR_INIT;
   /* Whatever an interrupted start or cleanup left behind. */
   if (container_unmount_rootfs (e, c->id, &e2) < 0)

@@ -388,7 +388,7 @@ int cleanup_locked (struct engine *e, struct container_rec *c, const struct moni
   if (store_container_save (e->store, c->id, NULL, s, err) < 0)
     return -1;
   if (auto_remove)
-    return container_remove (e, c, false, true, err);
+    return container_remove_locked (e, c, true, err);
   return restart ? 1 : 0;
 }
 

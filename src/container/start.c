@@ -258,7 +258,9 @@ static int start_foreground (struct engine *e, struct container_rec *c, struct p
   if (rt_spawn (&so, &proc, err) < 0)
     {
       prepared_release (e, c, p, true);
-      return record_start_error (e, c, err);
+      record_start_error (e, c, err);
+      close (lockfd);
+      return -1;
     }
   if (p->in[0] >= 0)
     close (p->in[0]), p->in[0] = -1;
@@ -274,6 +276,7 @@ static int start_foreground (struct engine *e, struct container_rec *c, struct p
       kill (proc.pid, SIGKILL);
       waitpid (proc.pid, NULL, 0);
       prepared_release (e, c, p, true);
+      close (lockfd);
       return -1;
     }
   json_decref (c->state);
