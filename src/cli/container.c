@@ -63,7 +63,9 @@ int ctx_engine (struct berth_ctx *ctx, struct engine **out)
       e.store = s;
       e.root = ctx->root;
       e.runroot = ctx->runroot;
-      e.config_path = ctx->config_path;
+      /* Passed on to the monitor's exit command only when there is a file to read. */
+      e.config_path = ctx->config_path && access (ctx->config_path, R_OK) == 0 ? ctx->config_path
+                                                                                 : NULL;
       e.self_exe = self;
       e.monitor_exe = monitor;
       e.init_exe = init;

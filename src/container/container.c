@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,7 +157,17 @@ int container_create (struct engine *e, json_t *body, struct container_rec **out
       name = xstrdup (given[0] == '/' ? given + 1 : given);
     }
   const char *hostname = json_get_str (config, "Hostname");
-  if (hostname == NULL || hostname[0] == '\0')
+  const char *netmode = json_get_str (host_config, "NetworkMode");
+  const char *utsmode = json_get_str (host_config, "UTSMode");
+  if ((hostname == NULL || hostname[0] == '\0')
+      && ((netmode && strcmp (netmode, "host") == 0) || (utsmode && strcmp (utsmode, "host") == 0)))
+    {
+      /* Docker: a container on the host's network (or UTS namespace) has the host's name. */
+      char hn[HOST_NAME_MAX + 1] = "";
+      gethostname (hn, sizeof hn);
+      json_object_set_new (config, "Hostname", json_string (hn));
+    }
+  else if (hostname == NULL || hostname[0] == '\0')
     json_object_set_new (config, "Hostname", json_stringn (id, 12));
 
   cleanup_free char *dir = container_dir (e, id);

@@ -648,7 +648,8 @@ int container_start (struct engine *e, struct container_rec *c, const struct sta
   json_decref (c->state);
   c->state = json_incref (fresh->state);
   container_rec_free (fresh);
-  if (container_is_running (c) && container_monitor_alive (c))
+  bool restarting = json_is_true (json_object_get (c->state, "Restarting"));
+  if (container_is_running (c) && !restarting && container_monitor_alive (c))
     {
       if (json_is_true (json_object_get (c->state, "Paused")))
         return berr_setk (err, BERR_CONFLICT, 0,
