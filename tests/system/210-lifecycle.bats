@@ -42,16 +42,21 @@ setup() {
 
 @test "kill -s, restart, ps filters" {
   run_berth run -d --name k1 --label team=a busybox sleep 1000
-  run_berth run -d --name k2 busybox sleep 1000
+  run_berth run -d --name k2 busybox testhelper trap
   run_berth ps --format '{{.Names}}' --filter label=team=a
   assert_output "k1"
+  sleep 0.3
   run_berth kill -s USR1 k2
   assert_success
+  sleep 0.3
+  run_berth logs k2
+  assert_output_contains "got SIGUSR1"
+  run_berth kill k2
   run_berth wait k2
-  assert_output "138"
+  assert_output "137"
   run_berth ps -a --filter status=exited --format '{{.Names}}'
   assert_output "k2"
-  run_berth ps -a --filter exited=138 -q
+  run_berth ps -a --filter exited=137 -q
   [[ ${#lines[@]} -eq 1 ]]
   run_berth restart k1
   assert_output "k1"
@@ -181,7 +186,11 @@ setup() {
   command -v script >/dev/null || skip "script(1) not installed"
   run_berth run -dit --name a1 busybox sh
   assert_success
-  run script -qec "printf 'echo attached-ok\n\020\021' | '$BERTH' --root '$TEST_ROOT' --runroot '$TEST_RUNROOT' attach a1" /dev/null
+  # keystrokes through script's pty: the text, then ctrl-p ctrl-q
+  run bash -c "(printf 'echo attached-ok\n'; sleep 1; printf '\020\021'; sleep 1) |
+    timeout 20 script -qec \"'$BERTH' --root '$TEST_ROOT' --runroot '$TEST_RUNROOT' attach a1\" /dev/null"
+  [[ $status -eq 0 ]]
+  [[ $output == *attached-ok* ]]
   run_berth inspect -f '{{.State.Running}}' a1
   assert_output "true"
   run_berth logs a1
