@@ -244,12 +244,26 @@ fail_dir:
 
 /* ---------- reconciliation ---------- */
 
+/* The same process (pid and start time) and not a zombie waiting for a parent to reap it. */
 static bool proc_alive (pid_t pid, uint64_t start_time)
 {
   if (pid <= 0)
     return false;
   uint64_t st = rt_proc_start_time (pid);
-  return st != 0 && st == start_time;
+  if (st == 0 || st != start_time)
+    return false;
+  char path[64], buf[512];
+  snprintf (path, sizeof path, "/proc/%d/stat", (int)pid);
+  int fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return false;
+  ssize_t n = read (fd, buf, sizeof buf - 1);
+  close (fd);
+  if (n <= 0)
+    return false;
+  buf[n] = '\0';
+  const char *rp = strrchr (buf, ')');
+  return rp && rp[1] == ' ' && rp[2] != 'Z' && rp[2] != 'X';
 }
 
 bool container_monitor_alive (const struct container_rec *c)

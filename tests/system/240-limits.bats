@@ -45,9 +45,9 @@ setup() {
 @test "D4: /dev/shm is 64 MiB by default; --cpus sets the CFS quota" {
   run_berth run --rm busybox sh -c 'dd if=/dev/zero of=/dev/shm/f bs=1M count=100 2>&1; echo rc=$?'
   assert_output_contains "No space left on device"
-  run_berth run -d --name q --cpus 0.5 busybox sleep 1000
+  run_berth run -d --name q1 --cpus 0.5 busybox sleep 1000
   local id
-  id=$(berth inspect -f '{{.Id}}' q)
+  id=$(berth inspect -f "{{.Id}}" q1)
   local f
   f=$(find /sys/fs/cgroup -path "*$id*" -name cpu.cfs_quota_us 2>/dev/null | head -1)
   if [[ -n $f ]]; then
@@ -57,7 +57,7 @@ setup() {
     f=$(find /sys/fs/cgroup -path "*$id*" -name cpu.max | head -1)
     [[ $(cat "$f") == "50000 100000" ]]
   fi
-  run_berth rm -f q
+  run_berth rm -f q1
 }
 
 @test "D5: a container writing a lot of output: bounded log with rotation" {
