@@ -60,12 +60,17 @@ int ctx_engine (struct berth_ctx *ctx, struct engine **out)
       const char *inits[] = { "docker-init", "tini-static" };
       for (size_t i = 0; i < ARRAY_SIZE (inits) && init == NULL; i++)
         init = find_in_path (inits[i]);
+      /* Container state is reconciled from the processes themselves after a crash, so its
+       * transactions need not wait for the disk (WAL, synchronous=NORMAL: still atomic and
+       * consistent, possibly not the very last change after a power loss). Image ingest sets
+       * its own durability in the store. */
+      store_set_metadata_sync (s, false);
       e.store = s;
       e.root = ctx->root;
       e.runroot = ctx->runroot;
       /* Passed on to the monitor's exit command only when there is a file to read. */
-      e.config_path = ctx->config_path && access (ctx->config_path, R_OK) == 0 ? ctx->config_path
-                                                                                 : NULL;
+      e.config_path
+          = ctx->config_path && access (ctx->config_path, R_OK) == 0 ? ctx->config_path : NULL;
       e.self_exe = self;
       e.monitor_exe = monitor;
       e.init_exe = init;

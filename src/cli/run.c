@@ -12,6 +12,7 @@
 #include "cli/runopts.h"
 #include "container/container.h"
 #include "util/json.h"
+#include "util/log.h"
 
 /* Docker's exit code for an engine error in run/create/start, by the failure's kind. */
 static int run_error (berr_t *err)
@@ -43,6 +44,7 @@ static int create_from_request (struct berth_ctx *ctx, struct run_request *req, 
       return EXIT_ENGINE;
     }
   berr_t err = BERR_INIT;
+  log_debug ("run: create");
   if (container_create (e, req->body, out, &err) < 0)
     {
       if (err.kind == BERR_NOT_FOUND && str_has_prefix (err.msg, "No such image"))

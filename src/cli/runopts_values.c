@@ -135,7 +135,6 @@ char *go_num_error (const char *fn, const char *s, int code)
                     code == GO_NUM_RANGE ? "value out of range" : "invalid syntax");
 }
 
-
 /* ---- net ---- */
 
 bool go_parse_ip (const char *s, unsigned char ip[16], bool *is4)

@@ -121,6 +121,20 @@ static void random_id (char out[65])
     sprintf (out + 2 * i, "%02x", b[i]);
 }
 
+static bool nonempty (const json_t *v)
+{
+  return (json_is_array (v) && json_array_size (v) > 0)
+         || (json_is_object (v) && json_object_size (v) > 0);
+}
+
+static bool needs_mounts (const json_t *host_config, const json_t *config)
+{
+  return nonempty (json_object_get (host_config, "Binds"))
+         || nonempty (json_object_get (host_config, "Mounts"))
+         || nonempty (json_object_get (host_config, "Tmpfs"))
+         || nonempty (json_object_get (config, "Volumes"));
+}
+
 int container_create (struct engine *e, json_t *body, struct container_rec **out, berr_t *err)
 {
   json_t *config = json_object_get (body, "Config");
@@ -134,14 +148,17 @@ int container_create (struct engine *e, json_t *body, struct container_rec **out
     return berr_setk (err, BERR_INVALID, 0, "create: no image given");
 
   struct image_rec *img_raw = NULL;
+  log_debug ("create: lookup %s", image);
   if (store_image_lookup (e->store, image, &img_raw, err) < 0)
     return -1;
   cleanup_image_rec struct image_rec *img = img_raw;
   cleanup_json json_t *img_config = NULL;
   if (store_image_config (e->store, img->id, &img_config, err) < 0)
     return -1;
+  log_debug ("create: merge");
   if (spec_merge_image_config (config, json_object_get (img_config, "config"), err) < 0)
     return -1;
+  log_debug ("create: merged");
 
   char id[65];
   random_id (id);
@@ -177,8 +194,8 @@ int container_create (struct engine *e, json_t *body, struct container_rec **out
   char created[64];
   int64_t now = now_ns ();
   units_rfc3339_nano (now, created, sizeof created);
-  json_t *rec_config = json_pack ("{s:O, s:O, s:s, s:s}", "Config", config, "HostConfig",
-                                  host_config, "Image", img->id, "Created", created);
+  json_t *rec_config = json_pack ("{s:O, s:O, s:s, s:s, s:[]}", "Config", config, "HostConfig",
+                                  host_config, "Image", img->id, "Created", created, "Mounts");
   struct container_rec rec = {
     .id = id,
     .image_id = img->id,
@@ -204,14 +221,19 @@ int container_create (struct engine *e, json_t *body, struct container_rec **out
     }
   if (ret < 0)
     goto fail_dir;
+  log_debug ("create: row added");
 
-  /* Mounts need the row (volume references point at it). */
-  json_t *mounts = NULL;
-  if (volume_resolve_mounts (e->store, id, host_config, config, &mounts, err) < 0)
-    goto fail_row;
-  json_object_set_new (rec_config, "Mounts", mounts);
-  if (store_container_save (e->store, id, rec_config, rec.state, err) < 0)
-    goto fail_row;
+  /* Mounts need the row (volume references point at it); a container without any mount
+   * (the common `run --rm img cmd`) skips that second transaction. */
+  if (needs_mounts (host_config, config))
+    {
+      json_t *mounts = NULL;
+      if (volume_resolve_mounts (e->store, id, host_config, config, &mounts, err) < 0)
+        goto fail_row;
+      json_object_set_new (rec_config, "Mounts", mounts);
+      if (store_container_save (e->store, id, rec_config, rec.state, err) < 0)
+        goto fail_row;
+    }
 
   struct container_rec *c = xzalloc (sizeof *c);
   c->id = xstrdup (id);
@@ -378,8 +400,7 @@ int container_remove (struct engine *e, struct container_rec *c, bool force, boo
   return container_remove_locked (e, c, volumes, err);
 }
 
-int container_remove_locked (struct engine *e, struct container_rec *c, bool volumes,
-                             berr_t *err)
+int container_remove_locked (struct engine *e, struct container_rec *c, bool volumes, berr_t *err)
 {
   berr_t e2 = BERR_INIT;
   /* Whatever an interrupted start or cleanup left behind. */

@@ -385,10 +385,12 @@ int cleanup_locked (struct engine *e, struct container_rec *c, const struct moni
       json_object_del (s, "MonitorPid");
       json_object_del (s, "MonitorStartTime");
     }
+  log_debug ("cleanup %.12s: resources released", c->id);
+  if (auto_remove)
+    return container_remove_locked (e, c, true, err); /* no need to record what goes */
   if (store_container_save (e->store, c->id, NULL, s, err) < 0)
     return -1;
-  if (auto_remove)
-    return container_remove_locked (e, c, true, err);
+  log_debug ("cleanup %.12s: exit recorded", c->id);
   return restart ? 1 : 0;
 }
 

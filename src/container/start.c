@@ -101,8 +101,10 @@ static int prepare (struct engine *e, struct container_rec *c, struct prepared *
   p->tty = json_is_true (json_object_get (config, "Tty"));
   p->open_stdin = json_is_true (json_object_get (config, "OpenStdin"));
 
+  log_debug ("start %.12s: prepare", c->id);
   if (container_mount_rootfs (e, c, &p->rootfs, err) < 0)
     return -1;
+  log_debug ("start %.12s: rootfs mounted", c->id);
   if (container_write_etc (e, c, err) < 0)
     return -1;
   json_t *mounts = json_object_get (c->config, "Mounts");
@@ -140,6 +142,7 @@ static int prepare (struct engine *e, struct container_rec *c, struct prepared *
   };
   if (spec_build (&in, &p->spec, err) < 0)
     return -1;
+  log_debug ("start %.12s: spec built", c->id);
   cleanup_free char *spec_path = xasprintf ("%s/config.json", dir);
   cleanup_free char *spec_text = json_dumps (p->spec, JSON_INDENT (1));
   cleanup_free char *tmp = xasprintf ("%s.tmp", spec_path);
@@ -154,6 +157,7 @@ static int prepare (struct engine *e, struct container_rec *c, struct prepared *
   json_t *resources = json_object_get (json_object_get (p->spec, "linux"), "resources");
   if (cgroup_create (&co, c->id, resources, &p->cg, err) < 0)
     return -1;
+  log_debug ("start %.12s: cgroup created", c->id);
 
   if (!p->tty)
     {
@@ -255,6 +259,7 @@ static int start_foreground (struct engine *e, struct container_rec *c, struct p
   cleanup_free char *cache = xasprintf ("%s/cache", e->root);
   so.cache_dir = cache;
   struct rt_proc proc = { .pid = -1, .pidfd = -1 };
+  log_debug ("start %.12s: spawn", c->id);
   if (rt_spawn (&so, &proc, err) < 0)
     {
       prepared_release (e, c, p, true);
@@ -282,6 +287,7 @@ static int start_foreground (struct engine *e, struct container_rec *c, struct p
   json_decref (c->state);
   c->state = st;
   close (lockfd);
+  log_debug ("start %.12s: running, state recorded", c->id);
 
   struct logfile *log = NULL;
   berr_t e2 = BERR_INIT;
@@ -307,6 +313,7 @@ static int start_foreground (struct engine *e, struct container_rec *c, struct p
     .sig_proxy = o->sig_proxy,
   };
   int r = monitor_run (&mo, res, err);
+  log_debug ("start %.12s: exited (%d)", c->id, res->exit_code);
   if (log)
     logfile_close (log);
   if (io.pty_master >= 0)

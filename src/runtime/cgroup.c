@@ -924,6 +924,35 @@ int cgroup_enter (struct cgroup *cg, pid_t pid, berr_t *err)
 
 int cgroup_clone_fd (struct cgroup *cg) { return cg ? cg->drv->clone_fd (cg) : -1; }
 
+int cgroup_self_attach_fds (struct cgroup *cg, int **fds, size_t *n, berr_t *err)
+{
+  *fds = NULL;
+  *n = 0;
+  if (cg == NULL || cg->drv != &cg_driver_v1)
+    return 0;
+  int *v = xcalloc (cg->lay->nhiers + 1, sizeof *v);
+  size_t k = 0;
+  for (size_t i = 0; i < cg->lay->nhiers; i++)
+    {
+      if (cg->paths[i] == NULL)
+        continue;
+      cleanup_free char *path = xasprintf ("%s/tasks", cg->paths[i]);
+      int fd = open (path, O_WRONLY | O_CLOEXEC);
+      if (fd < 0)
+        {
+          int e = errno;
+          for (size_t j = 0; j < k; j++)
+            close (v[j]);
+          free (v);
+          return berr_set (err, e, "open %s", path);
+        }
+      v[k++] = fd;
+    }
+  *fds = v;
+  *n = k;
+  return 0;
+}
+
 int cgroup_update (struct cgroup *cg, const json_t *resources, berr_t *err)
 {
   struct cg_res res;

@@ -54,6 +54,11 @@ int cgroup_enter (struct cgroup *cg, pid_t pid, berr_t *err);
 /* v2 only: an O_PATH|O_DIRECTORY fd for clone3's CLONE_INTO_CGROUP, or -1 (v1/hybrid/none).
  * The fd belongs to cg: valid until cgroup_free, not to be closed by the caller. */
 int cgroup_clone_fd (struct cgroup *cg);
+/* v1 hierarchies: O_WRONLY fds on each group's `tasks` file. A freshly cloned, single-threaded
+ * child writes "0" to each to move itself: a thread moving itself skips the kernel's global
+ * threadgroup lock, whose RCU grace period otherwise costs ~10-20 ms per start (cgroup v1 has no
+ * CLONE_INTO_CGROUP). *n = 0 where this does not apply (v2: clone into the group instead). */
+int cgroup_self_attach_fds (struct cgroup *cg, int **fds, size_t *n, berr_t *err);
 /* Change limits of a live cgroup (docker update). */
 int cgroup_update (struct cgroup *cg, const json_t *resources, berr_t *err);
 /* Freeze / thaw every process (pause/unpause: v1 freezer, v2 cgroup.freeze). */

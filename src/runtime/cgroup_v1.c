@@ -4,6 +4,7 @@
 #include "cgroup_internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,7 +192,16 @@ static int v1_enter (struct cgroup *cg, pid_t pid, berr_t *err)
   return 0;
 }
 
-static int v1_clone_fd (struct cgroup *cg arg_unused) { return -1; }
+/* Hybrid: the unified tracking group can take the child at clone time (CLONE_INTO_CGROUP);
+ * writing its cgroup.procs afterwards would cost the same RCU grace period as a v1 attach. */
+static int v1_clone_fd (struct cgroup *cg)
+{
+  if (cg->upath == NULL)
+    return -1;
+  if (cg->dirfd < 0)
+    cg->dirfd = open (cg->upath, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  return cg->dirfd;
+}
 
 static int need (const struct cgroup *cg, const char *ctrl, const char *what, const char **dir,
                  berr_t *err)

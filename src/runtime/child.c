@@ -276,6 +276,22 @@ static int child_setup (struct rt_child *ch)
   return rt_child_finish (ch);
 }
 
+int rt_child_cgroup_attach (struct rt_child *ch)
+{
+  const struct rt_cfg *c = ch->cfg;
+  for (size_t i = 0; i < c->ncg_self_fds; i++)
+    {
+      ssize_t w;
+      do
+        w = write (c->cg_self_fds[i], "0", 1);
+      while (w < 0 && errno == EINTR);
+      if (w != 1)
+        return rt_child_fail (ch, errno, "join the container's cgroup");
+      close (c->cg_self_fds[i]);
+    }
+  return 0;
+}
+
 void rt_child_main (struct rt_child *ch)
 {
   const struct rt_cfg *c = ch->cfg;
@@ -288,6 +304,7 @@ void rt_child_main (struct rt_child *ch)
   while (n < 0 && errno == EINTR);
   if (n != (ssize_t)sizeof go || go.type != RT_SYNC_GO)
     _exit (1); /* the parent gave up (or died): nobody to report to */
-  child_setup (ch);
+  if (rt_child_cgroup_attach (ch) == 0)
+    child_setup (ch);
   rt_child_die (ch);
 }

@@ -111,7 +111,8 @@ exec_helper (struct rt_child *ch, int pidfd, pid_t target, int flags)
       while (n < 0 && errno == EINTR);
       if (n != (ssize_t)sizeof go || go.type != RT_SYNC_GO)
         _exit (1);
-      rt_child_finish (ch);
+      if (rt_child_cgroup_attach (ch) == 0)
+        rt_child_finish (ch);
       rt_child_die (ch);
     }
   if (rt_sync_send (c->sync_fd, RT_SYNC_PID, 0, 0, (int)pid, NULL, -1) < 0)
@@ -192,6 +193,12 @@ int rt_exec (const struct rt_exec_opts *o, struct rt_proc *out, berr_t *err)
     return berr_set (err, errno, "dup the sync socket");
   cfg.sync_fd = csync;
 
+  int *selffds = NULL;
+  size_t nself = 0;
+  if (o->cg && cgroup_self_attach_fds (o->cg, &selffds, &nself, err) < 0)
+    return -1;
+  cfg.cg_self_fds = selffds;
+  cfg.ncg_self_fds = nself;
   sigset_t all, old;
   sigfillset (&all);
   pthread_sigmask (SIG_SETMASK, &all, &old);
@@ -206,6 +213,11 @@ int rt_exec (const struct rt_exec_opts *o, struct rt_proc *out, berr_t *err)
     }
   int clone_errno = errno;
   pthread_sigmask (SIG_SETMASK, &old, NULL);
+  for (size_t i = 0; i < nself; i++)
+    close (selffds[i]);
+  free (selffds);
+  cfg.cg_self_fds = NULL;
+  cfg.ncg_self_fds = 0;
   if (helper < 0)
     return berr_set (err, clone_errno, "clone the exec helper");
   close (steal_fd (&csync));
@@ -223,7 +235,7 @@ int rt_exec (const struct rt_exec_opts *o, struct rt_proc *out, berr_t *err)
                   WIFEXITED (status) ? WEXITSTATUS (status) : -1);
       return -1;
     }
-  if (o->cg)
+  if (o->cg && nself == 0)
     ret = cgroup_enter (o->cg, pid, err);
   if (ret == 0 && rt_sync_send (psync, RT_SYNC_GO, 0, 0, 0, NULL, -1) < 0)
     ret = berr_set (err, errno, "start the exec process");

@@ -136,6 +136,9 @@ struct rt_cfg
   /* io and fds the child needs */
   int stdio[3];
   int sync_fd;
+  /* v1 cgroup `tasks` files the child writes "0" to (cgroup_self_attach_fds) */
+  const int *cg_self_fds;
+  size_t ncg_self_fds;
   int tramp_fd;
   bool is_exec;
 };
@@ -159,6 +162,8 @@ struct rt_child
   char msg[RT_SYNC_MSG_MAX - sizeof (struct rt_sync_msg)];
 };
 
+/* The child moves itself into the v1 cgroups (see cgroup_self_attach_fds). */
+int rt_child_cgroup_attach (struct rt_child *ch);
 /* Record an error (errno is appended by the parent) and return -1. */
 int rt_child_fail (struct rt_child *ch, int errnum, const char *fmt, ...) PRINTF_LIKE (3, 4);
 /* Record an error whose message is complete (no strerror appended), with a kind. */

@@ -344,6 +344,12 @@ int rt_spawn (const struct rt_spawn_opts *o, struct rt_proc *out, berr_t *err)
     }
 
   int cgfd = o->cg ? cgroup_clone_fd (o->cg) : -1;
+  int *selffds = NULL;
+  size_t nself = 0;
+  if (o->cg && cgroup_self_attach_fds (o->cg, &selffds, &nself, err) < 0)
+    return -1;
+  cfg.cg_self_fds = selffds;
+  cfg.ncg_self_fds = nself;
   /* The child must not run a handler of ours before it resets them: block everything across
    * the clone; the child unblocks just before exec. */
   sigset_t all, old;
@@ -362,6 +368,11 @@ int rt_spawn (const struct rt_spawn_opts *o, struct rt_proc *out, berr_t *err)
     }
   int clone_errno = errno;
   pthread_sigmask (SIG_SETMASK, &old, NULL);
+  for (size_t i = 0; i < nself; i++)
+    close (selffds[i]);
+  free (selffds);
+  cfg.cg_self_fds = NULL;
+  cfg.ncg_self_fds = 0;
   if (own_pidns >= 0 && setns (own_pidns, CLONE_NEWPID) < 0)
     log_error ("runtime: cannot return to berth's own pid namespace: %s", strerror (errno));
   if (pid < 0)
@@ -369,7 +380,8 @@ int rt_spawn (const struct rt_spawn_opts *o, struct rt_proc *out, berr_t *err)
   close (steal_fd (&csync));
 
   int ret = 0;
-  if (o->cg && !into_cgroup)
+  /* v1: the child moves itself; v2 without clone-into: the parent moves it. */
+  if (o->cg && !into_cgroup && nself == 0)
     ret = cgroup_enter (o->cg, pid, err);
   if (ret == 0 && cfg.uid_map)
     ret = write_id_map (pid, "uid_map", cfg.uid_map, err);

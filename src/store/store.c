@@ -501,6 +501,12 @@ void store_set_sync (struct store *s, bool sync)
                 NULL);
 }
 
+void store_set_metadata_sync (struct store *s, bool full)
+{
+  sqlite3_exec (s->db, full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL", NULL, NULL,
+                NULL);
+}
+
 const char *store_root (struct store *s) { return s->root; }
 
 const char *store_runroot (struct store *s) { return s->runroot; }

@@ -25,6 +25,9 @@ void store_close (struct store *s);
  * are fsync'ed after the renames, SQLite runs with synchronous=FULL. Off trades power-loss
  * safety for speed; crash (kill -9) safety does not depend on it. */
 void store_set_sync (struct store *s, bool sync);
+/* Only the metadata transactions' flush (synchronous FULL or NORMAL); staged data keeps its
+ * store_set_sync setting. Container state uses NORMAL: it is reconciled from the processes. */
+void store_set_metadata_sync (struct store *s, bool full);
 const char *store_root (struct store *s);
 const char *store_runroot (struct store *s);
 

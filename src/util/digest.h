@@ -10,7 +10,7 @@
 
 struct sha256
 {
-  void *ctx; /* EVP_MD_CTX */
+  void *ctx; /* SHA256_CTX */
 };
 
 void sha256_init (struct sha256 *h);

@@ -35,7 +35,7 @@ void log_msg (enum log_level lvl, const char *fmt, ...)
   /* One write per line so concurrent berth processes do not interleave mid-line. */
   struct sbuf b;
   sbuf_init (&b);
-  sbuf_addf (&b, "%s[%s.%03ldZ] ", tags[lvl], stamp, ts.tv_nsec / 1000000);
+  sbuf_addf (&b, "%s[%s.%06ldZ] ", tags[lvl], stamp, ts.tv_nsec / 1000);
   va_start (ap, fmt);
   sbuf_vaddf (&b, fmt, ap);
   va_end (ap);
