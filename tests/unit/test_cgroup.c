@@ -252,7 +252,26 @@ static void test_v1_create_enter_destroy (void **state)
   struct cgroup_opts o = { .parent = parent };
   struct cgroup *cg = create_ok (&o, "plain", NULL);
   assert_int_equal (cgroup_mode (cg), cgroup_detect_mode ("/sys/fs/cgroup"));
-  assert_int_equal (cgroup_clone_fd (cg), -1);
+  /* v1: nothing to clone into; hybrid: the unified tracking group (a cgroup2 directory) */
+  if (cgroup_mode (cg) == CGROUP_MODE_HYBRID)
+    {
+      int fd = cgroup_clone_fd (cg);
+      assert_true (fd >= 0);
+      struct statfs sf;
+      assert_int_equal (fstatfs (fd, &sf), 0);
+      assert_true (sf.f_type == CGROUP2_SUPER_MAGIC);
+    }
+  else
+    assert_int_equal (cgroup_clone_fd (cg), -1);
+  /* and the files a child writes "0" to, one per v1 hierarchy */
+  int *fds = NULL;
+  size_t nfds = 0;
+  berr_t e = BERR_INIT;
+  assert_int_equal (cgroup_self_attach_fds (cg, &fds, &nfds, &e), 0);
+  assert_true (nfds > 0);
+  for (size_t i = 0; i < nfds; i++)
+    close (fds[i]);
+  free (fds);
 
   char **mnts = v1_mounts ();
   assert_non_null (mnts);
