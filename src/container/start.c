@@ -11,9 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "container/container.h"
@@ -241,6 +243,97 @@ static int open_log (struct engine *e, struct container_rec *c, struct logfile *
   return logfile_open (path, (uint64_t)max_size, max_file, out, err);
 }
 
+/* ---------- external OCI runtimes (--runtime crun|runc|PATH) ---------- */
+
+/* The runtime named in HostConfig.Runtime, or NULL for berth's own. */
+static const char *external_runtime (const struct container_rec *c)
+{
+  const char *r = json_get_str (json_object_get (c->config, "HostConfig"), "Runtime");
+  if (r == NULL || r[0] == '\0' || strcmp (r, "berth") == 0)
+    return NULL;
+  return r;
+}
+
+/* `<runtime> --root $runroot/runtime run --bundle <container dir> --pid-file … <id>`: the
+ * runtime stays in the foreground until the container exits, forwarding signals to it, and exits
+ * with its status — so it takes the place the container's init has with the built-in runtime;
+ * State.Pid is the container's init from the pid file. */
+static int spawn_external (struct engine *e, struct container_rec *c, const char *runtime,
+                           struct rt_io *io, struct rt_proc *out, pid_t *init_pid, berr_t *err)
+{
+  if (json_is_true (json_object_get (json_object_get (c->config, "Config"), "Tty")))
+    return berr_setk (err, BERR_INVALID, 0,
+                      "--runtime %s: a terminal (-t) is only available with berth's own runtime",
+                      runtime);
+  cleanup_free char *dir = container_dir (e, c->id);
+  cleanup_free char *state = xasprintf ("%s/runtime-state", e->runroot);
+  cleanup_free char *pidfile = xasprintf ("%s/%s/init.pid", e->runroot, c->id);
+  cleanup_free char *rundir = container_run_dir (e, c->id);
+  if (fs_mkdir_p (rundir, 0700, err) < 0 || fs_mkdir_p (state, 0700, err) < 0)
+    return -1;
+  unlink (pidfile);
+  int errp[2];
+  if (pipe2 (errp, O_CLOEXEC) < 0)
+    return berr_set (err, errno, "pipe");
+  fflush (NULL);
+  pid_t pid = fork ();
+  if (pid < 0)
+    {
+      close (errp[0]);
+      close (errp[1]);
+      return berr_set (err, errno, "fork");
+    }
+  if (pid == 0)
+    {
+      int devnull = open ("/dev/null", O_RDWR | O_CLOEXEC);
+      int fds[3] = { io->stdin_fd, io->stdout_fd, io->stderr_fd };
+      for (int i = 0; i < 3; i++)
+        dup2 (fds[i] >= 0 ? fds[i] : devnull, i);
+      const char *argv[] = { runtime, "--root",     state,   "run", "--bundle",
+                             dir,     "--pid-file", pidfile, c->id, NULL };
+      execvp (runtime, (char **)argv);
+      int errsv = errno;
+      (void)!write (errp[1], &errsv, sizeof errsv);
+      _exit (127);
+    }
+  close (errp[1]);
+  int child_errno = 0;
+  ssize_t n = read (errp[0], &child_errno, sizeof child_errno);
+  close (errp[0]);
+  if (n == (ssize_t)sizeof child_errno)
+    {
+      waitpid (pid, NULL, 0);
+      return berr_set (err, child_errno, "runtime %s", runtime);
+    }
+  out->pid = pid;
+  out->pidfd = (int)syscall (SYS_pidfd_open, pid, 0);
+  out->start_time = rt_proc_start_time (pid);
+  /* Until the runtime has started the container (or given up). */
+  *init_pid = 0;
+  for (int i = 0; i < 2000; i++)
+    {
+      cleanup_free char *data = NULL;
+      size_t len = 0;
+      berr_t e2 = BERR_INIT;
+      if (fs_read_file (pidfile, 64, &data, &len, &e2) == 0 && len > 0)
+        {
+          *init_pid = (pid_t)atoi (data);
+          break;
+        }
+      berr_release (&e2);
+      if (waitpid (pid, NULL, WNOHANG) == pid)
+        {
+          if (out->pidfd >= 0)
+            close (out->pidfd);
+          return berr_set (err, 0, "runtime %s failed to start the container (see its output)",
+                           runtime);
+        }
+      struct timespec ts = { 0, 5 * 1000000 };
+      nanosleep (&ts, NULL);
+    }
+  return 0;
+}
+
 /* ---------- foreground ---------- */
 
 static int start_foreground (struct engine *e, struct container_rec *c, struct prepared *p,
@@ -260,7 +353,9 @@ static int start_foreground (struct engine *e, struct container_rec *c, struct p
   so.cache_dir = cache;
   struct rt_proc proc = { .pid = -1, .pidfd = -1 };
   log_debug ("start %.12s: spawn", c->id);
-  if (rt_spawn (&so, &proc, err) < 0)
+  const char *ext = external_runtime (c);
+  pid_t init_pid = 0;
+  if (ext ? spawn_external (e, c, ext, &io, &proc, &init_pid, err) : rt_spawn (&so, &proc, err))
     {
       prepared_release (e, c, p, true);
       record_start_error (e, c, err);
@@ -275,6 +370,12 @@ static int start_foreground (struct engine *e, struct container_rec *c, struct p
     close (p->errp[1]), p->errp[1] = -1;
 
   json_t *st = running_state (c, &proc, getpid (), rt_proc_start_time (getpid ()));
+  if (init_pid > 0)
+    {
+      json_object_set_new (st, "Pid", json_integer (init_pid));
+      json_object_set_new (st, "StartTime",
+                           json_integer ((json_int_t)rt_proc_start_time (init_pid)));
+    }
   if (store_container_save (e->store, c->id, NULL, st, err) < 0)
     {
       json_decref (st);
@@ -514,7 +615,9 @@ static void monitor_process (struct engine *e, struct container_rec *c, struct p
   struct rt_proc proc = { .pid = -1, .pidfd = -1 };
   berr_t err = BERR_INIT;
   struct spawn_report r = { 0 };
-  if (rt_spawn (&so, &proc, &err) < 0)
+  const char *ext = external_runtime (c);
+  pid_t init_pid = 0;
+  if (ext ? spawn_external (e, c, ext, &io, &proc, &init_pid, &err) : rt_spawn (&so, &proc, &err))
     {
       r.ok = 0;
       r.errnum = err.errnum;
@@ -524,8 +627,8 @@ static void monitor_process (struct engine *e, struct container_rec *c, struct p
       _exit (1);
     }
   r.ok = 1;
-  r.pid = proc.pid;
-  r.start_time = proc.start_time;
+  r.pid = init_pid > 0 ? init_pid : proc.pid;
+  r.start_time = init_pid > 0 ? rt_proc_start_time (init_pid) : proc.start_time;
   report_write (report_fd, &r);
   close (report_fd);
   char go;
@@ -552,6 +655,7 @@ static void monitor_process (struct engine *e, struct container_rec *c, struct p
   for (size_t i = 0; i < ARRAY_SIZE (keep); i++)
     clear_cloexec (keep[i]);
   char **argv = NULL;
+  /* With an external runtime the monitor waits for the runtime process (our child). */
   build_monitor_argv (e, c, p, io.pty_master, proc.pidfd, listen_fd, proc.pid, &argv);
   execv (e->monitor_exe, argv);
   /* No monitor: nobody would collect the container. */

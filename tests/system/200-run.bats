@@ -185,3 +185,21 @@ setup() {
   done
   assert_output ""
 }
+
+@test "run --runtime runc: the same spec through an external OCI runtime" {
+  command -v runc >/dev/null || skip "runc not installed"
+  run_berth run --rm --runtime runc busybox sh -c 'grep CapEff /proc/self/status; exit 3'
+  assert_failure 3
+  assert_output_contains "00000000a80425fb"
+  run_berth run -d --name ext --runtime runc busybox sleep 1000
+  assert_success
+  run_berth exec ext echo exec-ok
+  assert_output "exec-ok"
+  run_berth stop -t 1 ext
+  run_berth inspect -f '{{.State.Status}}' ext
+  assert_output "exited"
+  run_berth rm ext
+  run_berth run --rm --runtime /no/such/runtime busybox true
+  assert_failure 125
+  assert_output_contains "/no/such/runtime"
+}
