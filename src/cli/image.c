@@ -12,6 +12,7 @@
 #include <curl/curl.h>
 
 #include "cli/cli.h"
+#include "volume/volume.h"
 #include "image/archive.h"
 #include "image/config.h"
 #include "image/import.h"
@@ -682,7 +683,8 @@ int cmd_inspect (int argc, char **argv, struct berth_ctx *ctx)
   int r = opts_parse (&spec, ctx->cmdpath, argc, argv, &args);
   if (r)
     return r < 0 ? 0 : r;
-  if (type && strcmp (type, "image") != 0 && strcmp (type, "container") != 0)
+  if (type && strcmp (type, "image") != 0 && strcmp (type, "container") != 0
+      && strcmp (type, "volume") != 0)
     return cli_errorf ("\"%s\" is not a valid value for --type", type);
   if (format && strcmp (format, "json") == 0)
     format = NULL;
@@ -698,18 +700,28 @@ int cmd_inspect (int argc, char **argv, struct berth_ctx *ctx)
     {
       char *one[] = { args[i], NULL };
       cleanup_strv char **missing = NULL;
-      if (inspect_containers (ctx, one, out, size, &missing) < 0)
+      if ((type == NULL || strcmp (type, "container") == 0)
+          && inspect_containers (ctx, one, out, size, &missing) < 0)
         return 1;
+      if (type && strcmp (type, "container") != 0)
+        strv_push (&missing, args[i]);
       if (missing == NULL)
         continue;
       struct image_rec *rec = NULL;
       berr_t err = BERR_INIT;
       json_t *config = NULL;
+      struct volume_rec *vol = NULL;
       if (type == NULL && store_image_lookup (s, args[i], &rec, &err) == 0
           && store_image_config (s, rec->id, &config, &err) == 0)
         {
           json_array_append_new (out, image_inspect_json (s, rec, config));
           json_decref (config);
+        }
+      else if ((type == NULL || strcmp (type, "volume") == 0)
+               && (berr_release (&err), volume_get (s, args[i], &vol, &err) == 0))
+        {
+          json_array_append_new (out, volume_inspect_json (vol));
+          volume_rec_free (vol);
         }
       else
         strv_push_take (&errors, xasprintf ("No such object: %s", args[i]));

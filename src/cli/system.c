@@ -6,7 +6,10 @@
 
 #include "cli/cli.h"
 #include "config.h"
+#include "container/container.h"
 #include "runtime/cgroup.h"
+#include "util/fs.h"
+#include "volume/volume.h"
 #include "util/json.h"
 #include "util/units.h"
 
@@ -86,6 +89,84 @@ static int64_t mem_total (void)
   return pages > 0 && psz > 0 ? (int64_t)pages * psz : 0;
 }
 
+/* What containers and volumes hold, for info and system df. */
+struct usage
+{
+  int64_t containers, running, paused, stopped;
+  int64_t container_size, container_reclaimable;
+  char **active_images;
+  int64_t volumes, volumes_active, volume_size, volume_reclaimable;
+};
+
+static void usage_release (struct usage *u) { strv_free (u->active_images); }
+
+static int collect_usage (struct berth_ctx *ctx, bool sizes, struct usage *u)
+{
+  memset (u, 0, sizeof *u);
+  u->active_images = xzalloc (sizeof (char *));
+  struct engine *e;
+  if (ctx_engine (ctx, &e) < 0)
+    return -1;
+  berr_t err = BERR_INIT;
+  struct container_rec **cs = NULL;
+  size_t n = 0;
+  if (container_list (e, &cs, &n, &err) < 0)
+    return cli_error (&err), -1;
+  for (size_t i = 0; i < n; i++)
+    {
+      bool running = container_is_running (cs[i]);
+      bool paused = json_is_true (json_object_get (cs[i]->state, "Paused"));
+      u->containers++;
+      if (paused)
+        u->paused++;
+      else if (running)
+        u->running++;
+      else
+        u->stopped++;
+      if (!strv_contains (u->active_images, cs[i]->image_id))
+        strv_push (&u->active_images, cs[i]->image_id);
+      if (sizes)
+        {
+          cleanup_free char *dir = container_dir (e, cs[i]->id);
+          cleanup_free char *upper = xasprintf ("%s/upper", dir);
+          int64_t sz = fs_tree_size (upper);
+          if (sz > 0)
+            {
+              u->container_size += sz;
+              if (!running)
+                u->container_reclaimable += sz;
+            }
+        }
+    }
+  container_recs_free (cs, n);
+  struct volume_rec **vs = NULL;
+  size_t nv = 0;
+  if (volume_list (e->store, &vs, &nv, &err) < 0)
+    return cli_error (&err), -1;
+  for (size_t i = 0; i < nv; i++)
+    {
+      u->volumes++;
+      cleanup_strv char **users = NULL;
+      bool used = volume_users (e->store, vs[i]->name, &users, &err) == 0 && users && users[0];
+      berr_release (&err);
+      if (used)
+        u->volumes_active++;
+      if (sizes)
+        {
+          int64_t sz = fs_tree_size (vs[i]->mountpoint);
+          if (sz > 0)
+            {
+              u->volume_size += sz;
+              if (!used)
+                u->volume_reclaimable += sz;
+            }
+        }
+      volume_rec_free (vs[i]);
+    }
+  free (vs);
+  return 0;
+}
+
 int cmd_info (int argc, char **argv, struct berth_ctx *ctx)
 {
   const char *format = NULL;
@@ -111,6 +192,9 @@ int cmd_info (int argc, char **argv, struct berth_ctx *ctx)
   berr_t err = BERR_INIT;
   if (store_count_images (s, &nimages, &err) < 0)
     return cli_error (&err);
+  struct usage cu;
+  if (collect_usage (ctx, false, &cu) < 0)
+    return 1;
   struct utsname u;
   uname (&u);
   enum cgroup_mode cm = cgroup_detect_mode ("/sys/fs/cgroup");
@@ -119,17 +203,19 @@ int cmd_info (int argc, char **argv, struct berth_ctx *ctx)
   cleanup_json json_t *info = json_pack (
       "{s:i, s:i, s:i, s:i, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:I, s:s, "
       "s:s, s:s, s:s, s:s}",
-      "Containers", 0, "ContainersRunning", 0, "ContainersPaused", 0, "ContainersStopped", 0,
-      "Images", (json_int_t)nimages, "ServerVersion", BERTH_VERSION, "Driver", "overlay",
-      "CgroupDriver", "cgroupfs", "CgroupVersion", cgv, "CgroupMode", cgroup_mode_name (cm),
-      "KernelVersion", u.release, "OperatingSystem", os, "OSType", "linux", "Architecture",
-      u.machine, "NCPU", (int)sysconf (_SC_NPROCESSORS_ONLN), "MemTotal", (json_int_t)mem_total (),
-      "DockerRootDir", ctx->root, "RunRoot", ctx->runroot, "ConfigFile", ctx->config_path, "Name",
-      u.nodename, "DefaultRuntime", "berth");
+      "Containers", (int)cu.containers, "ContainersRunning", (int)cu.running, "ContainersPaused",
+      (int)cu.paused, "ContainersStopped", (int)cu.stopped, "Images", (json_int_t)nimages,
+      "ServerVersion", BERTH_VERSION, "Driver", "overlay", "CgroupDriver", "cgroupfs",
+      "CgroupVersion", cgv, "CgroupMode", cgroup_mode_name (cm), "KernelVersion", u.release,
+      "OperatingSystem", os, "OSType", "linux", "Architecture", u.machine, "NCPU",
+      (int)sysconf (_SC_NPROCESSORS_ONLN), "MemTotal", (json_int_t)mem_total (), "DockerRootDir",
+      ctx->root, "RunRoot", ctx->runroot, "ConfigFile", ctx->config_path, "Name", u.nodename,
+      "DefaultRuntime", "berth");
   if (format)
     {
       cleanup_json json_t *objs = json_array ();
       json_array_append (objs, info);
+      usage_release (&cu);
       return print_inspect (objs, format);
     }
   char mem[32];
@@ -138,10 +224,10 @@ int cmd_info (int argc, char **argv, struct berth_ctx *ctx)
           " Version:    %s\n"
           "\n"
           "Server: (daemonless)\n"
-          " Containers: 0\n"
-          "  Running: 0\n"
-          "  Paused: 0\n"
-          "  Stopped: 0\n"
+          " Containers: %lld\n"
+          "  Running: %lld\n"
+          "  Paused: %lld\n"
+          "  Stopped: %lld\n"
           " Images: %lld\n"
           " Server Version: %s\n"
           " Storage Driver: overlay\n"
@@ -159,9 +245,11 @@ int cmd_info (int argc, char **argv, struct berth_ctx *ctx)
           " Berth Root Dir: %s\n"
           " Berth Run Root: %s\n"
           " Config File: %s\n",
-          BERTH_VERSION, (long long)nimages, BERTH_VERSION, cgv[0] ? cgv : "none",
+          BERTH_VERSION, (long long)cu.containers, (long long)cu.running, (long long)cu.paused,
+          (long long)cu.stopped, (long long)nimages, BERTH_VERSION, cgv[0] ? cgv : "none",
           cgroup_mode_name (cm), u.release, os, u.machine, sysconf (_SC_NPROCESSORS_ONLN), mem,
           u.nodename, ctx->root, ctx->runroot, ctx->config_path);
+  usage_release (&cu);
   return 0;
 }
 
@@ -187,16 +275,47 @@ int cmd_system_df (int argc, char **argv, struct berth_ctx *ctx)
   berr_t err = BERR_INIT;
   if (store_count_images (s, &nimages, &err) < 0 || store_layers_total (s, &total, NULL, &err) < 0)
     return cli_error (&err);
+  struct usage cu;
+  if (collect_usage (ctx, true, &cu) < 0)
+    return 1;
+  /* Images used by a container are not reclaimable: their layers are counted once each. */
+  int64_t active_size = 0;
+  for (size_t i = 0; cu.active_images[i]; i++)
+    {
+      struct image_rec *img = NULL;
+      if (store_image_get (s, cu.active_images[i], &img, &err) == 0)
+        {
+          active_size += img->size;
+          image_rec_free (img);
+        }
+      berr_release (&err);
+    }
+  if (active_size > total)
+    active_size = total;
   cleanup_free char *size = fmt_size4 (total);
-  /* Nothing uses images yet (no containers), so all of it is reclaimable. */
-  cleanup_free char *recl = total ? xasprintf ("%s (100%%)", size) : xstrdup ("0B");
+  cleanup_free char *rsz = fmt_size4 (total - active_size);
+  cleanup_free char *recl
+      = total ? xasprintf ("%s (%lld%%)", rsz, (long long)((total - active_size) * 100 / total))
+              : xstrdup ("0B");
+  char c_total[32], c_active[32], v_total[32], v_active[32], i_active[32];
+  snprintf (c_total, sizeof c_total, "%lld", (long long)cu.containers);
+  snprintf (c_active, sizeof c_active, "%lld", (long long)(cu.running + cu.paused));
+  snprintf (v_total, sizeof v_total, "%lld", (long long)cu.volumes);
+  snprintf (v_active, sizeof v_active, "%lld", (long long)cu.volumes_active);
+  snprintf (i_active, sizeof i_active, "%zu", strv_len (cu.active_images));
+  cleanup_free char *csz = fmt_size4 (cu.container_size);
+  cleanup_free char *crecl = fmt_size4 (cu.container_reclaimable);
+  cleanup_free char *vsz = fmt_size4 (cu.volume_size);
+  cleanup_free char *vrecl = fmt_size4 (cu.volume_reclaimable);
+  usage_release (&cu);
   cleanup_json json_t *rows = json_pack (
       "[{s:s, s:s, s:s, s:s, s:s}, {s:s, s:s, s:s, s:s, s:s}, {s:s, s:s, s:s, s:s, s:s},"
       " {s:s, s:s, s:s, s:s, s:s}]",
-      "Type", "Images", "TotalCount", "", "Active", "0", "Size", size, "Reclaimable", recl, "Type",
-      "Containers", "TotalCount", "0", "Active", "0", "Size", "0B", "Reclaimable", "0B", "Type",
-      "Local Volumes", "TotalCount", "0", "Active", "0", "Size", "0B", "Reclaimable", "0B", "Type",
-      "Build Cache", "TotalCount", "0", "Active", "0", "Size", "0B", "Reclaimable", "0B");
+      "Type", "Images", "TotalCount", "", "Active", i_active, "Size", size, "Reclaimable", recl,
+      "Type", "Containers", "TotalCount", c_total, "Active", c_active, "Size", csz, "Reclaimable",
+      crecl, "Type", "Local Volumes", "TotalCount", v_total, "Active", v_active, "Size", vsz,
+      "Reclaimable", vrecl, "Type", "Build Cache", "TotalCount", "0", "Active", "0", "Size", "0B",
+      "Reclaimable", "0B");
   char cnt[32];
   snprintf (cnt, sizeof cnt, "%lld", (long long)nimages);
   json_object_set_new (json_array_get (rows, 0), "TotalCount", json_string (cnt));
