@@ -559,14 +559,14 @@ static void build_monitor_argv (struct engine *e, struct container_rec *c, struc
       strv_push (&a, "--health-start-interval");
       strv_push_take (
           &a, xasprintf ("%lld", (long long)(start_interval > 0 ? start_interval : 5000000000LL)));
-      strv_push (&a, "--health-cmd");
-      strv_push (&a, e->self_exe);
-      strv_push (&a, "--root");
-      strv_push (&a, e->root);
-      strv_push (&a, "--runroot");
-      strv_push (&a, e->runroot);
-      strv_push (&a, "container-healthcheck");
-      strv_push (&a, c->id);
+      /* berth-monitor takes the health command one word per --health-cmd */
+      const char *words[] = { e->self_exe, "--root", e->root, "--runroot", e->runroot,
+                              "container-healthcheck", c->id };
+      for (size_t w = 0; w < ARRAY_SIZE (words); w++)
+        {
+          strv_push (&a, "--health-cmd");
+          strv_push (&a, words[w]);
+        }
     }
   strv_push (&a, "--");
   strv_push (&a, e->self_exe);
