@@ -49,9 +49,10 @@ setup() {
   run_berth -1 image inspect nope
   assert_line "[]"
   assert_line "Error: No such image: nope"
+  # the generic inspect looks at every kind of object, so docker says "object"
   run_berth -1 inspect -f '{{.Id}}' busybox nope
   assert_line --partial "sha256:"
-  assert_line "Error: No such image: nope"
+  assert_line "Error: No such object: nope"
 }
 
 @test "history lists layers newest first with sizes and <missing> rows" {
