@@ -417,8 +417,7 @@ int container_remove_locked (struct engine *e, struct container_rec *c, bool vol
       cgroup_free (cg);
     }
   berr_release (&e2);
-  cleanup_free char *anon = NULL;
-  if (volumes)
+  if (volumes && json_array_size (json_object_get (c->config, "Mounts")) > 0)
     {
       /* Collected before the row goes (the references cascade away with it). */
       if (volume_remove_anonymous (e->store, c->id, &e2) < 0)
