@@ -81,8 +81,7 @@ int container_cleanup (struct engine *e, const char *id, const struct monitor_re
 /* docker update: change HostConfig resource fields (Memory, MemorySwap, MemoryReservation,
  * NanoCpus, CpuShares, CpuPeriod, CpuQuota, CpusetCpus, CpusetMems, PidsLimit, RestartPolicy)
  * and apply them to a running container's cgroup. */
-int container_update (struct engine *e, struct container_rec *c, const json_t *update,
-                      berr_t *err);
+int container_update (struct engine *e, struct container_rec *c, const json_t *update, berr_t *err);
 int container_pause (struct engine *e, struct container_rec *c, bool pause, berr_t *err);
 
 /* Docker's inspect JSON for a container. */

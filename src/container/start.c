@@ -560,8 +560,9 @@ static void build_monitor_argv (struct engine *e, struct container_rec *c, struc
       strv_push_take (
           &a, xasprintf ("%lld", (long long)(start_interval > 0 ? start_interval : 5000000000LL)));
       /* berth-monitor takes the health command one word per --health-cmd */
-      const char *words[] = { e->self_exe, "--root", e->root, "--runroot", e->runroot,
-                              "container-healthcheck", c->id };
+      const char *words[]
+          = { e->self_exe, "--root", e->root, "--runroot", e->runroot, "container-healthcheck",
+              c->id };
       for (size_t w = 0; w < ARRAY_SIZE (words); w++)
         {
           strv_push (&a, "--health-cmd");
