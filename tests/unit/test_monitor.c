@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/pidfd.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -116,6 +117,8 @@ static void ctr_spawn (struct ctr *c, bool with_stdin, bool pty, char *const arg
   if (pid == 0)
     {
       sigset_t none;
+      /* A failed assertion in the test must not leave this behind. */
+      prctl (PR_SET_PDEATHSIG, SIGKILL);
       sigemptyset (&none);
       sigprocmask (SIG_SETMASK, &none, NULL);
       signal (SIGPIPE, SIG_DFL);
@@ -296,16 +299,31 @@ static void test_run_signal_no_pidfd (void **state)
   tmpdir_free (dir);
 }
 
-/* Output written just before exit must all be in the log (the drain after reaping). */
+/* Output still in the pipe when the container is reaped must all reach the log: here the
+ * child fills a 1 MiB pipe and is gone before the monitor starts, so everything comes from
+ * the drain after reaping. */
+static void big_write_child (void)
+{
+  size_t n = 600000;
+  char *buf = malloc (n);
+  if (buf == NULL || fcntl (1, F_SETPIPE_SZ, 1 << 20) < 0)
+    _exit (90);
+  memset (buf, 'z', n);
+  if (fs_write_all (1, buf, n) < 0)
+    _exit (91);
+  _exit (0);
+}
+
 static void test_run_drain_after_exit (void **state)
 {
   (void)state;
   char *dir = tmpdir_new (), *logpath;
   struct logfile *log = log_open (dir, &logpath);
   struct ctr c;
-  /* 200 KB in one burst, more than a pipe holds, then exit at once. */
-  char *const argv[] = { "sh", "-c", "head -c 200000 /dev/zero | tr '\\0' z; exit 0", NULL };
-  ctr_spawn (&c, false, false, argv, NULL);
+  siginfo_t si;
+  ctr_spawn (&c, false, false, NULL, big_write_child);
+  /* Wait for the exit without reaping. */
+  assert_int_equal (waitid (P_PID, (id_t)c.pid, &si, WEXITED | WNOWAIT), 0);
   struct monitor_opts o = opts_for (&c, log);
   struct monitor_result res;
   berr_t err = BERR_INIT;
@@ -319,8 +337,8 @@ static void test_run_drain_after_exit (void **state)
   struct log_read_opts ro = { .tail = -1 };
   assert_int_equal (logfile_read (logpath, &ro, f, f, &err), 0);
   fclose (f);
-  assert_int_equal (tlen, 200000);
-  assert_int_equal (strspn (text, "z"), 200000);
+  assert_int_equal (tlen, 600000);
+  assert_int_equal (strspn (text, "z"), 600000);
   free (text);
   ctr_close (&c);
   free (logpath);
@@ -539,6 +557,7 @@ static void monproc_start (struct monproc *mp, struct monitor_opts o, bool with_
       struct ctr c;
       struct monitor_result res;
       berr_t err = BERR_INIT;
+      prctl (PR_SET_PDEATHSIG, SIGKILL);
       close (p[0]);
       ctr_spawn (&c, with_stdin, pty, argv, NULL);
       o.pid = c.pid;
@@ -631,7 +650,9 @@ static void test_attach_client (void **state)
   assert_true (lfd >= 0);
   struct logfile *log = log_open (dir, &logpath);
   struct monproc mp;
-  char *const argv[] = { "sh", "-c", "read x; echo \"got $x\"; echo \"err $x\" >&2; exit 5", NULL };
+  /* $(cat) ends only at EOF: the client's MON_STDIN_EOF must close the container's stdin. */
+  char *const argv[]
+      = { "sh", "-c", "x=$(cat); echo \"got $x\"; echo \"err $x\" >&2; exit 5", NULL };
   monproc_start (&mp, base_opts (lfd, log), true, false, argv);
   logfile_close (log);
 
@@ -989,6 +1010,7 @@ static pid_t start_berth_monitor (const char *script, char **extra, char **exit_
   if (m == 0)
     {
       int o[2], e[2];
+      prctl (PR_SET_PDEATHSIG, SIGKILL);
       if (pipe (o) < 0 || pipe (e) < 0)
         _exit (120);
       pid_t c = fork ();
