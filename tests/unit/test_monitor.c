@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include <libgen.h>
 #include <poll.h>
+#include <pthread.h>
 #include <pty.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,6 +25,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -464,6 +466,75 @@ static void test_local_detach (void **state)
   close (o.local_in);
   close (o.local_out);
   ctr_close (&c);
+}
+
+/* Foreground `run -it`: the user's terminal (here another pty) is raw while the monitor runs
+ * and restored after; SIGWINCH copies its size to the container's pty. A helper thread plays
+ * the user; it blocks every signal so SIGWINCH reaches the monitor's signalfd. */
+struct user_tty
+{
+  int master, slave;
+  bool was_raw;
+};
+
+static void *user_thread (void *arg)
+{
+  struct user_tty *u = arg;
+  struct termios t;
+  struct winsize ws = { .ws_row = 40, .ws_col = 120 };
+  usleep (200000);
+  u->was_raw = tcgetattr (u->slave, &t) == 0 && !(t.c_lflag & (ICANON | ECHO | ISIG));
+  ioctl (u->master, TIOCSWINSZ, &ws);
+  kill (getpid (), SIGWINCH);
+  usleep (100000);
+  if (write (u->master, "go\n", 3) != 3)
+    u->was_raw = false;
+  return NULL;
+}
+
+static void test_local_tty_raw_and_winch (void **state)
+{
+  (void)state;
+  char *dir = tmpdir_new ();
+  struct user_tty u;
+  struct termios before, after;
+  sigset_t all, old;
+  pthread_t th;
+  struct ctr c;
+  char *const argv[] = { "sh", "-c", "read x; stty size; exit 6", NULL };
+
+  assert_int_equal (openpty (&u.master, &u.slave, NULL, NULL, NULL), 0);
+  assert_int_equal (tcgetattr (u.slave, &before), 0);
+  assert_true (before.c_lflag & ICANON);
+  ctr_spawn (&c, false, true, argv, NULL);
+  struct monitor_opts o = opts_for (&c, NULL);
+  o.local_in = u.slave;
+  o.local_out = open_tmp (dir, "out");
+  o.local_tty = true;
+  sigfillset (&all);
+  pthread_sigmask (SIG_BLOCK, &all, &old);
+  assert_int_equal (pthread_create (&th, NULL, user_thread, &u), 0);
+  pthread_sigmask (SIG_SETMASK, &old, NULL);
+  struct monitor_result res;
+  berr_t err = BERR_INIT;
+  int r = monitor_run (&o, &res, &err);
+  pthread_join (th, NULL);
+  if (r < 0)
+    fail_msg ("%s", err.msg);
+  assert_int_equal (res.exit_code, 6);
+  assert_true (u.was_raw);
+  assert_int_equal (tcgetattr (u.slave, &after), 0);
+  assert_int_equal (after.c_lflag, before.c_lflag);
+  assert_int_equal (after.c_iflag, before.c_iflag);
+  assert_int_equal (after.c_oflag, before.c_oflag);
+  char *out = read_tmp (dir, "out");
+  assert_non_null (strstr (out, "40 120\r\n"));
+  free (out);
+  close (o.local_out);
+  close (u.master);
+  close (u.slave);
+  ctr_close (&c);
+  tmpdir_free (dir);
 }
 
 /* ---- health checks ---- */
@@ -1224,6 +1295,7 @@ int main (void)
           cmocka_unit_test (test_run_local_stdin),
           cmocka_unit_test (test_sig_proxy),
           cmocka_unit_test (test_local_detach),
+          cmocka_unit_test (test_local_tty_raw_and_winch),
           cmocka_unit_test (test_health_schedule),
           cmocka_unit_test (test_attach_client),
           cmocka_unit_test (test_attach_protocol_stdin_once),
