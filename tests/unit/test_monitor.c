@@ -873,12 +873,13 @@ static void test_pty_resize_and_eof (void **state)
   raw_send (client, MON_STDIN, "go\n");
   struct sbuf out;
   sbuf_init (&out);
-  char buf[MON_FRAME_MAX + 1];
+  char buf[MON_FRAME_MAX + 2];
   int code = -1;
   ssize_t n;
   while ((n = raw_recv (client, buf, sizeof buf)) > 0)
     {
       assert_true (buf[0] == MON_STDOUT || buf[0] == MON_EXIT);
+      buf[n] = '\0';
       if (buf[0] == MON_EXIT)
         code = atoi (buf + 1);
       else
@@ -1189,9 +1190,15 @@ static void test_berth_monitor_end_to_end (void **state)
   struct stat sst;
   assert_int_equal (stat (sock, &sst), -1);
 
-  /* Killed by a signal, no exit command: berth-monitor exits with Docker's 128+n. */
-  char *extra2[] = { "--exit-file", exitf, NULL };
-  m = start_berth_monitor ("kill -TERM $$", extra2, NULL, &cpid);
+  /* Killed by a signal, no exit command: berth-monitor exits with Docker's 128+n. Health
+   * checks run meanwhile, every 50 ms. */
+  char *hfile = xasprintf ("%s/health", dir);
+  char *hcmd = xasprintf ("echo run >> %s", hfile);
+  char *extra2[]
+      = { "--exit-file", exitf,          "--health-cmd", "/bin/sh",           "--health-cmd",
+          "-c",          "--health-cmd", hcmd,           "--health-interval", "50000000",
+          NULL };
+  m = start_berth_monitor ("sleep 0.4; kill -TERM $$", extra2, NULL, &cpid);
   assert_int_equal (waitpid (m, &st, 0), m);
   assert_true (WIFEXITED (st));
   assert_int_equal (WEXITSTATUS (st), 143);
@@ -1201,6 +1208,11 @@ static void test_berth_monitor_end_to_end (void **state)
   assert_int_equal (json_integer_value (json_object_get (j, "Signal")), SIGTERM);
   json_decref (j);
   free (ej);
+  char *runs = slurp (hfile);
+  assert_true (strlen (runs) >= 3 * strlen ("run\n"));
+  free (runs);
+  free (hcmd);
+  free (hfile);
 
   free (script);
   free (log);
