@@ -665,7 +665,10 @@ static int dispatch (struct mon *m, const struct epoll_event *ev, berr_t *err)
       write_pending (m);
       break;
     case T_LOCAL_IN:
-      read_local_in (m);
+      /* An event from the same batch as the one that paused input: the source is out of the
+       * set now and comes back, still readable, once the container takes the pending data. */
+      if (!m->input_paused)
+        read_local_in (m);
       break;
     case T_SIG:
       return read_signals (m, err);
@@ -675,7 +678,7 @@ static int dispatch (struct mon *m, const struct epoll_event *ev, berr_t *err)
       accept_clients (m);
       break;
     case T_CLIENT:
-      if (idx < MAX_CLIENTS && m->clients[idx].fd >= 0)
+      if (idx < MAX_CLIENTS && m->clients[idx].fd >= 0 && !m->input_paused)
         read_client (m, &m->clients[idx]);
       break;
     case T_HEALTH_TIMER:

@@ -807,6 +807,76 @@ static void test_attach_protocol_stdin_once (void **state)
   tmpdir_free (dir);
 }
 
+/* Two clients push stdin at a container that starts reading late: input pauses and resumes
+ * many times, and not one byte is lost or duplicated. */
+static void test_attach_two_writers (void **state)
+{
+  (void)state;
+  enum
+  {
+    FRAMES = 10,
+    TOTAL = 2 * FRAMES * MON_FRAME_MAX
+  };
+  char *dir = tmpdir_new (), *logpath;
+  char *sock = xasprintf ("%s/attach", dir);
+  berr_t err = BERR_INIT;
+  int lfd = monitor_listen (sock, &err);
+  assert_true (lfd >= 0);
+  struct logfile *log = log_open (dir, &logpath);
+  struct monproc mp;
+  char *script = xasprintf ("sleep 0.3; head -c %d", TOTAL);
+  char *const argv[] = { "sh", "-c", script, NULL };
+  monproc_start (&mp, base_opts (lfd, log), true, false, argv);
+  logfile_close (log);
+
+  pid_t senders[2];
+  for (int k = 0; k < 2; k++)
+    {
+      int fd = raw_connect (sock);
+      senders[k] = fork ();
+      assert_true (senders[k] >= 0);
+      if (senders[k] == 0)
+        {
+          static char frame[MON_FRAME_MAX + 1];
+          prctl (PR_SET_PDEATHSIG, SIGKILL);
+          frame[0] = MON_STDIN;
+          memset (frame + 1, k ? 'b' : 'a', MON_FRAME_MAX);
+          for (int i = 0; i < FRAMES; i++)
+            if (send (fd, frame, sizeof frame, MSG_NOSIGNAL) != (ssize_t)sizeof frame)
+              _exit (1);
+          _exit (0);
+        }
+      close (fd);
+    }
+  for (int k = 0; k < 2; k++)
+    {
+      int st;
+      assert_int_equal (waitpid (senders[k], &st, 0), senders[k]);
+      assert_true (WIFEXITED (st) && WEXITSTATUS (st) == 0);
+    }
+  assert_int_equal (monproc_wait (&mp).exit_code, 0);
+
+  char *text = NULL;
+  size_t tlen = 0, na = 0, nb = 0;
+  FILE *f = open_memstream (&text, &tlen);
+  struct log_read_opts ro = { .tail = -1 };
+  assert_int_equal (logfile_read (logpath, &ro, f, f, &err), 0);
+  fclose (f);
+  assert_int_equal (tlen, TOTAL);
+  for (size_t i = 0; i < tlen; i++)
+    {
+      na += text[i] == 'a';
+      nb += text[i] == 'b';
+    }
+  assert_int_equal (na, FRAMES * MON_FRAME_MAX);
+  assert_int_equal (nb, FRAMES * MON_FRAME_MAX);
+  free (text);
+  free (script);
+  free (sock);
+  free (logpath);
+  tmpdir_free (dir);
+}
+
 /* A client that never reads must not slow the container nor make the monitor hoard data. */
 static void test_attach_slow_client (void **state)
 {
@@ -1311,6 +1381,7 @@ int main (void)
           cmocka_unit_test (test_health_schedule),
           cmocka_unit_test (test_attach_client),
           cmocka_unit_test (test_attach_protocol_stdin_once),
+          cmocka_unit_test (test_attach_two_writers),
           cmocka_unit_test (test_attach_slow_client),
           cmocka_unit_test (test_pty_resize_and_eof),
           cmocka_unit_test (test_attach_detach_keys),
