@@ -824,7 +824,8 @@ static void test_attach_two_writers (void **state)
   assert_true (lfd >= 0);
   struct logfile *log = log_open (dir, &logpath);
   struct monproc mp;
-  char *script = xasprintf ("sleep 0.3; head -c %d", TOTAL);
+  /* A lost byte shows as head still waiting: timeout turns that into exit code 124. */
+  char *script = xasprintf ("sleep 0.3; exec timeout 10 head -c %d", TOTAL);
   char *const argv[] = { "sh", "-c", script, NULL };
   monproc_start (&mp, base_opts (lfd, log), true, false, argv);
   logfile_close (log);
