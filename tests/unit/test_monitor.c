@@ -759,6 +759,51 @@ static void test_attach_client (void **state)
   tmpdir_free (dir);
 }
 
+/* The container exits while stdin the client sent is still unread: the monitor closes with
+ * those frames queued, which the kernel reports to the client as ECONNRESET ahead of the
+ * queued MON_EXIT. The client must still get the exit code. */
+static void test_attach_exit_while_sending (void **state)
+{
+  (void)state;
+  char *dir = tmpdir_new ();
+  char *sock = xasprintf ("%s/attach", dir);
+  berr_t err = BERR_INIT;
+  int lfd = monitor_listen (sock, &err);
+  assert_true (lfd >= 0);
+  struct monproc mp;
+  /* A background sleep holds the stdin pipe without reading it (through fd 3: sh gives a
+   * background job /dev/null as stdin), so input stays paused and the client's frames pile up
+   * unread in the monitor's socket until the exit. */
+  char *pidfile = xasprintf ("%s/bg.pid", dir);
+  char *script = xasprintf ("exec 3<&0; sleep 5 <&3 & echo $! > %s; sleep 0.3; exit 9", pidfile);
+  char *const argv[] = { "sh", "-c", script, NULL };
+  monproc_start (&mp, base_opts (lfd, NULL), true, false, argv);
+
+  /* 100 KB and EOF: a few frames that fit in the socket buffers, then the client is idle. */
+  int in = open_tmp (dir, "in");
+  char *chunk = xmalloc (100000);
+  memset (chunk, 'i', 100000);
+  assert_int_equal (fs_write_all (in, chunk, 100000), 0);
+  assert_int_equal (lseek (in, 0, SEEK_SET), 0);
+  free (chunk);
+  struct attach_opts ao = { .socket_path = sock, .local_in = in, .local_out = -1, .local_err = -1 };
+  struct monitor_result res;
+  int r = monitor_attach (&ao, &res, &err);
+  /* The background sleep goes first, whatever the outcome. */
+  char *bg = slurp (pidfile);
+  assert_int_equal (kill (atoi (bg), SIGKILL), 0);
+  free (bg);
+  if (r < 0)
+    fail_msg ("%s", err.msg);
+  assert_int_equal (res.exit_code, 9);
+  close (in);
+  assert_int_equal (monproc_wait (&mp).exit_code, 9);
+  free (script);
+  free (pidfile);
+  free (sock);
+  tmpdir_free (dir);
+}
+
 /* Frames by hand: a watcher without stdin and a client with stdin; with stdin_once, the
  * stdin client leaving (no EOF frame) closes the container's stdin. */
 static void test_attach_protocol_stdin_once (void **state)
@@ -1381,6 +1426,7 @@ int main (void)
           cmocka_unit_test (test_local_tty_raw_and_winch),
           cmocka_unit_test (test_health_schedule),
           cmocka_unit_test (test_attach_client),
+          cmocka_unit_test (test_attach_exit_while_sending),
           cmocka_unit_test (test_attach_protocol_stdin_once),
           cmocka_unit_test (test_attach_two_writers),
           cmocka_unit_test (test_attach_slow_client),
