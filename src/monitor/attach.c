@@ -105,11 +105,11 @@ static int read_sock (struct att *a, struct monitor_result *res, berr_t *err)
   ssize_t n = recv (a->sock, a->buf, sizeof a->buf, 0);
   if (n < 0)
     {
-      if (errno == EINTR || errno == EAGAIN)
+      /* ECONNRESET: the monitor closed while stdin we sent was unread. The kernel reports
+       * that first and clears it; the frames before the close (MON_EXIT) are still queued. */
+      if (errno == EINTR || errno == EAGAIN || errno == ECONNRESET)
         return 0;
-      if (errno != ECONNRESET)
-        return berr_set (err, errno, "attach: receive");
-      n = 0;
+      return berr_set (err, errno, "attach: receive");
     }
   if (n == 0)
     {

@@ -34,7 +34,11 @@ struct log_read_opts
   bool (*still_running) (void *arg);
   void *arg;
 };
-/* Write the log to out (stdout lines) and err (stderr lines), in order, across rotated files. */
+/* Write the log to out (stdout lines) and err (stderr lines), in order, across rotated files.
+ * As Docker: --tail counts entries from the end first, then --since/--until (both inclusive)
+ * filter them; -t prints RFC3339NanoFixed (nine digits) and a space. A missing log is empty.
+ * Invalid entries are skipped with a warning. With follow, still_running NULL never stops
+ * (until until_ns passes). out or err_out may be NULL to drop that stream. */
 int logfile_read (const char *path, const struct log_read_opts *o, FILE *out, FILE *err_out,
                   berr_t *err);
 

@@ -55,7 +55,8 @@ struct client
 {
   int fd; /* -1: free slot */
   bool has_stdin;
-  bool in_set; /* in the epoll set (not while input is paused) */
+  bool in_set;     /* in the epoll set (not while input is paused) */
+  bool out_closed; /* sending failed: the client is gone, its last frames may still be queued */
   uint64_t dropped;
 };
 
@@ -111,8 +112,6 @@ static int stdin_target (struct mon *m) { return m->pty ? m->pty_fd : m->in_fd; 
 
 /* ---- output ---- */
 
-static void drop_client (struct mon *m, struct client *c);
-
 static void deliver (struct mon *m, int type, size_t n)
 {
   const char *data = m->buf + 1;
@@ -135,7 +134,7 @@ static void deliver (struct mon *m, int type, size_t n)
   for (size_t i = 0; i < MAX_CLIENTS; i++)
     {
       struct client *c = &m->clients[i];
-      if (c->fd < 0)
+      if (c->fd < 0 || c->out_closed)
         continue;
       if (send (c->fd, m->buf, n + 1, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0)
         continue;
@@ -145,7 +144,8 @@ static void deliver (struct mon *m, int type, size_t n)
             log_debug ("attach client too slow: dropping output");
         }
       else
-        drop_client (m, c);
+        /* Not closed here: stdin it sent before leaving is still to be read (then EOF). */
+        c->out_closed = true;
     }
 
   if (type == MON_STDERR && !m->pty)
@@ -338,7 +338,7 @@ static void drop_client (struct mon *m, struct client *c)
     ep_del (m, c->fd);
   close (c->fd);
   c->fd = -1;
-  c->in_set = c->has_stdin = false;
+  c->in_set = c->has_stdin = c->out_closed = false;
   if (c->dropped > 0)
     log_debug ("attach client gone; %llu output frames were dropped for it",
                (unsigned long long)c->dropped);
@@ -369,7 +369,7 @@ static void accept_clients (struct mon *m)
       struct client *c = &m->clients[i];
       c->fd = fd;
       c->dropped = 0;
-      c->has_stdin = false;
+      c->has_stdin = c->out_closed = false;
       c->in_set = !m->input_paused && ep_add (m, fd, EPOLLIN, TAG (T_CLIENT, i)) == 0;
     }
 }
@@ -384,7 +384,9 @@ static void resize_pty (struct mon *m, unsigned rows, unsigned cols)
 static void read_client (struct mon *m, struct client *c)
 {
   ssize_t n = recv (c->fd, m->buf, sizeof m->buf, MSG_DONTWAIT);
-  if (n < 0 && (errno == EINTR || errno == EAGAIN))
+  /* ECONNRESET: the client closed with output it never read. The kernel reports that before
+   * the frames the client sent last, and clears it: they, then EOF, come on the next read. */
+  if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == ECONNRESET))
     return;
   if (n <= 0)
     {
@@ -665,7 +667,10 @@ static int dispatch (struct mon *m, const struct epoll_event *ev, berr_t *err)
       write_pending (m);
       break;
     case T_LOCAL_IN:
-      read_local_in (m);
+      /* An event from the same batch as the one that paused input: the source is out of the
+       * set now and comes back, still readable, once the container takes the pending data. */
+      if (!m->input_paused)
+        read_local_in (m);
       break;
     case T_SIG:
       return read_signals (m, err);
@@ -675,7 +680,7 @@ static int dispatch (struct mon *m, const struct epoll_event *ev, berr_t *err)
       accept_clients (m);
       break;
     case T_CLIENT:
-      if (idx < MAX_CLIENTS && m->clients[idx].fd >= 0)
+      if (idx < MAX_CLIENTS && m->clients[idx].fd >= 0 && !m->input_paused)
         read_client (m, &m->clients[idx]);
       break;
     case T_HEALTH_TIMER:

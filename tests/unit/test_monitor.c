@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include <libgen.h>
 #include <poll.h>
+#include <pthread.h>
 #include <pty.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,10 +20,12 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/pidfd.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -116,6 +119,8 @@ static void ctr_spawn (struct ctr *c, bool with_stdin, bool pty, char *const arg
   if (pid == 0)
     {
       sigset_t none;
+      /* A failed assertion in the test must not leave this behind. */
+      prctl (PR_SET_PDEATHSIG, SIGKILL);
       sigemptyset (&none);
       sigprocmask (SIG_SETMASK, &none, NULL);
       signal (SIGPIPE, SIG_DFL);
@@ -296,16 +301,31 @@ static void test_run_signal_no_pidfd (void **state)
   tmpdir_free (dir);
 }
 
-/* Output written just before exit must all be in the log (the drain after reaping). */
+/* Output still in the pipe when the container is reaped must all reach the log: here the
+ * child fills a 1 MiB pipe and is gone before the monitor starts, so everything comes from
+ * the drain after reaping. */
+static void big_write_child (void)
+{
+  size_t n = 600000;
+  char *buf = malloc (n);
+  if (buf == NULL || fcntl (1, F_SETPIPE_SZ, 1 << 20) < 0)
+    _exit (90);
+  memset (buf, 'z', n);
+  if (fs_write_all (1, buf, n) < 0)
+    _exit (91);
+  _exit (0);
+}
+
 static void test_run_drain_after_exit (void **state)
 {
   (void)state;
   char *dir = tmpdir_new (), *logpath;
   struct logfile *log = log_open (dir, &logpath);
   struct ctr c;
-  /* 200 KB in one burst, more than a pipe holds, then exit at once. */
-  char *const argv[] = { "sh", "-c", "head -c 200000 /dev/zero | tr '\\0' z; exit 0", NULL };
-  ctr_spawn (&c, false, false, argv, NULL);
+  siginfo_t si;
+  ctr_spawn (&c, false, false, NULL, big_write_child);
+  /* Wait for the exit without reaping. */
+  assert_int_equal (waitid (P_PID, (id_t)c.pid, &si, WEXITED | WNOWAIT), 0);
   struct monitor_opts o = opts_for (&c, log);
   struct monitor_result res;
   berr_t err = BERR_INIT;
@@ -319,8 +339,8 @@ static void test_run_drain_after_exit (void **state)
   struct log_read_opts ro = { .tail = -1 };
   assert_int_equal (logfile_read (logpath, &ro, f, f, &err), 0);
   fclose (f);
-  assert_int_equal (tlen, 200000);
-  assert_int_equal (strspn (text, "z"), 200000);
+  assert_int_equal (tlen, 600000);
+  assert_int_equal (strspn (text, "z"), 600000);
   free (text);
   ctr_close (&c);
   free (logpath);
@@ -448,6 +468,75 @@ static void test_local_detach (void **state)
   ctr_close (&c);
 }
 
+/* Foreground `run -it`: the user's terminal (here another pty) is raw while the monitor runs
+ * and restored after; SIGWINCH copies its size to the container's pty. A helper thread plays
+ * the user; it blocks every signal so SIGWINCH reaches the monitor's signalfd. */
+struct user_tty
+{
+  int master, slave;
+  bool was_raw;
+};
+
+static void *user_thread (void *arg)
+{
+  struct user_tty *u = arg;
+  struct termios t;
+  struct winsize ws = { .ws_row = 40, .ws_col = 120 };
+  usleep (200000);
+  u->was_raw = tcgetattr (u->slave, &t) == 0 && !(t.c_lflag & (ICANON | ECHO | ISIG));
+  ioctl (u->master, TIOCSWINSZ, &ws);
+  kill (getpid (), SIGWINCH);
+  usleep (100000);
+  if (write (u->master, "go\n", 3) != 3)
+    u->was_raw = false;
+  return NULL;
+}
+
+static void test_local_tty_raw_and_winch (void **state)
+{
+  (void)state;
+  char *dir = tmpdir_new ();
+  struct user_tty u;
+  struct termios before, after;
+  sigset_t all, old;
+  pthread_t th;
+  struct ctr c;
+  char *const argv[] = { "sh", "-c", "read x; stty size; exit 6", NULL };
+
+  assert_int_equal (openpty (&u.master, &u.slave, NULL, NULL, NULL), 0);
+  assert_int_equal (tcgetattr (u.slave, &before), 0);
+  assert_true (before.c_lflag & ICANON);
+  ctr_spawn (&c, false, true, argv, NULL);
+  struct monitor_opts o = opts_for (&c, NULL);
+  o.local_in = u.slave;
+  o.local_out = open_tmp (dir, "out");
+  o.local_tty = true;
+  sigfillset (&all);
+  pthread_sigmask (SIG_BLOCK, &all, &old);
+  assert_int_equal (pthread_create (&th, NULL, user_thread, &u), 0);
+  pthread_sigmask (SIG_SETMASK, &old, NULL);
+  struct monitor_result res;
+  berr_t err = BERR_INIT;
+  int r = monitor_run (&o, &res, &err);
+  pthread_join (th, NULL);
+  if (r < 0)
+    fail_msg ("%s", err.msg);
+  assert_int_equal (res.exit_code, 6);
+  assert_true (u.was_raw);
+  assert_int_equal (tcgetattr (u.slave, &after), 0);
+  assert_int_equal (after.c_lflag, before.c_lflag);
+  assert_int_equal (after.c_iflag, before.c_iflag);
+  assert_int_equal (after.c_oflag, before.c_oflag);
+  char *out = read_tmp (dir, "out");
+  assert_non_null (strstr (out, "40 120\r\n"));
+  free (out);
+  close (o.local_out);
+  close (u.master);
+  close (u.slave);
+  ctr_close (&c);
+  tmpdir_free (dir);
+}
+
 /* ---- health checks ---- */
 
 static int count_lines (const char *path)
@@ -539,6 +628,7 @@ static void monproc_start (struct monproc *mp, struct monitor_opts o, bool with_
       struct ctr c;
       struct monitor_result res;
       berr_t err = BERR_INIT;
+      prctl (PR_SET_PDEATHSIG, SIGKILL);
       close (p[0]);
       ctr_spawn (&c, with_stdin, pty, argv, NULL);
       o.pid = c.pid;
@@ -631,7 +721,9 @@ static void test_attach_client (void **state)
   assert_true (lfd >= 0);
   struct logfile *log = log_open (dir, &logpath);
   struct monproc mp;
-  char *const argv[] = { "sh", "-c", "read x; echo \"got $x\"; echo \"err $x\" >&2; exit 5", NULL };
+  /* $(cat) ends only at EOF: the client's MON_STDIN_EOF must close the container's stdin. */
+  char *const argv[]
+      = { "sh", "-c", "x=$(cat); echo \"got $x\"; echo \"err $x\" >&2; exit 5", NULL };
   monproc_start (&mp, base_opts (lfd, log), true, false, argv);
   logfile_close (log);
 
@@ -664,6 +756,51 @@ static void test_attach_client (void **state)
   close (ao.local_err);
   free (sock);
   free (logpath);
+  tmpdir_free (dir);
+}
+
+/* The container exits while stdin the client sent is still unread: the monitor closes with
+ * those frames queued, which the kernel reports to the client as ECONNRESET ahead of the
+ * queued MON_EXIT. The client must still get the exit code. */
+static void test_attach_exit_while_sending (void **state)
+{
+  (void)state;
+  char *dir = tmpdir_new ();
+  char *sock = xasprintf ("%s/attach", dir);
+  berr_t err = BERR_INIT;
+  int lfd = monitor_listen (sock, &err);
+  assert_true (lfd >= 0);
+  struct monproc mp;
+  /* A background sleep holds the stdin pipe without reading it (through fd 3: sh gives a
+   * background job /dev/null as stdin), so input stays paused and the client's frames pile up
+   * unread in the monitor's socket until the exit. */
+  char *pidfile = xasprintf ("%s/bg.pid", dir);
+  char *script = xasprintf ("exec 3<&0; sleep 5 <&3 & echo $! > %s; sleep 0.3; exit 9", pidfile);
+  char *const argv[] = { "sh", "-c", script, NULL };
+  monproc_start (&mp, base_opts (lfd, NULL), true, false, argv);
+
+  /* 100 KB and EOF: a few frames that fit in the socket buffers, then the client is idle. */
+  int in = open_tmp (dir, "in");
+  char *chunk = xmalloc (100000);
+  memset (chunk, 'i', 100000);
+  assert_int_equal (fs_write_all (in, chunk, 100000), 0);
+  assert_int_equal (lseek (in, 0, SEEK_SET), 0);
+  free (chunk);
+  struct attach_opts ao = { .socket_path = sock, .local_in = in, .local_out = -1, .local_err = -1 };
+  struct monitor_result res;
+  int r = monitor_attach (&ao, &res, &err);
+  /* The background sleep goes first, whatever the outcome. */
+  char *bg = slurp (pidfile);
+  assert_int_equal (kill (atoi (bg), SIGKILL), 0);
+  free (bg);
+  if (r < 0)
+    fail_msg ("%s", err.msg);
+  assert_int_equal (res.exit_code, 9);
+  close (in);
+  assert_int_equal (monproc_wait (&mp).exit_code, 9);
+  free (script);
+  free (pidfile);
+  free (sock);
   tmpdir_free (dir);
 }
 
@@ -712,6 +849,77 @@ static void test_attach_protocol_stdin_once (void **state)
   close (watcher);
   assert_int_equal (monproc_wait (&mp).exit_code, 0);
   free (sock);
+  tmpdir_free (dir);
+}
+
+/* Two clients push stdin at a container that starts reading late: input pauses and resumes
+ * many times, and not one byte is lost or duplicated. */
+static void test_attach_two_writers (void **state)
+{
+  (void)state;
+  enum
+  {
+    FRAMES = 10,
+    TOTAL = 2 * FRAMES * MON_FRAME_MAX
+  };
+  char *dir = tmpdir_new (), *logpath;
+  char *sock = xasprintf ("%s/attach", dir);
+  berr_t err = BERR_INIT;
+  int lfd = monitor_listen (sock, &err);
+  assert_true (lfd >= 0);
+  struct logfile *log = log_open (dir, &logpath);
+  struct monproc mp;
+  /* A lost byte shows as head still waiting: timeout turns that into exit code 124. */
+  char *script = xasprintf ("sleep 0.3; exec timeout 10 head -c %d", TOTAL);
+  char *const argv[] = { "sh", "-c", script, NULL };
+  monproc_start (&mp, base_opts (lfd, log), true, false, argv);
+  logfile_close (log);
+
+  pid_t senders[2];
+  for (int k = 0; k < 2; k++)
+    {
+      int fd = raw_connect (sock);
+      senders[k] = fork ();
+      assert_true (senders[k] >= 0);
+      if (senders[k] == 0)
+        {
+          static char frame[MON_FRAME_MAX + 1];
+          prctl (PR_SET_PDEATHSIG, SIGKILL);
+          frame[0] = MON_STDIN;
+          memset (frame + 1, k ? 'b' : 'a', MON_FRAME_MAX);
+          for (int i = 0; i < FRAMES; i++)
+            if (send (fd, frame, sizeof frame, MSG_NOSIGNAL) != (ssize_t)sizeof frame)
+              _exit (1);
+          _exit (0);
+        }
+      close (fd);
+    }
+  for (int k = 0; k < 2; k++)
+    {
+      int st;
+      assert_int_equal (waitpid (senders[k], &st, 0), senders[k]);
+      assert_true (WIFEXITED (st) && WEXITSTATUS (st) == 0);
+    }
+  assert_int_equal (monproc_wait (&mp).exit_code, 0);
+
+  char *text = NULL;
+  size_t tlen = 0, na = 0, nb = 0;
+  FILE *f = open_memstream (&text, &tlen);
+  struct log_read_opts ro = { .tail = -1 };
+  assert_int_equal (logfile_read (logpath, &ro, f, f, &err), 0);
+  fclose (f);
+  assert_int_equal (tlen, TOTAL);
+  for (size_t i = 0; i < tlen; i++)
+    {
+      na += text[i] == 'a';
+      nb += text[i] == 'b';
+    }
+  assert_int_equal (na, FRAMES * MON_FRAME_MAX);
+  assert_int_equal (nb, FRAMES * MON_FRAME_MAX);
+  free (text);
+  free (script);
+  free (sock);
+  free (logpath);
   tmpdir_free (dir);
 }
 
@@ -781,12 +989,13 @@ static void test_pty_resize_and_eof (void **state)
   raw_send (client, MON_STDIN, "go\n");
   struct sbuf out;
   sbuf_init (&out);
-  char buf[MON_FRAME_MAX + 1];
+  char buf[MON_FRAME_MAX + 2];
   int code = -1;
   ssize_t n;
   while ((n = raw_recv (client, buf, sizeof buf)) > 0)
     {
       assert_true (buf[0] == MON_STDOUT || buf[0] == MON_EXIT);
+      buf[n] = '\0';
       if (buf[0] == MON_EXIT)
         code = atoi (buf + 1);
       else
@@ -989,6 +1198,7 @@ static pid_t start_berth_monitor (const char *script, char **extra, char **exit_
   if (m == 0)
     {
       int o[2], e[2];
+      prctl (PR_SET_PDEATHSIG, SIGKILL);
       if (pipe (o) < 0 || pipe (e) < 0)
         _exit (120);
       pid_t c = fork ();
@@ -1096,9 +1306,15 @@ static void test_berth_monitor_end_to_end (void **state)
   struct stat sst;
   assert_int_equal (stat (sock, &sst), -1);
 
-  /* Killed by a signal, no exit command: berth-monitor exits with Docker's 128+n. */
-  char *extra2[] = { "--exit-file", exitf, NULL };
-  m = start_berth_monitor ("kill -TERM $$", extra2, NULL, &cpid);
+  /* Killed by a signal, no exit command: berth-monitor exits with Docker's 128+n. Health
+   * checks run meanwhile, every 50 ms. */
+  char *hfile = xasprintf ("%s/health", dir);
+  char *hcmd = xasprintf ("echo run >> %s", hfile);
+  char *extra2[]
+      = { "--exit-file", exitf,          "--health-cmd", "/bin/sh",           "--health-cmd",
+          "-c",          "--health-cmd", hcmd,           "--health-interval", "50000000",
+          NULL };
+  m = start_berth_monitor ("sleep 0.4; kill -TERM $$", extra2, NULL, &cpid);
   assert_int_equal (waitpid (m, &st, 0), m);
   assert_true (WIFEXITED (st));
   assert_int_equal (WEXITSTATUS (st), 143);
@@ -1108,6 +1324,11 @@ static void test_berth_monitor_end_to_end (void **state)
   assert_int_equal (json_integer_value (json_object_get (j, "Signal")), SIGTERM);
   json_decref (j);
   free (ej);
+  char *runs = slurp (hfile);
+  assert_true (strlen (runs) >= 3 * strlen ("run\n"));
+  free (runs);
+  free (hcmd);
+  free (hfile);
 
   free (script);
   free (log);
@@ -1202,9 +1423,12 @@ int main (void)
           cmocka_unit_test (test_run_local_stdin),
           cmocka_unit_test (test_sig_proxy),
           cmocka_unit_test (test_local_detach),
+          cmocka_unit_test (test_local_tty_raw_and_winch),
           cmocka_unit_test (test_health_schedule),
           cmocka_unit_test (test_attach_client),
+          cmocka_unit_test (test_attach_exit_while_sending),
           cmocka_unit_test (test_attach_protocol_stdin_once),
+          cmocka_unit_test (test_attach_two_writers),
           cmocka_unit_test (test_attach_slow_client),
           cmocka_unit_test (test_pty_resize_and_eof),
           cmocka_unit_test (test_attach_detach_keys),
