@@ -327,9 +327,8 @@ int cleanup_locked (struct engine *e, struct container_rec *c, const struct moni
   if (container_open_cgroup (e, c->id, &cg, &e2) == 0)
     {
       oom = cgroup_oom_killed (cg);
-      /* Daemons the container left behind die with it (docker: the pid namespace does that). */
-      if (cgroup_kill_all (cg, SIGKILL, &e2) < 0)
-        berr_release (&e2);
+      /* Daemons the container left behind die with it: destroying the group kills what is
+       * left in it first. */
       if (cgroup_destroy (cg, &e2) < 0)
         {
           log_warn ("container %.12s: %s", c->id, e2.msg);
