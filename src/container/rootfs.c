@@ -119,9 +119,34 @@ int container_mount_rootfs (struct engine *e, struct container_rec *c, char **pa
   return 0;
 }
 
+/* --ipc shareable: the container's /dev/shm is a tmpfs mounted here on the host side, so
+ * containers started with --ipc container:<this> can bind the same one (Docker does the same
+ * under containers/<id>/mounts/shm). */
+int container_mount_shm (struct engine *e, struct container_rec *c, char **path, berr_t *err)
+{
+  cleanup_free char *dir = container_dir (e, c->id);
+  cleanup_free char *shm = xasprintf ("%s/shm", dir);
+  if (mkdir (shm, 0700) < 0 && errno != EEXIST)
+    return berr_set (err, errno, "create %s", shm);
+  if (!is_mount_point (shm))
+    {
+      json_int_t size = json_integer_value (
+          json_object_get (json_object_get (c->config, "HostConfig"), "ShmSize"));
+      cleanup_free char *data
+          = xasprintf ("mode=1777,size=%lld", (long long)(size > 0 ? size : 64LL << 20));
+      if (mount ("shm", shm, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, data) < 0)
+        return berr_set (err, errno, "mount the shareable /dev/shm at %s", shm);
+    }
+  *path = steal_pointer (&shm);
+  return 0;
+}
+
 int container_unmount_rootfs (struct engine *e, const char *id, berr_t *err)
 {
   cleanup_free char *dir = container_dir (e, id);
+  cleanup_free char *shm = xasprintf ("%s/shm", dir);
+  if (is_mount_point (shm) && umount2 (shm, MNT_DETACH) < 0 && errno != EINVAL)
+    return berr_set (err, errno, "unmount %s", shm);
   cleanup_free char *merged = xasprintf ("%s/merged", dir);
   for (int i = 0; i < 8 && is_mount_point (merged); i++)
     if (umount2 (merged, 0) < 0)

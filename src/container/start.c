@@ -30,6 +30,33 @@
 #include "volume/volume.h"
 
 int container_write_etc (struct engine *e, struct container_rec *c, berr_t *err);
+int container_mount_shm (struct engine *e, struct container_rec *c, char **path, berr_t *err);
+
+/* The /dev/shm to bind for --ipc shareable (our own, mounted on the host side) or
+ * --ipc container:X (X's, which must be shareable and running). NULL otherwise. */
+static int shm_for (struct engine *e, struct container_rec *c, const char *ipc, char **out,
+                    berr_t *err)
+{
+  *out = NULL;
+  if (ipc && strcmp (ipc, "shareable") == 0)
+    return container_mount_shm (e, c, out, err);
+  if (ipc == NULL || !str_has_prefix (ipc, "container:"))
+    return 0;
+  struct container_rec *other = NULL;
+  if (container_get (e, ipc + strlen ("container:"), &other, err) < 0)
+    return -1;
+  cleanup_container_rec struct container_rec *o = other;
+  const char *oipc = json_get_str (json_object_get (o->config, "HostConfig"), "IpcMode");
+  if (!container_is_running (o))
+    return berr_setk (err, BERR_CONFLICT, 0, "cannot join IPC of a non running container: %s",
+                      o->name);
+  if (oipc == NULL || strcmp (oipc, "shareable") != 0)
+    return berr_setk (err, BERR_INVALID, 0,
+                      "non-shareable IPC (hint: use IpcMode:shareable for the donor container)");
+  cleanup_free char *odir = container_dir (e, o->id);
+  *out = xasprintf ("%s/shm", odir);
+  return 0;
+}
 
 /* Everything a start prepares, released on failure. */
 struct prepared
@@ -127,6 +154,9 @@ static int prepare (struct engine *e, struct container_rec *c, struct prepared *
       = failed ? NULL : ns_path_of (e, json_get_str (hc, "NetworkMode"), "net", err, &failed);
   if (failed)
     return -1;
+  cleanup_free char *shm_path = NULL;
+  if (shm_for (e, c, json_get_str (hc, "IpcMode"), &shm_path, err) < 0)
+    return -1;
   struct spec_input in = {
     .id = c->id,
     .config = config,
@@ -141,6 +171,7 @@ static int prepare (struct engine *e, struct container_rec *c, struct prepared *
     .net_ns_path = net_ns,
     .init_path = e->init_exe,
     .cgroup_path = cgpath,
+    .shm_path = shm_path,
   };
   if (spec_build (&in, &p->spec, err) < 0)
     return -1;

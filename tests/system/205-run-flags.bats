@@ -90,3 +90,19 @@ setup() {
   [[ -n $output ]]
   run_berth rm -f hc
 }
+
+@test "--ipc shareable and container:X share IPC and /dev/shm; private refuses to be joined" {
+  run_berth run -d --name donor --ipc shareable busybox sh -c 'echo shared >/dev/shm/x; sleep 1000'
+  assert_success
+  sleep 0.3
+  run_berth run --rm --ipc container:donor busybox sh -c 'cat /dev/shm/x; readlink /proc/self/ns/ipc'
+  assert_line "shared"
+  local want
+  want=$(berth exec donor readlink /proc/self/ns/ipc)
+  assert_line "$want"
+  run_berth run -d --name priv --ipc private busybox sleep 1000
+  run_berth run --rm --ipc container:priv busybox true
+  assert_failure 125
+  assert_output_contains "non-shareable IPC"
+  run_berth rm -f donor priv
+}
