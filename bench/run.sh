@@ -23,10 +23,15 @@ ROOT=$BENCH_WORK/berth-root
 RUNROOT=$(mktemp -d /tmp/berth-bench-run.XXXXXX)
 BERTH_CMD=("$BERTH" --root "$ROOT" --runroot "$RUNROOT")
 cleanup_run() {
-  local ids
+  local ids p
   ids=$("${BERTH_CMD[@]}" ps -aq 2>/dev/null) || true
   # shellcheck disable=SC2086
   [[ -z $ids ]] || "${BERTH_CMD[@]}" rm -f $ids >/dev/null 2>&1 || true
+  # whatever berth could not remove (a failed run): monitors and their containers
+  for p in $(pgrep -f "berth-monitor .*--exit-file $RUNROOT/"); do
+    pkill -9 -P "$p" 2>/dev/null || true
+    kill -9 "$p" 2>/dev/null || true
+  done
   rm -rf "$RUNROOT"
 }
 trap 'cleanup_run; bench_cleanup' EXIT

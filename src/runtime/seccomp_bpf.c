@@ -2,7 +2,7 @@
  * installation in the child.
  *
  * The compile runs in the parent, so the child only makes one seccomp() call.  Compiling
- * Docker's ~360-rule profile costs milliseconds; the cache file (sha256 of the canonical JSON,
+ * Docker's ~360-rule profile costs milliseconds; the cache file (keyed by the canonical JSON,
  * plus the libseccomp version and the native architecture, which change the output) turns
  * that into one small read. */
 #include "runtime/seccomp.h"
@@ -20,7 +20,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "util/digest.h"
 #include "util/fs.h"
 #include "util/log.h"
 
@@ -220,36 +219,47 @@ static int compile_bpf (const json_t *oci, struct seccomp_prog *out, berr_t *err
   return 0;
 }
 
-static char *cache_path (const json_t *oci, const char *cache_dir)
+/* The cache: <cache>/seccomp/<64-bit FNV-1a of the key>, holding the key text, a NUL, then
+ * the BPF. The key (libseccomp version, arch, canonical JSON) is compared in full on load, so a
+ * hash collision only costs a recompile — and no cryptographic hash is needed on the start-up
+ * path (libcrypto is loaded on demand; dlopen alone costs more than the whole lookup). */
+static char *cache_key (const json_t *oci)
 {
   cleanup_free char *canon = json_dumps (oci, JSON_SORT_KEYS | JSON_COMPACT);
   if (canon == NULL)
     return NULL;
   const struct scmp_version *v = seccomp_version ();
-  cleanup_free char *keyed = xasprintf ("libseccomp %u.%u.%u arch %u\n%s", v->major, v->minor,
-                                        v->micro, seccomp_arch_native (), canon);
-  char digest[DIGEST_STR_LEN];
-  sha256_digest (keyed, strlen (keyed), digest);
-  return xasprintf ("%s/seccomp/%s", cache_dir, digest_hex (digest));
+  return xasprintf ("libseccomp %u.%u.%u arch %u\n%s", v->major, v->minor, v->micro,
+                    seccomp_arch_native (), canon);
 }
 
-static int cache_load (const char *path, struct seccomp_prog *out)
+static char *cache_path (const char *key, const char *cache_dir)
+{
+  uint64_t h = 14695981039346656037ULL;
+  for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+    h = (h ^ *p) * 1099511628211ULL;
+  return xasprintf ("%s/seccomp/%016llx-%zu", cache_dir, (unsigned long long)h, strlen (key));
+}
+
+static int cache_load (const char *path, const char *key, struct seccomp_prog *out)
 {
   cleanup_close int fd = open (path, O_RDONLY | O_CLOEXEC);
   struct stat st;
-  if (fd < 0 || fstat (fd, &st) < 0)
+  if (fd < 0 || fstat (fd, &st) < 0 || !S_ISREG (st.st_mode))
     return -1;
-  if (!S_ISREG (st.st_mode) || st.st_size <= 0 || st.st_size % (off_t)sizeof (struct sock_filter)
-      || st.st_size / (off_t)sizeof (struct sock_filter) > BPF_MAXINSNS)
+  size_t klen = strlen (key) + 1;
+  if ((size_t)st.st_size <= klen)
     return -1;
-  struct sock_filter *f = xmalloc ((size_t)st.st_size);
-  if (pread (fd, f, (size_t)st.st_size, 0) != st.st_size)
-    {
-      free (f);
-      return -1;
-    }
+  size_t blen = (size_t)st.st_size - klen;
+  if (blen % sizeof (struct sock_filter) || blen / sizeof (struct sock_filter) > BPF_MAXINSNS)
+    return -1;
+  cleanup_free char *buf = xmalloc ((size_t)st.st_size);
+  if (pread (fd, buf, (size_t)st.st_size, 0) != st.st_size || memcmp (buf, key, klen) != 0)
+    return -1;
+  struct sock_filter *f = xmalloc (blen);
+  memcpy (f, buf + klen, blen);
   out->filter = f;
-  out->len = (unsigned short)(st.st_size / (off_t)sizeof (struct sock_filter));
+  out->len = (unsigned short)(blen / sizeof (struct sock_filter));
   return 0;
 }
 
@@ -260,8 +270,9 @@ int seccomp_compile (const json_t *oci, const char *cache_dir, struct seccomp_pr
   out->len = 0;
   if (!json_is_object (oci))
     return berr_setk (err, BERR_INVALID, 0, "seccomp: the profile must be an object");
-  cleanup_free char *path = cache_dir ? cache_path (oci, cache_dir) : NULL;
-  if (path && cache_load (path, out) == 0)
+  cleanup_free char *key = cache_dir ? cache_key (oci) : NULL;
+  cleanup_free char *path = key ? cache_path (key, cache_dir) : NULL;
+  if (path && cache_load (path, key, out) == 0)
     return 0;
   if (compile_bpf (oci, out, err) < 0)
     return -1;
@@ -270,10 +281,12 @@ int seccomp_compile (const json_t *oci, const char *cache_dir, struct seccomp_pr
       /* A cache that cannot be written only costs time next start. */
       berr_t cerr = BERR_INIT;
       cleanup_free char *dir = xasprintf ("%s/seccomp", cache_dir);
+      size_t klen = strlen (key) + 1, blen = (size_t)out->len * sizeof (struct sock_filter);
+      cleanup_free char *data = xmalloc (klen + blen);
+      memcpy (data, key, klen);
+      memcpy (data + klen, out->filter, blen);
       if (fs_mkdir_p (dir, 0700, &cerr) < 0
-          || fs_write_atomic (path, out->filter, (size_t)out->len * sizeof (struct sock_filter),
-                              0600, &cerr)
-                 < 0)
+          || fs_write_atomic (path, data, klen + blen, 0600, &cerr) < 0)
         {
           log_debug ("seccomp: cache not written: %s", cerr.msg);
           berr_release (&cerr);

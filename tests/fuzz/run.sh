@@ -15,11 +15,11 @@ fi
 CFLAGS=(-std=gnu11 -D_GNU_SOURCE -g -O1 -Isrc -fsanitize=fuzzer,address,undefined
   -fno-sanitize-recover=undefined -Wno-unused-command-line-argument)
 common=(src/util/util.c src/util/err.c src/util/log.c src/util/fs.c src/util/digest.c
-  src/util/json.c src/util/units.c)
+  src/util/lazylib.c src/util/json.c src/util/units.c)
 declare -A srcs=(
   [ref]="src/image/ref.c"
   [template]="src/util/template.c src/util/template_parse.c src/util/template_exec.c src/util/tabwriter.c"
-  [layer]="src/image/layer.c src/image/layer_split.c src/util/ahash.c src/util/lazylib.c src/util/lazyarchive.c"
+  [layer]="src/image/layer.c src/image/layer_split.c src/util/ahash.c src/util/lazyarchive.c"
 )
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(ref template layer)

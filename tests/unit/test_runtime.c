@@ -1487,14 +1487,31 @@ static void test_seccomp_compile_cache (void **state)
     if (de->d_name[0] != '.')
       snprintf (name, sizeof name, "%s", de->d_name);
   closedir (d);
-  assert_int_equal (strlen (name), 64);
-  assert_true (str_is_hex (name, 64));
-  /* the second compile reads the cache: make the cached program recognisable */
+  /* <16 hex digits of the key's hash>-<key length> */
+  assert_true (strlen (name) > 17 && name[16] == '-');
+  assert_true (str_is_hex (name, 16));
+  /* the entry holds the key (which names the JSON), a NUL, then the program */
   cleanup_free char *cpath = xasprintf ("%s/%s", sdir, name);
+  cleanup_free char *entry = NULL;
+  size_t elen = 0;
+  assert_int_equal (fs_read_file (cpath, 1 << 24, &entry, &elen, &err), 0);
+  size_t klen = strlen (entry) + 1;
+  assert_non_null (strstr (entry, canon));
+  assert_int_equal (elen - klen, (size_t)a.len * sizeof *a.filter);
+  /* the second compile reads the cache: make the cached program recognisable */
   struct sock_filter ret_allow[1] = { BPF_STMT (BPF_RET | BPF_K, 0x7fff0000) };
-  assert_int_equal (fs_write_atomic (cpath, ret_allow, sizeof ret_allow, 0600, &err), 0);
+  cleanup_free char *forged = xmalloc (klen + sizeof ret_allow);
+  memcpy (forged, entry, klen);
+  memcpy (forged + klen, ret_allow, sizeof ret_allow);
+  assert_int_equal (fs_write_atomic (cpath, forged, klen + sizeof ret_allow, 0600, &err), 0);
   assert_int_equal (seccomp_compile (prof, dir, &b, &err), 0);
   assert_int_equal (b.len, 1);
+  seccomp_prog_release (&b);
+  /* an entry whose key differs (a hash collision) is not used */
+  forged[5] ^= 1;
+  assert_int_equal (fs_write_atomic (cpath, forged, klen + sizeof ret_allow, 0600, &err), 0);
+  assert_int_equal (seccomp_compile (prof, dir, &b, &err), 0);
+  assert_int_equal (b.len, a.len);
   seccomp_prog_release (&b);
   /* a damaged cache entry is ignored */
   assert_int_equal (fs_write_atomic (cpath, "abc", 3, 0600, &err), 0);
