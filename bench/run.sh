@@ -37,7 +37,8 @@ cleanup_run() {
 trap 'cleanup_run; bench_cleanup' EXIT
 
 "${BERTH_CMD[@]}" load -i "$FIXTURE" >/dev/null
-# podman on this hybrid-cgroup host needs runc (crun refuses hybrid) and explicit ulimits.
+# podman on this hybrid-cgroup host needs runc (crun refuses hybrid) and explicit ulimits (its
+# defaults ask for an NPROC/NOFILE hard limit the host's bounding set cannot grant).
 PODMAN_RUN=()
 if [[ ${#DOCKER[@]} -gt 0 ]] && ! "${DOCKER[@]}" load -i "$FIXTURE" >/dev/null; then
   DOCKER=()
@@ -45,10 +46,10 @@ if [[ ${#DOCKER[@]} -gt 0 ]] && ! "${DOCKER[@]}" load -i "$FIXTURE" >/dev/null; 
 fi
 if [[ ${#PODMAN[@]} -gt 0 ]]; then
   if "${PODMAN[@]}" load -i "$FIXTURE" >/dev/null 2>&1; then
-    PODMAN_RUN=("${PODMAN[@]}" run --runtime runc --ulimit host)
+    PODMAN_RUN=("${PODMAN[@]}" run --runtime runc --ulimit nproc=1024:1024 --ulimit nofile=1024:1024)
     if ! "${PODMAN_RUN[@]}" --rm --network none busybox true >/dev/null 2>&1; then
       PODMAN_RUN=()
-      bench_skip podman "podman run fails on this host even with --runtime runc --ulimit host"
+      bench_skip podman "podman run fails on this host even with --runtime runc and explicit ulimits"
     fi
   else
     bench_skip podman "podman load failed"
