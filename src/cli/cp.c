@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/fs.h"
 #include "cli/cli.h"
 #include "container/container.h"
 #include "container/cp.h"
@@ -55,7 +56,7 @@ static void print_copied (const struct cp_args *a, uint64_t bytes, const char *t
 /* Docker's ValidateOutputPath for a local destination. */
 static int validate_output_path (const char *path)
 {
-  cleanup_free char *clean = cp_path_clean (path);
+  cleanup_free char *clean = fs_path_clean (path);
   char *slash = strrchr (clean, '/');
   cleanup_free char *dir
       = slash ? (slash == clean ? xstrdup ("/") : xstrndup (clean, (size_t)(slash - clean)))

@@ -381,7 +381,7 @@ static int collect_volumes (const char *cmdpath, char **specs, json_t **binds, j
           if (getcwd (cwd, sizeof cwd) == NULL)
             return runopts_fail (cmdpath, "cannot resolve %s: current directory unknown", host);
           cleanup_free char *joined = xasprintf ("%s/%s", cwd, host);
-          cleanup_free char *abs = go_path_clean (joined);
+          cleanup_free char *abs = fs_path_clean (joined);
           json_array_append_new (b, json_sprintf ("%s%s", abs, colon));
         }
       else

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "util/fs.h"
 #include "cli/cli.h"
 #include "cli/runopts_int.h"
 #include "util/json.h"
@@ -377,20 +378,20 @@ int parse_linux_device (const char *v, json_t **out, berr_t *err)
     {
     case 1:
       container_path = part[0];
-      src = go_path_clean (part[0]);
+      src = fs_path_clean (part[0]);
       break;
     case 2:
       if (valid_device_mode (part[1]))
         {
           container_path = part[0];
-          src = go_path_clean (part[0]);
+          src = fs_path_clean (part[0]);
           perm = xstrdup (part[1]);
         }
       else
         {
           container_path = part[1];
           src = xstrdup (part[0]);
-          dst = go_path_clean (part[1]);
+          dst = fs_path_clean (part[1]);
         }
       break;
     default:

@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <sys/capability.h>
 
+#include "util/fs.h"
 #include "cli/runopts.h"
 #include "cli/runopts_int.h"
 #include "util/json.h"
@@ -108,7 +109,7 @@ int runopts_verify (json_t *body, berr_t *err)
         return berr_setk (err, BERR_INVALID, 0,
                           "the working directory '%s' is invalid, it needs to be an absolute path",
                           s);
-      char *clean = go_path_clean (s);
+      char *clean = fs_path_clean (s);
       json_object_set_new (cfg, "WorkingDir", json_string (clean));
       free (clean);
     }

@@ -31,58 +31,6 @@ struct cp_sink cp_sink_fd (int fd)
 
 /* ---- Go's path/filepath, the parts Docker's rules are written in ---- */
 
-char *cp_path_clean (const char *path)
-{
-  size_t n = strlen (path);
-  if (n == 0)
-    return xstrdup (".");
-  bool rooted = path[0] == '/';
-  char *out = xmalloc (n + 2);
-  size_t w = 0, r = 0, dotdot = 0;
-  if (rooted)
-    {
-      out[w++] = '/';
-      r = 1;
-      dotdot = 1;
-    }
-  while (r < n)
-    {
-      if (path[r] == '/')
-        r++;
-      else if (path[r] == '.' && (r + 1 == n || path[r + 1] == '/'))
-        r++;
-      else if (path[r] == '.' && path[r + 1] == '.' && (r + 2 == n || path[r + 2] == '/'))
-        {
-          r += 2;
-          if (w > dotdot)
-            {
-              w--;
-              while (w > dotdot && out[w] != '/')
-                w--;
-            }
-          else if (!rooted)
-            {
-              if (w > 0)
-                out[w++] = '/';
-              out[w++] = '.';
-              out[w++] = '.';
-              dotdot = w;
-            }
-        }
-      else
-        {
-          if ((rooted && w != 1) || (!rooted && w != 0))
-            out[w++] = '/';
-          while (r < n && path[r] != '/')
-            out[w++] = path[r++];
-        }
-    }
-  if (w == 0)
-    out[w++] = '.';
-  out[w] = '\0';
-  return out;
-}
-
 /* filepath.Base */
 static char *path_base (const char *path)
 {
@@ -104,7 +52,7 @@ static char *path_dir (const char *path)
 {
   const char *slash = strrchr (path, '/');
   cleanup_free char *head = slash ? xstrndup (path, (size_t)(slash - path) + 1) : xstrdup ("");
-  return cp_path_clean (head);
+  return fs_path_clean (head);
 }
 
 static bool has_trailing_sep (const char *path)
@@ -142,7 +90,7 @@ char *cp_path_preserve_trailing (const char *cleaned, const char *original)
 
 void cp_path_split (const char *path, char **dir, char **base)
 {
-  cleanup_free char *cleaned = cp_path_clean (path);
+  cleanup_free char *cleaned = fs_path_clean (path);
   if (specifies_current_dir (path))
     {
       char *t = xasprintf ("%s/.", cleaned);
@@ -163,7 +111,7 @@ char *cp_path_abs_local (const char *path)
         snprintf (cwd, sizeof cwd, "/");
       joined = xasprintf ("%s/%s", cwd, path);
     }
-  cleanup_free char *cleaned = cp_path_clean (joined ? joined : path);
+  cleanup_free char *cleaned = fs_path_clean (joined ? joined : path);
   return cp_path_preserve_trailing (cleaned, path);
 }
 
@@ -264,7 +212,7 @@ int cp_host_dest_info (const char *path, struct cp_info *out, berr_t *err)
           cleanup_free char *dir = NULL, *base = NULL;
           cp_path_split (cur, &dir, &base);
           cleanup_free char *j = xasprintf ("%s/%s", dir, target);
-          next = cp_path_clean (j);
+          next = fs_path_clean (j);
         }
       free (cur);
       cur = next;
@@ -300,7 +248,7 @@ static char *link_target_path (const char *link_path, const char *target)
   cleanup_free char *dir = NULL, *base = NULL;
   cp_path_split (link_path, &dir, &base);
   cleanup_free char *j = xasprintf ("%s/%s", dir, target);
-  return cp_path_clean (j);
+  return fs_path_clean (j);
 }
 
 int cp_container_source_info (struct cp_fs *fs, const char *path, bool follow_link,

@@ -100,8 +100,6 @@ int cp_to_container (const char *rootfs, const json_t *mounts, const char *dst_p
 
 /* ---- Docker's path rules (moby archive/copy.go), on path strings ---- */
 
-/* filepath.Clean. */
-char *cp_path_clean (const char *path);
 /* PreserveTrailingDotOrSeparator: cleaned plus the "/" or "/." that original ended with. */
 char *cp_path_preserve_trailing (const char *cleaned, const char *original);
 /* SplitPathDirEntry: ("/a/b/." -> "/a/b", "."; "/a/b/" -> "/a", "b"). */

@@ -97,7 +97,7 @@ int cp_fs_open_container (const char *rootfs, const json_t *mounts, bool readonl
         continue;
       json_t *rw = json_object_get (m, "RW");
       struct cp_mount *cm = &fs->mounts[fs->n_mounts++];
-      cm->dest = cp_path_clean (dst);
+      cm->dest = fs_path_clean (dst);
       cm->rw = rw == NULL || json_is_true (rw);
       /* The source is a host path berth or the user chose when the container was created. */
       cm->fd = open (src, O_PATH | O_CLOEXEC);

@@ -304,3 +304,55 @@ int64_t fs_tree_size (const char *path)
     return 0;
   return tree_size_fd (fd);
 }
+
+/* Go's path.Clean (filepath.Clean on Linux): the shortest equivalent path, lexically. */
+char *fs_path_clean (const char *p)
+{
+  if (p == NULL || p[0] == '\0')
+    return xstrdup (".");
+  size_t n = strlen (p);
+  char *out = xmalloc (n + 2);
+  bool rooted = p[0] == '/';
+  size_t w = 0, r = 0, floor = 0; /* floor: ".." never backs up past this index */
+  if (rooted)
+    {
+      out[w++] = '/';
+      r = floor = 1;
+    }
+  while (r < n)
+    {
+      if (p[r] == '/')
+        r++;
+      else if (p[r] == '.' && (r + 1 == n || p[r + 1] == '/'))
+        r++;
+      else if (p[r] == '.' && p[r + 1] == '.' && (r + 2 == n || p[r + 2] == '/'))
+        {
+          r += 2;
+          if (w > floor)
+            {
+              w--;
+              while (w > floor && out[w] != '/')
+                w--;
+            }
+          else if (!rooted)
+            {
+              if (w > 0)
+                out[w++] = '/';
+              out[w++] = '.';
+              out[w++] = '.';
+              floor = w;
+            }
+        }
+      else
+        {
+          if ((rooted && w != 1) || (!rooted && w != 0))
+            out[w++] = '/';
+          while (r < n && p[r] != '/')
+            out[w++] = p[r++];
+        }
+    }
+  if (w == 0)
+    out[w++] = '.';
+  out[w] = '\0';
+  return out;
+}

@@ -31,4 +31,7 @@ int fs_mkdir_in_root (int rootfd, const char *path, mode_t mode);
 /* Disk usage in bytes of a tree (regular files' st_blocks*512 are not used: apparent size). */
 int64_t fs_tree_size (const char *path);
 
+/* Go's path.Clean: lexical, "" -> ".", "a/../.." -> "..", "/.." -> "/". New string. */
+char *fs_path_clean (const char *p);
+
 #endif

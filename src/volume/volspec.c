@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/fs.h"
 #include "util/json.h"
 #include "util/units.h"
 #include "volume/volspec.h"
@@ -32,57 +33,6 @@ void mount_point_release (struct mount_point *m)
 }
 
 /* ---------------- small helpers ---------------- */
-
-char *volspec_path_clean (const char *p)
-{
-  if (p == NULL || p[0] == '\0')
-    return xstrdup (".");
-  size_t n = strlen (p);
-  char *out = xmalloc (n + 2);
-  bool rooted = p[0] == '/';
-  size_t w = 0, r = 0, floor = 0; /* floor: ".." never backs up past this index */
-  if (rooted)
-    {
-      out[w++] = '/';
-      r = floor = 1;
-    }
-  while (r < n)
-    {
-      if (p[r] == '/')
-        r++;
-      else if (p[r] == '.' && (r + 1 == n || p[r + 1] == '/'))
-        r++;
-      else if (p[r] == '.' && p[r + 1] == '.' && (r + 2 == n || p[r + 2] == '/'))
-        {
-          r += 2;
-          if (w > floor)
-            {
-              w--;
-              while (w > floor && out[w] != '/')
-                w--;
-            }
-          else if (!rooted)
-            {
-              if (w > 0)
-                out[w++] = '/';
-              out[w++] = '.';
-              out[w++] = '.';
-              floor = w;
-            }
-        }
-      else
-        {
-          if ((rooted && w != 1) || (!rooted && w != 0))
-            out[w++] = '/';
-          while (r < n && p[r] != '/')
-            out[w++] = p[r++];
-        }
-    }
-  if (w == 0)
-    out[w++] = '.';
-  out[w] = '\0';
-  return out;
-}
 
 static const char *nz (const char *s) { return s ? s : ""; }
 
@@ -219,7 +169,7 @@ static int PRINTF_LIKE (3, 4) mount_config_err (berr_t *err, const char *type, c
 
 static bool path_is_root (const char *p)
 {
-  cleanup_free char *c = volspec_path_clean (p);
+  cleanup_free char *c = fs_path_clean (p);
   return strcmp (c, "/") == 0;
 }
 
@@ -462,7 +412,7 @@ static int validate_mount (const json_t *m, bool check_bind_source, berr_t *err)
           if (anonymous)
             return mount_config_err (err, type,
                                      "must not set Subpath when using anonymous volumes");
-          cleanup_free char *c = volspec_path_clean (sub);
+          cleanup_free char *c = fs_path_clean (sub);
           if (sub[0] == '/' || strcmp (c, "..") == 0 || str_has_prefix (c, "../"))
             return mount_config_err (err, type,
                                      "subpath must be a relative path within the volume");
@@ -510,7 +460,7 @@ static int mount_point_from_spec (json_t *spec, bool check_bind_source, struct m
   const char *type = obj_str (spec, "Type");
   const char *source = nz (obj_str (spec, "Source"));
   mp.type = xstrdup (type);
-  mp.destination = volspec_path_clean (obj_str (spec, "Target"));
+  mp.destination = fs_path_clean (obj_str (spec, "Target"));
   mp.rw = !obj_true (spec, "ReadOnly");
   mp.mode = xstrdup ("");
   mp.name = xstrdup ("");
@@ -534,7 +484,7 @@ static int mount_point_from_spec (json_t *spec, bool check_bind_source, struct m
     }
   else if (strcmp (type, "bind") == 0)
     {
-      mp.source = volspec_path_clean (source);
+      mp.source = fs_path_clean (source);
       const json_t *bind = obj_sub (spec, "BindOptions");
       const char *prop = bind ? obj_str (bind, "Propagation") : NULL;
       mp.propagation = xstrdup (prop && prop[0] ? prop : "rprivate");
@@ -787,7 +737,7 @@ static char *abs_path (const char *p)
   if (getcwd (cwd, sizeof cwd) == NULL)
     return xstrdup (p);
   cleanup_free char *j = xasprintf ("%s/%s", cwd, p);
-  return volspec_path_clean (j);
+  return fs_path_clean (j);
 }
 
 int volspec_parse_mount_opt (const char *csv, json_t **mount, berr_t *err)

@@ -56,7 +56,5 @@ int volspec_tmpfs_options_data (const json_t *tmpfs_options, bool readonly, char
  * the same kind (moby's MergeTmpfsOptions: "exec" cancels "noexec", the last "size=" wins).
  * Unknown options are errors ("invalid tmpfs option [\"foo\"]"). */
 int volspec_tmpfs_oci_options (const char *data, char ***options, berr_t *err);
-/* Go's path.Clean: "/a//b/../c/" → "/a/c", "" → ".". */
-char *volspec_path_clean (const char *path);
 
 #endif

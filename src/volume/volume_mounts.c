@@ -125,7 +125,7 @@ static int subpath_source (const struct volume_rec *v, const char *subpath, char
   cleanup_close int root = open (v->mountpoint, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root < 0)
     return berr_set (err, errno, "open %s", v->mountpoint);
-  cleanup_free char *clean = volspec_path_clean (subpath);
+  cleanup_free char *clean = fs_path_clean (subpath);
   cleanup_close int fd = fs_open_in_root (root, clean, O_PATH, 0);
   if (fd < 0)
     return berr_setk (err, BERR_INVALID, errno, "cannot access path %s/%s", v->mountpoint, clean);
@@ -301,7 +301,7 @@ static int resolve_tmpfs (struct resolver *r, const json_t *tmpfs, berr_t *err)
   json_object_foreach ((json_t *)tmpfs, dest, v)
   {
     const char *data = json_is_string (v) ? json_string_value (v) : "";
-    cleanup_free char *clean = volspec_path_clean (dest);
+    cleanup_free char *clean = fs_path_clean (dest);
     if (strcmp (clean, "/") == 0)
       return berr_setk (err, BERR_INVALID, 0, "invalid specification: destination can't be '/'");
     if (dest[0] != '/')
@@ -335,7 +335,7 @@ static int resolve_config_volumes (struct resolver *r, const json_t *volumes, be
   qsort (dests, strv_len (dests), sizeof (char *), cmp_str);
   for (size_t i = 0; dests[i]; i++)
     {
-      cleanup_free char *clean = volspec_path_clean (dests[i]);
+      cleanup_free char *clean = fs_path_clean (dests[i]);
       if (strcmp (clean, "/") == 0)
         return berr_setk (err, BERR_INVALID, 0,
                           "invalid volume specification: '%s': invalid mount config for type "
@@ -414,7 +414,7 @@ int volume_resolve_mounts (struct store *s, const char *container_id, const json
   json_t *v;
   json_object_foreach ((json_t *)tmpfs, k, v)
   {
-    cleanup_free char *c = volspec_path_clean (k);
+    cleanup_free char *c = fs_path_clean (k);
     strv_push (&r.tmpfs_dests, c);
   }
   const json_t *binds = json_object_get (host_config, "Binds");

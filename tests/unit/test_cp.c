@@ -462,7 +462,7 @@ static void test_path_rules (void **state)
   };
   for (size_t i = 0; i < ARRAY_SIZE (clean); i++)
     {
-      cleanup_free char *c = cp_path_clean (clean[i][0]);
+      cleanup_free char *c = fs_path_clean (clean[i][0]);
       if (strcmp (c, clean[i][1]) != 0)
         fail_msg ("clean(%s): want %s, got %s", clean[i][0], clean[i][1], c);
     }

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/fs.h"
 #include "util/units.h"
 #include "cli/cli.h"
 #include "cli/runopts.h"
@@ -255,13 +256,13 @@ static void test_numbers_and_addresses (void **state)
   assert_false (go_parse_mac ("02:42:ac:11:00:0g"));
   assert_false (go_parse_mac ("02:42-ac:11:00:02"));
 
-  cleanup_free char *c1 = go_path_clean ("/a/./b/../../c/");
+  cleanup_free char *c1 = fs_path_clean ("/a/./b/../../c/");
   assert_string_equal (c1, "/c");
-  cleanup_free char *c2 = go_path_clean ("../x/..");
+  cleanup_free char *c2 = fs_path_clean ("../x/..");
   assert_string_equal (c2, "..");
-  cleanup_free char *c3 = go_path_clean ("/..");
+  cleanup_free char *c3 = fs_path_clean ("/..");
   assert_string_equal (c3, "/");
-  cleanup_free char *c4 = go_path_clean ("");
+  cleanup_free char *c4 = fs_path_clean ("");
   assert_string_equal (c4, ".");
 }
 
