@@ -30,7 +30,6 @@ int go_parse_uint (const char *s, int base, uint64_t *out);
 bool go_parse_ip (const char *s, unsigned char ip[16], bool *is4);
 /* net.IP.String() of go_parse_ip's result (caller frees). */
 char *go_ip_string (const unsigned char ip[16]);
-/* path.Clean (caller frees). */
 /* net.ParseMAC: 6, 8 or 20 octets in xx:xx…, xx-xx… or xxxx.xxxx… form. */
 bool go_parse_mac (const char *s);
 /* encoding/csv Reader.Read of the first record; error texts as Go's ("parse error on line 1,
