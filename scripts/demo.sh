@@ -24,6 +24,20 @@ b images --format 'table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.Size}}'
 b save -o "$DEMO/busybox-saved.tar" demo/busybox:v1
 echo "saved $(stat -c %s "$DEMO/busybox-saved.tar") bytes to $DEMO/busybox-saved.tar (docker load / skopeo read it)"
 b rmi demo/busybox:v1
+
+echo; echo "== containers"
+b run --rm busybox echo "hello from a container"
+b run --rm --memory 64m --cpus 0.5 busybox sh -c 'cat /proc/self/status | grep -E "^(CapEff|Seccomp):"'
+b run -d --name demo-web -v demo-data:/srv busybox sh -c 'echo started; exec sleep 1000'
+b ps
+b exec demo-web sh -c 'echo hi >/srv/note; ls -l /srv'
+b logs demo-web
+b top demo-web
+b stop -t 1 demo-web
+b ps -a --format 'table {{.Names}}\t{{.Status}}'
+b rm demo-web
+b volume ls
+b volume rm demo-data
 b system df
 echo
 echo "Demo store: $ROOT — try: $B --root $ROOT images"

@@ -562,12 +562,27 @@ static int v1_destroy (struct cgroup *cg, berr_t *err)
   if (!cg->paths)
     return 0;
   cleanup_berr berr_t e = BERR_INIT;
-  if (v1_kill_all (cg, SIGKILL, &e) < 0)
-    log_debug ("cgroup: kill before destroy: %s", e.msg);
+  /* The common case — every process already gone — needs no kill pass: an empty group's
+   * directory just goes. Anything left (a daemon the container started, a process still
+   * exiting) makes rmdir fail with EBUSY; then kill and retry. */
+  const char *primary = v1_primary (cg);
+  if (primary && rmdir (primary) < 0 && errno != ENOENT)
+    {
+      if (v1_kill_all (cg, SIGKILL, &e) < 0)
+        log_debug ("cgroup: kill before destroy: %s", e.msg);
+    }
   int ret = 0;
   for (size_t i = 0; i < cg->lay->nhiers; i++)
-    if (cg->paths[i] && cg_rmdir (cg->paths[i], ret < 0 ? &e : err) < 0)
-      ret = -1;
+    {
+      if (cg->paths[i] == NULL || rmdir (cg->paths[i]) == 0 || errno == ENOENT)
+        continue;
+      /* something in this hierarchy only (a process that joined part of the group) */
+      cleanup_berr berr_t ke = BERR_INIT;
+      if (cg_kill_loop (cg->paths[i], SIGKILL, &ke) < 0)
+        log_debug ("cgroup: kill before destroy: %s", ke.msg);
+      if (cg_rmdir (cg->paths[i], ret < 0 ? &e : err) < 0)
+        ret = -1;
+    }
   if (cg->upath)
     {
       berr_release (&e);
