@@ -82,7 +82,11 @@ berth_setup() {
   # <runroot>/<64-hex id>/ must stay below the 108-byte sun_path limit.
   TEST_ROOT=$BATS_TEST_TMPDIR/root
   TEST_RUNROOT=$(mktemp -d /tmp/berth-rr.XXXXXX)
-  export TEST_ROOT TEST_RUNROOT
+  # Containers' cgroups go under a parent of the test's own, removed (and checked) at teardown.
+  TEST_CGROUP_PARENT=berth-test-${TEST_RUNROOT##*.}
+  printf '{"cgroup-parent": "%s"}\n' "$TEST_CGROUP_PARENT" >"$TEST_RUNROOT.json"
+  export BERTH_CONFIG=$TEST_RUNROOT.json
+  export TEST_ROOT TEST_RUNROOT TEST_CGROUP_PARENT
 }
 
 berth_teardown() {
@@ -102,7 +106,12 @@ berth_teardown() {
     check_no_leaks || rc=1
   fi
   force_cleanup
-  rm -rf "$TEST_RUNROOT"
+  # The test's cgroup parent: empty by now (else a leak, reported above) — remove it.
+  local d
+  for d in /sys/fs/cgroup/*/"$TEST_CGROUP_PARENT" /sys/fs/cgroup/"$TEST_CGROUP_PARENT"; do
+    [[ -d $d ]] && { rmdir "$d" 2>/dev/null || { echo "-- cgroup parent not empty: $d" >&2; rc=1; }; }
+  done
+  rm -rf "$TEST_RUNROOT" "$TEST_RUNROOT.json"
   return $rc
 }
 
