@@ -593,9 +593,27 @@ static int for_each (struct berth_ctx *ctx, char **names, each_fn fn, void *arg,
   return rc;
 }
 
+struct stop_arg
+{
+  int sig, timeout;
+  bool restart;
+};
+
 static int do_stop (struct engine *e, struct container_rec *c, void *arg, berr_t *err)
 {
-  return container_stop (e, c, *(int *)arg, err);
+  const struct stop_arg *a = arg;
+  if (container_stop (e, c, a->sig, a->timeout, err) < 0)
+    return -1;
+  if (!a->restart)
+    return 0;
+  struct container_rec *fresh = NULL;
+  if (container_get (e, c->id, &fresh, err) < 0)
+    return -1;
+  struct start_opts so = { .foreground = false };
+  struct monitor_result res;
+  int r = container_start (e, fresh, &so, &res, err);
+  container_rec_free (fresh);
+  return r < 0 ? -1 : 0;
 }
 
 static int parse_timeout (const char *s, const char *cmdpath, int *out)
@@ -617,7 +635,8 @@ static int parse_timeout (const char *s, const char *cmdpath, int *out)
   return 0;
 }
 
-int cmd_stop (int argc, char **argv, struct berth_ctx *ctx)
+/* stop and restart: the same flags, restart starts again afterwards. */
+static int stop_cmd (int argc, char **argv, struct berth_ctx *ctx, bool restart)
 {
   const char *t = NULL, *sig = NULL;
   const struct opt opts[] = {
@@ -625,67 +644,35 @@ int cmd_stop (int argc, char **argv, struct berth_ctx *ctx)
     { "time", 't', OPT_STRING, &t, "int", "Seconds to wait before killing the container" },
     { NULL, 0, 0, NULL, NULL, NULL },
   };
-  const struct cmd_spec spec = { "stop [OPTIONS] CONTAINER [CONTAINER...]",
-                                 "Stop one or more running containers",
-                                 "berth container stop, berth stop",
-                                 opts,
-                                 1,
-                                 -1,
-                                 NULL };
+  const struct cmd_spec spec
+      = { restart ? "restart [OPTIONS] CONTAINER [CONTAINER...]"
+                  : "stop [OPTIONS] CONTAINER [CONTAINER...]",
+          restart ? "Restart one or more containers" : "Stop one or more running containers",
+          restart ? "berth container restart, berth restart" : "berth container stop, berth stop",
+          opts,
+          1,
+          -1,
+          NULL };
   cleanup_free char **args = NULL;
   int r = opts_parse (&spec, ctx->cmdpath, argc, argv, &args);
   if (r)
     return r < 0 ? 0 : r;
-  int timeout;
-  if ((r = parse_timeout (t, ctx->cmdpath, &timeout)) != 0)
+  struct stop_arg a = { .restart = restart };
+  if ((r = parse_timeout (t, ctx->cmdpath, &a.timeout)) != 0)
     return r;
-  (void)sig;
-  return for_each (ctx, args, do_stop, &timeout, true);
+  if (sig && (a.sig = signal_parse (sig)) <= 0)
+    return cli_errorf ("invalid signal: %s", sig);
+  return for_each (ctx, args, do_stop, &a, true);
 }
 
-struct restart_arg
+int cmd_stop (int argc, char **argv, struct berth_ctx *ctx)
 {
-  int timeout;
-};
-
-static int do_restart (struct engine *e, struct container_rec *c, void *arg, berr_t *err)
-{
-  if (container_stop (e, c, ((struct restart_arg *)arg)->timeout, err) < 0)
-    return -1;
-  struct container_rec *fresh = NULL;
-  if (container_get (e, c->id, &fresh, err) < 0)
-    return -1;
-  struct start_opts so = { .foreground = false };
-  struct monitor_result res;
-  int r = container_start (e, fresh, &so, &res, err);
-  container_rec_free (fresh);
-  return r < 0 ? -1 : 0;
+  return stop_cmd (argc, argv, ctx, false);
 }
 
 int cmd_restart (int argc, char **argv, struct berth_ctx *ctx)
 {
-  const char *t = NULL, *sig = NULL;
-  const struct opt opts[] = {
-    { "signal", 's', OPT_STRING, &sig, "string", "Signal to send to the container" },
-    { "time", 't', OPT_STRING, &t, "int", "Seconds to wait before killing the container" },
-    { NULL, 0, 0, NULL, NULL, NULL },
-  };
-  const struct cmd_spec spec = { "restart [OPTIONS] CONTAINER [CONTAINER...]",
-                                 "Restart one or more containers",
-                                 "berth container restart, berth restart",
-                                 opts,
-                                 1,
-                                 -1,
-                                 NULL };
-  cleanup_free char **args = NULL;
-  int r = opts_parse (&spec, ctx->cmdpath, argc, argv, &args);
-  if (r)
-    return r < 0 ? 0 : r;
-  struct restart_arg a;
-  if ((r = parse_timeout (t, ctx->cmdpath, &a.timeout)) != 0)
-    return r;
-  (void)sig;
-  return for_each (ctx, args, do_restart, &a, true);
+  return stop_cmd (argc, argv, ctx, true);
 }
 
 static int do_kill (struct engine *e, struct container_rec *c, void *arg, berr_t *err)

@@ -60,9 +60,9 @@ int container_start (struct engine *e, struct container_rec *c, const struct sta
 
 /* Send a signal to the container's init (kill; stop uses it). */
 int container_kill (struct engine *e, struct container_rec *c, int sig, berr_t *err);
-/* Docker's stop: StopSignal (or SIGTERM), wait timeout seconds (-1: the container's StopTimeout
- * or 10), then SIGKILL; waits until the container has exited. */
-int container_stop (struct engine *e, struct container_rec *c, int timeout, berr_t *err);
+/* Docker's stop: sig (0: the container's StopSignal, or SIGTERM), wait timeout seconds (-1: the
+ * container's StopTimeout or 10), then SIGKILL; waits until the container has exited. */
+int container_stop (struct engine *e, struct container_rec *c, int sig, int timeout, berr_t *err);
 /* Wait until the container is not running; *code = its exit code. condition: "not-running"
  * (default), "next-exit", "removed". */
 int container_wait (struct engine *e, const char *id, const char *condition, int *code,

@@ -111,7 +111,8 @@ static int mark_stopped_by_user (json_t *state, void *arg, berr_t *err)
   return 0;
 }
 
-int container_stop (struct engine *e, struct container_rec *c, int timeout, berr_t *err)
+int container_stop (struct engine *e, struct container_rec *c, int stop_sig, int timeout,
+                    berr_t *err)
 {
   if (!container_is_running (c))
     return 0; /* Docker: stopping a stopped container succeeds */
@@ -123,9 +124,9 @@ int container_stop (struct engine *e, struct container_rec *c, int timeout, berr
       json_t *t = json_object_get (config, "StopTimeout");
       timeout = json_is_integer (t) ? (int)json_integer_value (t) : 10;
     }
-  int sig = SIGTERM;
+  int sig = stop_sig > 0 ? stop_sig : SIGTERM;
   const char *ss = json_get_str (config, "StopSignal");
-  if (ss && ss[0])
+  if (stop_sig <= 0 && ss && ss[0])
     {
       int parsed = signal_parse (ss);
       if (parsed > 0)
