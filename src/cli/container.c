@@ -76,6 +76,13 @@ int ctx_engine (struct berth_ctx *ctx, struct engine **out)
       e.init_exe = init;
       e.cgroup_root = json_get_str (ctx->config, "cgroup-root");
       e.cgroup_parent = json_get_str (ctx->config, "cgroup-parent");
+      const char *v;
+      e.bridge_name = (v = json_get_str (ctx->config, "bridge-name")) ? v : "berth0";
+      e.bridge_subnet = (v = json_get_str (ctx->config, "bridge-subnet")) ? v : "10.210.0.0/16";
+      e.network_pool = (v = json_get_str (ctx->config, "network-pool")) ? v : "10.211.0.0/16";
+      json_t *pp = json_object_get (ctx->config, "network-pool-prefix");
+      e.network_pool_prefix = json_is_integer (pp) ? (int)json_integer_value (pp) : 24;
+      e.nft_table = (v = json_get_str (ctx->config, "nft-table")) ? v : "berth";
     }
   *out = &e;
   return 0;

@@ -29,6 +29,15 @@ struct engine
   const char *init_exe;      /* for --init (docker-init / tini), or NULL when none found */
   const char *cgroup_root;   /* NULL: /sys/fs/cgroup */
   const char *cgroup_parent; /* NULL: "berth" */
+  /* Networking (config keys of the same names; defaults in ctx_engine): the default bridge
+   * network's Linux bridge and subnet, the pool user networks' subnets are cut from (in
+   * /network-pool-prefix pieces), and berth's nftables table.  Different roots on one host
+   * need different values. */
+  const char *bridge_name;   /* "berth0" */
+  const char *bridge_subnet; /* "10.210.0.0/16" */
+  const char *network_pool;  /* "10.211.0.0/16" */
+  int network_pool_prefix;   /* 24 */
+  const char *nft_table;     /* "berth" */
 };
 
 /* Create a container from an Engine-API create body {"Name","Config","HostConfig",…}.

@@ -215,4 +215,70 @@ int store_volume_remove (struct store *s, const char *name, berr_t *err);
 /* Delete volume directories that no row owns.  Returns how many were removed. */
 int store_volume_gc (struct store *s, berr_t *err);
 
+/* ---------- networks and endpoints (store_network.c) ----------
+ * A network is a row; an endpoint is a running container's attachment to one network (its
+ * address), inserted when the container starts (or is connected while running) and deleted when
+ * it stops, so addresses are unique among running containers and come back when they stop.
+ * Which networks a container belongs to is its configuration (HostConfig.NetworkMode and
+ * NetworkingConfig.EndpointsConfig), not an endpoint. */
+struct network_row
+{
+  char *id; /* 64 hex */
+  char *name;
+  char *driver; /* "bridge", "host", "null" */
+  char *scope;  /* "local" */
+  int64_t created_ns;
+  char *bridge;   /* the Linux bridge; NULL for host/none */
+  char *subnet;   /* "10.210.0.0/16"; NULL for host/none */
+  char *gateway;  /* "10.210.0.1" */
+  char *ip_range; /* NULL: the whole subnet */
+  int mtu;        /* 0: default */
+  bool internal, attachable;
+  bool builtin;    /* bridge, host, none: predefined, never removed */
+  json_t *labels;  /* object */
+  json_t *options; /* object */
+};
+void network_row_free (struct network_row *n);
+void network_rows_free (struct network_row **v, size_t n);
+/* Insert. A taken name: BERR_CONFLICT "network with name NAME already exists"; a subnet that
+ * overlaps another bridge network's (checked in the same transaction): BERR_CONFLICT "Pool
+ * overlaps with other one on this address space". */
+int store_network_add (struct store *s, const struct network_row *n, berr_t *err);
+/* Full id, exact name, then unique id prefix. BERR_NOT_FOUND "network NAME not found";
+ * an ambiguous prefix: BERR_INVALID. */
+int store_network_get (struct store *s, const char *name_or_id, struct network_row **out,
+                       berr_t *err);
+/* All networks, by name. */
+int store_network_list (struct store *s, struct network_row ***out, size_t *n, berr_t *err);
+/* Remove the row; BERR_CONFLICT "error while removing network: network NAME id ID has active
+ * endpoints" while endpoints exist (same transaction). */
+int store_network_remove (struct store *s, const char *id, berr_t *err);
+
+struct endpoint_row
+{
+  char *network_id;
+  char *container_id;
+  char *container_name; /* joined from containers, for listings */
+  char *ip;             /* "10.210.0.2" */
+  char *mac;            /* "02:42:0a:d2:00:02" */
+  char *host_ifname;    /* host end of the veth */
+  json_t *aliases;      /* array of strings (DNS names besides the container's name) */
+  json_t *ports;        /* NetworkSettings.Ports shape, or NULL (published on this endpoint) */
+  int64_t created_ns;
+};
+void endpoint_row_free (struct endpoint_row *r);
+void endpoint_rows_free (struct endpoint_row **v, size_t n);
+/* Insert an endpoint with an address chosen in one write transaction: want_ip (NULL: the lowest
+ * free one, ipam_pick on the network's subnet/ip_range/gateway). want_ip taken: BERR_CONFLICT
+ * "Address already in use"; outside the subnet/range: BERR_INVALID "no configured subnet or
+ * ip-range contain the IP address A". The chosen address in *ip_out. ep->ip is ignored. */
+int store_endpoint_add (struct store *s, const struct endpoint_row *ep, const char *want_ip,
+                        char **ip_out, berr_t *err);
+/* Delete the endpoints of a container (network_id NULL: all of them). */
+int store_endpoint_remove (struct store *s, const char *container_id, const char *network_id,
+                           berr_t *err);
+/* Endpoints, filtered by network and/or container (NULL: any), oldest first. */
+int store_endpoint_list (struct store *s, const char *network_id, const char *container_id,
+                         struct endpoint_row ***out, size_t *n, berr_t *err);
+
 #endif

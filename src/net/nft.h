@@ -1,0 +1,64 @@
+/* nft.h — berth's own nftables table: NAT for egress, published ports, and the forwarding rules
+ * that isolate networks.  The whole table is rendered from a model and replaced in one nftables
+ * transaction, so whatever state it was in (a crash, a container gone) the result is exactly the
+ * model; berth never touches another table.  libnftables is loaded on first use (lazylib).
+ *
+ * The rules (table ip <name>):
+ *   - postrouting: masquerade traffic from each non-internal network's subnet leaving through
+ *     another interface; masquerade 127.0.0.0/8-sourced traffic into a bridge (loopback
+ *     publishing, with route_localnet); masquerade DNATed traffic that re-enters its own bridge
+ *     from one of its containers (hairpin).
+ *   - prerouting (fib daddr type local, never for 127.0.0.0/8 destinations, moby#45610) and
+ *     output (locally generated, fib daddr type local): DNAT published ports; a binding to a
+ *     specific host address matches only that destination; a binding to 127.x only in output.
+ *   - forward: traffic within a bridge accepted; into a bridge only replies (ct established,
+ *     related) and DNATed connections (published ports) — so other hosts cannot reach container
+ *     addresses directly and networks are isolated from each other; out of a non-internal
+ *     bridge accepted; an internal network's bridge neither sends nor receives routed traffic. */
+#ifndef BERTH_NET_NFT_H
+#define BERTH_NET_NFT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/err.h"
+
+struct nft_network
+{
+  const char *bridge; /* interface name */
+  uint32_t subnet;    /* host byte order, network address */
+  int prefix;
+  bool internal;
+};
+
+struct nft_port
+{
+  const char *proto;  /* "tcp", "udp" or "sctp" */
+  uint32_t host_ip;   /* 0: every local address (0.0.0.0) */
+  uint16_t host_port; /* host_port..host_port_end is mapped onto ctr_port..ctr_port_end */
+  uint32_t ctr_ip;
+  uint16_t ctr_port;
+  const char *bridge; /* the container's bridge */
+};
+
+struct nft_model
+{
+  const char *table; /* "berth" (config nft-table) */
+  const struct nft_network *networks;
+  size_t nnetworks;
+  const struct nft_port *ports;
+  size_t nports;
+};
+
+/* The nft script that replaces the table with the model (a "table … / delete table … / table …
+ * { … }" sequence applied as one transaction).  Deterministic: same model, same text. */
+char *nft_render (const struct nft_model *m);
+/* Apply a script through libnftables; errors carry nft's own message. */
+int nft_apply (const char *script, berr_t *err);
+/* Render and apply. An empty model (no networks, no ports) deletes the table. */
+int nft_sync (const struct nft_model *m, berr_t *err);
+/* Delete the table if it exists. */
+int nft_remove_table (const char *table, berr_t *err);
+
+#endif
