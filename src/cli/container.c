@@ -13,6 +13,7 @@
 #include "cli/cli.h"
 #include "container/container.h"
 #include "monitor/logfile.h"
+#include "net/attach.h"
 #include "util/fs.h"
 #include "util/json.h"
 #include "util/signals.h"
@@ -216,7 +217,33 @@ static json_t *labels_of (const struct container_rec *c)
   return json_is_object (l) ? l : NULL;
 }
 
-static json_t *ps_row (struct engine *e, const struct container_rec *c, bool no_trunc, bool size)
+/* Published ports of running containers, by container id (one query for the whole listing). */
+static json_t *ports_by_container (struct engine *e)
+{
+  json_t *out = json_object ();
+  struct endpoint_row **eps = NULL;
+  size_t n = 0;
+  berr_t err = BERR_INIT;
+  if (store_endpoint_list (e->store, NULL, NULL, &eps, &n, &err) < 0)
+    {
+      berr_release (&err);
+      return out;
+    }
+  for (size_t i = 0; i < n; i++)
+    if (json_object_size (eps[i]->ports) > 0)
+      {
+        json_t *have = json_object_get (out, eps[i]->container_id);
+        if (have)
+          json_object_update (have, eps[i]->ports);
+        else
+          json_object_set (out, eps[i]->container_id, eps[i]->ports);
+      }
+  endpoint_rows_free (eps, n);
+  return out;
+}
+
+static json_t *ps_row (struct engine *e, const struct container_rec *c, bool no_trunc, bool size,
+                       const json_t *ports_of)
 {
   cleanup_free char *cmd = command_of (c);
   cleanup_free char *cut = no_trunc ? xstrdup (cmd) : fmt_ellipsis (cmd, 20);
@@ -255,10 +282,35 @@ static json_t *ps_row (struct engine *e, const struct container_rec *c, bool no_
   }
   cleanup_free char *mounts_s = sbuf_detach (&mb);
   const char *netmode = json_get_str (json_object_get (c->config, "HostConfig"), "NetworkMode");
+  struct sbuf nb;
+  sbuf_init (&nb);
+  json_object_foreach (json_object_get (c->config, "Networks"), k, v)
+  {
+    if (nb.len)
+      sbuf_addc (&nb, ',');
+    sbuf_adds (&nb, k);
+  }
+  cleanup_free char *nets_s = sbuf_detach (&nb);
+  if (nets_s && nets_s[0])
+    netmode = nets_s;
+  /* Exposed ports that are not published show too ("80/tcp"), as Docker's. */
+  cleanup_json json_t *ports = json_object ();
+  json_t *pub = container_is_running (c) ? json_object_get (ports_of, c->id) : NULL;
+  if (pub)
+    json_object_update (ports, pub);
+  if (container_is_running (c))
+    json_object_foreach (json_object_get (json_object_get (c->config, "Config"), "ExposedPorts"), k,
+                         v)
+    {
+      cleanup_free char *key = strchr (k, '/') ? xstrdup (k) : xasprintf ("%s/tcp", k);
+      if (!json_object_get (ports, key))
+        json_object_set_new (ports, key, json_null ());
+    }
+  cleanup_free char *ports_s = net_ports_summary (ports);
   cleanup_free char *id = no_trunc ? xstrdup (c->id) : xstrndup (c->id, 12);
   json_t *row = json_pack (
       "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "ID", id, "Image",
-      image, "Command", quoted, "CreatedAt", at, "RunningFor", since, "Ports", "", "State",
+      image, "Command", quoted, "CreatedAt", at, "RunningFor", since, "Ports", ports_s, "State",
       container_status (c), "Status", status, "Names", c->name, "Labels", labels_s ? labels_s : "",
       "Mounts", mounts_s ? mounts_s : "", "Networks", netmode ? netmode : "none", "LocalVolumes",
       "0", "LabelMap", labels ? json_incref (labels) : json_object ());
@@ -544,6 +596,7 @@ int cmd_ps (int argc, char **argv, struct berth_ctx *ctx)
   if (last > 0 || f.status || f.exited)
     all = true;
   cleanup_json json_t *rows = json_array ();
+  cleanup_json json_t *ports_of = ports_by_container (e);
   long shown = 0;
   for (size_t i = 0; i < n; i++)
     {
@@ -553,7 +606,7 @@ int cmd_ps (int argc, char **argv, struct berth_ctx *ctx)
         continue;
       if (!ps_match (e, cs[i], &f, before, since))
         continue;
-      json_array_append_new (rows, ps_row (e, cs[i], no_trunc, size && !quiet));
+      json_array_append_new (rows, ps_row (e, cs[i], no_trunc, size && !quiet, ports_of));
       shown++;
     }
   container_recs_free (cs, n);

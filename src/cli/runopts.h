@@ -41,8 +41,8 @@ void run_request_release (struct run_request *r);
  * Beyond the CLI's own checks it applies runopts_verify (the checks dockerd makes on create),
  * printing those as "berth: <msg>" + the help hint, exit 125.
  *
- * Without --network, HostConfig.NetworkMode is "none" (docker: "default" = bridge) until berth
- * has bridge networking; the endpoint rules are applied as for an explicit --network none. */
+ * Without --network, HostConfig.NetworkMode is "default" (the engine makes it "bridge"), as
+ * docker's CLI sends it. */
 int runopts_parse (int argc, char **argv, const char *cmdpath, bool is_run,
                    struct run_request *out);
 

@@ -275,8 +275,8 @@ static int check_attachment (const char *cmdpath, const struct net_attach *n)
   return 0;
 }
 
-/* NetworkMode and EndpointsConfig. Without --network berth behaves as `--network none` (see
- * runopts.h): docker's "default" is the bridge, which berth does not have yet. */
+/* NetworkMode and EndpointsConfig. Without --network: "default" (the engine's bridge), as the
+ * docker CLI sends. */
 static int build_networks (const char *cmdpath, struct copts *c, json_t **mode, json_t **eps)
 {
   struct net_attach dflt = { 0 };
@@ -288,7 +288,7 @@ static int build_networks (const char *cmdpath, struct copts *c, json_t **mode, 
 
   if (n == 0)
     {
-      dflt.target = xstrdup ("none");
+      dflt.target = xstrdup ("default");
       nets = &dflt;
       n = 1;
     }

@@ -1,6 +1,7 @@
 /* container.c — container records: create, lookup with reconciliation, removal, inspect. */
 #include "container/container.h"
 #include "container/internal.h"
+#include "net/attach.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -187,15 +188,22 @@ int container_create (struct engine *e, json_t *body, struct container_rec **out
   else if (hostname == NULL || hostname[0] == '\0')
     json_object_set_new (config, "Hostname", json_stringn (id, 12));
 
+  json_t *networks = NULL;
+  if (net_create_config (e, body, &networks, err) < 0)
+    return -1;
   cleanup_free char *dir = container_dir (e, id);
   if (mkdir (dir, 0710) < 0)
-    return berr_set (err, errno, "create %s", dir);
+    {
+      json_decref (networks);
+      return berr_set (err, errno, "create %s", dir);
+    }
 
   char created[64];
   int64_t now = now_ns ();
   units_rfc3339_nano (now, created, sizeof created);
-  json_t *rec_config = json_pack ("{s:O, s:O, s:s, s:s, s:[]}", "Config", config, "HostConfig",
-                                  host_config, "Image", img->id, "Created", created, "Mounts");
+  json_t *rec_config
+      = json_pack ("{s:O, s:O, s:s, s:s, s:[], s:o}", "Config", config, "HostConfig", host_config,
+                   "Image", img->id, "Created", created, "Mounts", "Networks", networks);
   struct container_rec rec = {
     .id = id,
     .image_id = img->id,
@@ -505,6 +513,6 @@ json_t *container_inspect_json (struct engine *e, const struct container_rec *c)
   if (out == NULL)
     return json_object ();
   json_t *ns = json_object_get (cfg, "NetworkSettings");
-  json_object_set_new (out, "NetworkSettings", ns ? json_incref (ns) : network_settings_json (c));
+  json_object_set_new (out, "NetworkSettings", ns ? json_incref (ns) : net_settings_json (e, c));
   return out;
 }

@@ -33,7 +33,5 @@ int cleanup_locked (struct engine *e, struct container_rec *c, const struct moni
                     bool allow_restart, berr_t *err);
 /* Remove a stopped container; the caller holds its lock. */
 int container_remove_locked (struct engine *e, struct container_rec *c, bool volumes, berr_t *err);
-/* NetworkSettings for inspect (network "none"/"host" until bridge networking lands). */
-json_t *network_settings_json (const struct container_rec *c);
 
 #endif

@@ -12,6 +12,7 @@
 
 #include "container/container.h"
 #include "container/internal.h"
+#include "net/attach.h"
 #include "util/fs.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -23,25 +24,6 @@ int container_open_cgroup (struct engine *e, const char *id, struct cgroup **cg,
 {
   struct cgroup_opts co = { .mount_root = e->cgroup_root, .parent = e->cgroup_parent };
   return cgroup_open (&co, id, cg, err);
-}
-
-json_t *network_settings_json (const struct container_rec *c)
-{
-  const char *mode = json_get_str (json_object_get (c->config, "HostConfig"), "NetworkMode");
-  if (mode == NULL || mode[0] == '\0')
-    mode = "none";
-  json_t *networks = json_object ();
-  if (!str_has_prefix (mode, "container:"))
-    json_object_set_new (
-        networks, mode,
-        json_pack ("{s:n, s:n, s:n, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:i, s:s, s:n}",
-                   "IPAMConfig", "Links", "Aliases", "NetworkID", "", "EndpointID", "", "Gateway",
-                   "", "IPAddress", "", "MacAddress", "", "IPPrefixLen", 0, "IPv6Gateway", "",
-                   "GlobalIPv6Address", "", "GlobalIPv6PrefixLen", 0, "DNSNames", "DriverOpts"));
-  return json_pack ("{s:s, s:s, s:o, s:s, s:s, s:i, s:s, s:s, s:i, s:s, s:s, s:o}", "Bridge", "",
-                    "SandboxID", "", "Ports", json_object (), "SandboxKey", "", "Gateway", "",
-                    "IPPrefixLen", 0, "IPAddress", "", "MacAddress", "", "GlobalIPv6PrefixLen", 0,
-                    "GlobalIPv6Address", "", "IPv6Gateway", "", "Networks", networks);
 }
 
 int read_exit_file (struct engine *e, const char *id, struct monitor_result *res)
@@ -338,6 +320,11 @@ int cleanup_locked (struct engine *e, struct container_rec *c, const struct moni
       cgroup_free (cg);
     }
   berr_release (&e2);
+  if (net_container_release (e, c, &e2) < 0)
+    {
+      log_warn ("container %.12s: %s", c->id, e2.msg);
+      berr_release (&e2);
+    }
   if (container_unmount_rootfs (e, c->id, &e2) < 0)
     {
       log_warn ("container %.12s: %s", c->id, e2.msg);

@@ -13,6 +13,7 @@
 
 #include "container/container.h"
 #include "container/internal.h"
+#include "net/attach.h"
 #include "util/fs.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -161,13 +162,6 @@ int container_unmount_rootfs (struct engine *e, const char *id, berr_t *err)
 
 /* ---------- /etc files ---------- */
 
-static const char hosts_base[] = "127.0.0.1\tlocalhost\n"
-                                 "::1\tlocalhost ip6-localhost ip6-loopback\n"
-                                 "fe00::0\tip6-localnet\n"
-                                 "ff00::0\tip6-mcastprefix\n"
-                                 "ff02::1\tip6-allnodes\n"
-                                 "ff02::2\tip6-allrouters\n";
-
 static bool is_loopback_ns (const char *addr)
 {
   return str_has_prefix (addr, "127.") || strcmp (addr, "::1") == 0;
@@ -259,34 +253,7 @@ int container_write_etc (struct engine *e, struct container_rec *c, berr_t *err)
   if (write_file (hn_path, hn, err) < 0)
     return -1;
 
-  struct sbuf hosts;
-  sbuf_init (&hosts);
-  if (host_net)
-    {
-      cleanup_free char *h = NULL;
-      size_t len = 0;
-      berr_t e2 = BERR_INIT;
-      if (fs_read_file ("/etc/hosts", 1 << 20, &h, &len, &e2) < 0)
-        {
-          berr_release (&e2);
-          sbuf_adds (&hosts, hosts_base);
-        }
-      else
-        sbuf_add (&hosts, h, len);
-    }
-  else
-    sbuf_adds (&hosts, hosts_base);
-  size_t i;
-  json_t *v;
-  json_array_foreach (json_object_get (hc, "ExtraHosts"), i, v)
-  {
-    /* "name:ip" (the CLI resolved host-gateway already or left it for the network code) */
-    const char *s = json_string_value (v);
-    const char *colon = s ? strchr (s, ':') : NULL;
-    if (colon)
-      sbuf_addf (&hosts, "%s\t%.*s\n", colon + 1, (int)(colon - s), s);
-  }
-  cleanup_free char *hosts_data = sbuf_detach (&hosts);
+  cleanup_free char *hosts_data = net_hosts_render (e, c, host_net);
   cleanup_free char *hosts_path = xasprintf ("%s/hosts", dir);
   if (write_file (hosts_path, hosts_data, err) < 0)
     return -1;

@@ -22,6 +22,7 @@
 #include "container/internal.h"
 #include "container/spec.h"
 #include "monitor/logfile.h"
+#include "net/attach.h"
 #include "runtime/runtime.h"
 #include "util/fs.h"
 #include "util/json.h"
@@ -66,6 +67,7 @@ struct prepared
   struct cgroup *cg;
   int in[2], out[2], errp[2]; /* pipes: [0] read, [1] write */
   bool tty, open_stdin;
+  struct net_plan net;
 };
 
 static void close_pair (int p[2])
@@ -94,6 +96,9 @@ static void prepared_release (struct engine *e, struct container_rec *c, struct 
     }
   if (undo && p->rootfs && container_unmount_rootfs (e, c->id, &e2) < 0)
     berr_release (&e2);
+  if (undo)
+    net_plan_abort (e, c, &p->net);
+  net_plan_free (&p->net);
   free (p->rootfs);
   p->rootfs = NULL;
   json_decref (p->spec);
@@ -123,6 +128,8 @@ static char *ns_path_of (struct engine *e, const char *mode, const char *type, b
                     (long long)json_integer_value (json_object_get (o->state, "Pid")), type);
 }
 
+static const char *external_runtime (const struct container_rec *c);
+
 static int prepare (struct engine *e, struct container_rec *c, struct prepared *p, berr_t *err)
 {
   json_t *config = json_object_get (c->config, "Config");
@@ -131,6 +138,11 @@ static int prepare (struct engine *e, struct container_rec *c, struct prepared *
   p->open_stdin = json_is_true (json_object_get (config, "OpenStdin"));
 
   log_debug ("start %.12s: prepare", c->id);
+  /* Networks first: a published port in use or an unknown network fails before anything is
+   * mounted. */
+  if (net_plan_prepare (e, c, &p->net, err) < 0)
+    return -1;
+  log_debug ("start %.12s: network planned", c->id);
   if (container_mount_rootfs (e, c, &p->rootfs, err) < 0)
     return -1;
   log_debug ("start %.12s: rootfs mounted", c->id);
@@ -174,6 +186,8 @@ static int prepare (struct engine *e, struct container_rec *c, struct prepared *
     .shm_path = shm_path,
   };
   if (spec_build (&in, &p->spec, err) < 0)
+    return -1;
+  if (external_runtime (c) && net_plan_add_hook (e, c, &p->net, p->spec) < 0)
     return -1;
   log_debug ("start %.12s: spec built", c->id);
   cleanup_free char *spec_path = xasprintf ("%s/config.json", dir);
@@ -365,6 +379,28 @@ static int spawn_external (struct engine *e, struct container_rec *c, const char
   return 0;
 }
 
+/* The new network namespace is configured between clone and the payload. */
+static void set_prestart (struct rt_spawn_opts *so, struct prepared *p)
+{
+  if (p->net.kind == NET_KIND_NONE || p->net.kind == NET_KIND_BRIDGE)
+    {
+      so->prestart = net_plan_prestart;
+      so->prestart_arg = &p->net;
+    }
+}
+
+/* The container runs and its state is saved: publish its ports and tell its peers. On failure
+ * the container is stopped again and the start fails. */
+static int network_started (struct engine *e, struct container_rec *c, struct prepared *p,
+                            pid_t kill_pid, berr_t *err)
+{
+  if (net_plan_started (e, c, &p->net, err) == 0)
+    return 0;
+  if (kill_pid > 0)
+    kill (kill_pid, SIGKILL);
+  return -1;
+}
+
 /* ---------- foreground ---------- */
 
 static int start_foreground (struct engine *e, struct container_rec *c, struct prepared *p,
@@ -380,6 +416,7 @@ static int start_foreground (struct engine *e, struct container_rec *c, struct p
   if (p->tty && o->local_tty && o->local_out >= 0)
     io.has_winsize = ioctl (o->local_out, TIOCGWINSZ, &io.winsize) == 0;
   struct rt_spawn_opts so = { .spec = p->spec, .io = &io, .cg = p->cg, .cache_dir = NULL };
+  set_prestart (&so, p);
   cleanup_free char *cache = xasprintf ("%s/cache", e->root);
   so.cache_dir = cache;
   struct rt_proc proc = { .pid = -1, .pidfd = -1 };
@@ -418,8 +455,19 @@ static int start_foreground (struct engine *e, struct container_rec *c, struct p
     }
   json_decref (c->state);
   c->state = st;
-  close (lockfd);
   log_debug ("start %.12s: running, state recorded", c->id);
+  if (network_started (e, c, p, proc.pid, err) < 0)
+    {
+      waitpid (proc.pid, NULL, 0);
+      struct monitor_result dead = { .exit_code = 255, .finished_ns = now_ns () };
+      berr_t e2 = BERR_INIT;
+      if (cleanup_locked (e, c, &dead, false, &e2) < 0)
+        berr_release (&e2);
+      prepared_release (e, c, p, true);
+      close (lockfd);
+      return -1;
+    }
+  close (lockfd);
 
   struct logfile *log = NULL;
   berr_t e2 = BERR_INIT;
@@ -644,6 +692,7 @@ static void monitor_process (struct engine *e, struct container_rec *c, struct p
   };
   cleanup_free char *cache = xasprintf ("%s/cache", e->root);
   struct rt_spawn_opts so = { .spec = p->spec, .io = &io, .cg = p->cg, .cache_dir = cache };
+  set_prestart (&so, p);
   struct rt_proc proc = { .pid = -1, .pidfd = -1 };
   berr_t err = BERR_INIT;
   struct spawn_report r = { 0 };
@@ -686,6 +735,8 @@ static void monitor_process (struct engine *e, struct container_rec *c, struct p
   int keep[] = { p->out[0], p->errp[0], p->in[1], io.pty_master, proc.pidfd, listen_fd };
   for (size_t i = 0; i < ARRAY_SIZE (keep); i++)
     clear_cloexec (keep[i]);
+  for (size_t i = 0; i < p->net.ports.n; i++)
+    clear_cloexec (p->net.ports.v[i].fd);
   char **argv = NULL;
   /* With an external runtime the monitor waits for the runtime process (our child). */
   build_monitor_argv (e, c, p, io.pty_master, proc.pidfd, listen_fd, proc.pid, &argv);
@@ -772,6 +823,13 @@ static int start_detached (struct engine *e, struct container_rec *c, struct pre
   close (go[1]);
   json_decref (c->state);
   c->state = st;
+  if (network_started (e, c, p, r.pid, err) < 0)
+    {
+      /* The monitor sees the container die and runs the cleanup. */
+      waitpid (m, NULL, WNOHANG);
+      prepared_release (e, c, p, false);
+      return -1;
+    }
   cgroup_free (p->cg);
   p->cg = NULL;
   prepared_release (e, c, p, false);

@@ -25,7 +25,9 @@
  *                             (`berth --root R --runroot RR container-cleanup ID`); without
  *                             one, berth-monitor exits with the container's exit code.
  *
- * Every FD given is inherited; all are closed before the exit command runs. The program stays
+ * Every FD given is inherited; all are closed before the exit command runs.  So are inherited
+ * FDs not named here: the sockets that reserve the container's published ports (src/net/ports.h)
+ * stay open exactly as long as the container runs. The program stays
  * small on purpose (a hundred of them run at once): it links the monitor, the log writer and
  * jansson, nothing else (no SQLite). */
 #include <errno.h>

@@ -54,6 +54,12 @@ struct rt_spawn_opts
   struct rt_io *io;
   struct cgroup *cg;     /* the container's cgroup (created by the caller) or NULL for none */
   const char *cache_dir; /* may hold compiled seccomp programs; NULL: no cache */
+  /* Called in the parent once the child is in its namespaces and cgroup and before anything of
+   * the container runs: the engine configures the new network namespace here (veths,
+   * addresses, routes).  netns_fd is /proc/<pid>/ns/net of the child.  A failure aborts the
+   * start with that error. NULL: nothing to do. */
+  int (*prestart) (pid_t pid, int netns_fd, void *arg, berr_t *err);
+  void *prestart_arg;
   /* The caller's process is not changed (no setns/unshare/signal dispositions left behind). */
 };
 

@@ -387,6 +387,19 @@ int rt_spawn (const struct rt_spawn_opts *o, struct rt_proc *out, berr_t *err)
     ret = write_id_map (pid, "uid_map", cfg.uid_map, err);
   if (ret == 0 && cfg.gid_map)
     ret = write_id_map (pid, "gid_map", cfg.gid_map, err);
+  if (ret == 0 && o->prestart)
+    {
+      char nspath[64];
+      snprintf (nspath, sizeof nspath, "/proc/%d/ns/net", (int)pid);
+      int nsfd = open (nspath, O_RDONLY | O_CLOEXEC);
+      if (nsfd < 0)
+        ret = berr_set (err, errno, "open %s", nspath);
+      else
+        {
+          ret = o->prestart (pid, nsfd, o->prestart_arg, err);
+          close (nsfd);
+        }
+    }
   if (ret == 0 && rt_sync_send (psync, RT_SYNC_GO, 0, 0, 0, NULL, -1) < 0)
     ret = berr_set (err, errno, "start the container process");
   int pty = -1;

@@ -732,8 +732,7 @@ static void test_full_bodies (void **state)
                                              "-c",
                                              "echo hi",
                                              NULL };
-  /* docker 28.2.2's request for the same argv (Binds in argv order: docker's is random), with
-   * berth's NetworkMode default. */
+  /* docker 28.2.2's request for the same argv (Binds in argv order: docker's is random). */
   expect_body (
       create_argv,
       "{'Name':'web','Config':{'Hostname':'hn','Domainname':'dn','User':'1:2',"
@@ -744,7 +743,7 @@ static void test_full_bodies (void **state)
       "'Volumes':{'/data':{}},'WorkingDir':'/w','Entrypoint':[''],'OnBuild':null,"
       "'Labels':{'a':'','x':'y'},'StopSignal':'SIGINT','StopTimeout':5},"
       "'HostConfig':{'Binds':['/a:/b:ro','vol:/c'],'ContainerIDFile':'',"
-      "'LogConfig':{'Type':'json-file','Config':{'max-size':'1m'}},'NetworkMode':'none',"
+      "'LogConfig':{'Type':'json-file','Config':{'max-size':'1m'}},'NetworkMode':'default',"
       "'PortBindings':{'53/udp':[{'HostIp':'','HostPort':''}],'80/tcp':[{'HostIp':'127.0.0.1',"
       "'HostPort':'8080'}]},'RestartPolicy':{'Name':'on-failure','MaximumRetryCount':3},"
       "'AutoRemove':false,'VolumeDriver':'','VolumesFrom':['other:ro'],'ConsoleSize':[0,0],"

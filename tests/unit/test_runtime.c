@@ -243,7 +243,7 @@ static int group_setup (void **state)
                    "/", "root", "path", E.rootfs, "linux", "namespaces", "type", "mount");
   struct rt_proc p;
   berr_t err = BERR_INIT;
-  if (rt_spawn (&(struct rt_spawn_opts){ warm, NULL, NULL, NULL }, &p, &err) < 0)
+  if (rt_spawn (&(struct rt_spawn_opts){ warm, NULL, NULL, NULL, NULL, NULL }, &p, &err) < 0)
     {
       printf ("# warm-up spawn failed: %s\n", err.msg);
       return -1;
@@ -432,7 +432,7 @@ static int run (json_t *spec, struct result *r, berr_t *err)
   assert_int_equal (pipe2 (out, O_CLOEXEC), 0);
   assert_int_equal (pipe2 (errp, O_CLOEXEC), 0);
   struct rt_io io = { -1, out[1], errp[1], -1, false, { 0 } };
-  struct rt_spawn_opts o = { spec, &io, NULL, NULL };
+  struct rt_spawn_opts o = { spec, &io, NULL, NULL, NULL, NULL };
   struct rt_proc p;
   int ret = rt_spawn (&o, &p, err);
   close (out[1]);
@@ -624,7 +624,7 @@ static void test_docker_default_seccomp (void **state)
   int out[2];
   assert_int_equal (pipe2 (out, O_CLOEXEC), 0);
   struct rt_io io = { -1, out[1], out[1], -1, false, { 0 } };
-  struct rt_spawn_opts o = { spec, &io, NULL, dir };
+  struct rt_spawn_opts o = { spec, &io, NULL, dir, NULL, NULL };
   struct rt_proc p;
   if (rt_spawn (&o, &p, &err) < 0)
     fail_msg ("rt_spawn: %s", err.msg);
@@ -909,7 +909,7 @@ static void test_terminal (void **state)
   json_object_set_new (jpath (spec, "process", NULL), "consoleSize",
                        json_pack ("{s:i,s:i}", "height", 24, "width", 80));
   struct rt_io io = { -1, -1, -1, -1, false, { 0 } };
-  struct rt_spawn_opts o = { spec, &io, NULL, NULL };
+  struct rt_spawn_opts o = { spec, &io, NULL, NULL, NULL, NULL };
   struct rt_proc p;
   berr_t err = BERR_INIT;
   if (rt_spawn (&o, &p, &err) < 0)
@@ -975,7 +975,7 @@ static void test_exec_into_running (void **state)
   cleanup_json json_t *spec = make_spec ("testhelper", "sleep", "60", NULL);
   json_object_set_new (jpath (spec, "linux", NULL), "seccomp", keyctl_profile (false, 0));
   struct rt_io io = { -1, -1, -1, -1, false, { 0 } };
-  struct rt_spawn_opts o = { spec, &io, NULL, NULL };
+  struct rt_spawn_opts o = { spec, &io, NULL, NULL, NULL, NULL };
   struct rt_proc target;
   berr_t err = BERR_INIT;
   if (rt_spawn (&o, &target, &err) < 0)
@@ -1072,7 +1072,7 @@ static void test_proc_self_exe (void **state)
   int fl = fcntl (errp[1], F_GETFL);
   fcntl (errp[1], F_SETFL, fl & ~O_NONBLOCK);
   struct rt_io io = { -1, -1, errp[1], -1, false, { 0 } };
-  struct rt_spawn_opts o = { spec, &io, NULL, NULL };
+  struct rt_spawn_opts o = { spec, &io, NULL, NULL, NULL, NULL };
   struct rt_proc p;
   berr_t err = BERR_INIT;
   int ret = rt_spawn (&o, &p, &err);
@@ -1142,7 +1142,7 @@ static void test_spawn_repeated (void **state)
   for (int i = 0; i < iters; i++)
     {
       struct rt_io io = { -1, -1, -1, -1, false, { 0 } };
-      struct rt_spawn_opts o = { spec, &io, NULL, NULL };
+      struct rt_spawn_opts o = { spec, &io, NULL, NULL, NULL, NULL };
       struct rt_proc p;
       berr_t err = BERR_INIT;
       int64_t t0 = now_ns ();
@@ -1194,7 +1194,7 @@ static void test_cgroup (void **state)
       assert_int_equal (pipe2 (out, O_CLOEXEC), 0);
       assert_int_equal (pipe2 (errp, O_CLOEXEC), 0);
       struct rt_io io = { -1, out[1], errp[1], -1, false, { 0 } };
-      struct rt_spawn_opts o = { spec, &io, cg, NULL };
+      struct rt_spawn_opts o = { spec, &io, cg, NULL, NULL, NULL };
       struct rt_proc p;
       if (rt_spawn (&o, &p, &err) < 0)
         fail_msg ("rt_spawn: %s", err.msg);
@@ -1253,7 +1253,7 @@ static void test_cgroup_v2_clone_into (void **state)
       int out[2];
       assert_int_equal (pipe2 (out, O_CLOEXEC), 0);
       struct rt_io io = { -1, out[1], -1, -1, false, { 0 } };
-      struct rt_spawn_opts o = { spec, &io, cg, NULL };
+      struct rt_spawn_opts o = { spec, &io, cg, NULL, NULL, NULL };
       struct rt_proc p;
       ret = rt_spawn (&o, &p, &err);
       close (out[1]);
@@ -1293,7 +1293,7 @@ static void test_join_namespaces (void **state)
   NEED_ENV ();
   cleanup_json json_t *spec = make_spec ("testhelper", "sleep", "60", NULL);
   struct rt_io io = { -1, -1, -1, -1, false, { 0 } };
-  struct rt_spawn_opts o = { spec, &io, NULL, NULL };
+  struct rt_spawn_opts o = { spec, &io, NULL, NULL, NULL, NULL };
   struct rt_proc target;
   berr_t err = BERR_INIT;
   if (rt_spawn (&o, &target, &err) < 0)
