@@ -21,7 +21,7 @@ int nl_open (struct nl **out, berr_t *err);
 int nl_open_netns (int netns_fd, struct nl **out, berr_t *err);
 void nl_close (struct nl *n);
 
-/* ifindex of name, 0 when there is no such link. */
+/* ifindex of name, 0 when there is no such link (-errno when the kernel could not be asked). */
 int nl_link_index (struct nl *n, const char *name);
 int nl_link_up (struct nl *n, int ifindex, berr_t *err);
 int nl_link_set_mac (struct nl *n, int ifindex, const uint8_t mac[6], berr_t *err);
