@@ -42,9 +42,9 @@ static bool is_predefined (const char *name)
 
 /* ---------- the predefined networks ---------- */
 
-/* The store these were last ensured for: one check per process is enough, the rows are never
+/* The root these were last ensured for: one check per process is enough, the rows are never
  * removed. */
-static const struct store *defaults_ensured;
+static char *defaults_ensured;
 
 static int add_default (struct engine *e, const char *name, const char *driver, berr_t *err)
 {
@@ -94,7 +94,8 @@ static int add_default (struct engine *e, const char *name, const char *driver, 
 
 int network_ensure_defaults (struct engine *e, berr_t *err)
 {
-  if (defaults_ensured == e->store)
+  const char *root = store_root (e->store);
+  if (defaults_ensured && strcmp (defaults_ensured, root) == 0)
     return 0;
   struct network_row **v = NULL;
   size_t n = 0;
@@ -113,7 +114,10 @@ int network_ensure_defaults (struct engine *e, berr_t *err)
     }
   network_rows_free (v, n);
   if (r == 0)
-    defaults_ensured = e->store;
+    {
+      free (defaults_ensured);
+      defaults_ensured = xstrdup (root);
+    }
   return r;
 }
 
