@@ -134,6 +134,17 @@ int cmd_volume_ls (int argc, char **argv, struct berth_ctx *ctx);
 int cmd_volume_inspect (int argc, char **argv, struct berth_ctx *ctx);
 int cmd_volume_rm (int argc, char **argv, struct berth_ctx *ctx);
 int cmd_volume_prune (int argc, char **argv, struct berth_ctx *ctx);
+int cmd_network_create (int argc, char **argv, struct berth_ctx *ctx);
+int cmd_network_ls (int argc, char **argv, struct berth_ctx *ctx);
+int cmd_network_inspect (int argc, char **argv, struct berth_ctx *ctx);
+int cmd_network_rm (int argc, char **argv, struct berth_ctx *ctx);
+int cmd_network_prune (int argc, char **argv, struct berth_ctx *ctx);
+/* Append the inspect JSON of one network to out; -1 with err (BERR_NOT_FOUND when there is no
+ * such network). */
+int inspect_network (struct berth_ctx *ctx, const char *name, json_t *out, berr_t *err);
+/* Remove unused custom networks (filters: until=, label=, label!=); prints Docker's
+ * "Deleted Networks:" report when report is true. Returns an exit code. */
+int prune_networks (struct berth_ctx *ctx, char **filters, bool report);
 
 /* containers (container.c, run.c, exec.c) */
 struct engine;

@@ -684,13 +684,14 @@ int cmd_inspect (int argc, char **argv, struct berth_ctx *ctx)
   if (r)
     return r < 0 ? 0 : r;
   if (type && strcmp (type, "image") != 0 && strcmp (type, "container") != 0
-      && strcmp (type, "volume") != 0)
+      && strcmp (type, "volume") != 0 && strcmp (type, "network") != 0)
     return cli_errorf ("\"%s\" is not a valid value for --type", type);
   if (format && strcmp (format, "json") == 0)
     format = NULL;
   if (type && strcmp (type, "image") == 0)
     return inspect_images (ctx, args, format);
-  /* Docker's order: containers first, then images, in the order given. */
+  /* Docker's order: containers first, then images, networks and volumes, in the order
+   * given. */
   cleanup_json json_t *out = json_array ();
   cleanup_strv char **errors = NULL;
   struct store *s;
@@ -717,6 +718,12 @@ int cmd_inspect (int argc, char **argv, struct berth_ctx *ctx)
           json_array_append_new (out, image_inspect_json (s, rec, config));
           json_decref (config);
         }
+      else if ((type == NULL || strcmp (type, "network") == 0)
+               && (berr_release (&err), inspect_network (ctx, args[i], out, &err) == 0))
+        ;
+      else if (err.msg && err.kind != BERR_NOT_FOUND
+               && (type == NULL || strcmp (type, "network") == 0))
+        strv_push (&errors, err.msg);
       else if ((type == NULL || strcmp (type, "volume") == 0)
                && (berr_release (&err), volume_get (s, args[i], &vol, &err) == 0))
         {

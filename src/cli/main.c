@@ -103,6 +103,14 @@ static const struct command commands[] = {
   { "volume rm", cmd_volume_rm, "Remove one or more volumes" },
   { "volume remove", cmd_volume_rm, NULL },
   { "volume prune", cmd_volume_prune, "Remove unused local volumes" },
+  { "network create", cmd_network_create, "Create a network" },
+  { "network ls", cmd_network_ls, "List networks" },
+  { "network list", cmd_network_ls, NULL },
+  { "network inspect", cmd_network_inspect,
+    "Display detailed information on one or more networks" },
+  { "network rm", cmd_network_rm, "Remove one or more networks" },
+  { "network remove", cmd_network_rm, NULL },
+  { "network prune", cmd_network_prune, "Remove all unused networks" },
   { "info", cmd_info, "Display system-wide information" },
   { "system info", cmd_info, "Display system-wide information" },
   { "version", cmd_version, "Show the berth version information" },
@@ -120,6 +128,7 @@ static void print_main_help (FILE *out)
   fprintf (out, "\nManagement Commands:\n");
   static const char *const groups[][2] = { { "container", "Manage containers" },
                                            { "image", "Manage images" },
+                                           { "network", "Manage networks" },
                                            { "system", "Manage berth" },
                                            { "volume", "Manage volumes" } };
   for (size_t g = 0; g < ARRAY_SIZE (groups); g++)
@@ -349,7 +358,7 @@ int main (int argc, char **argv)
         group = strncmp (commands[k].name, argv[i], gl) == 0 && commands[k].name[gl] == ' ';
       if (group)
         if (strcmp (argv[i], "image") == 0 || strcmp (argv[i], "system") == 0
-            || strcmp (argv[i], "volume") == 0)
+            || strcmp (argv[i], "volume") == 0 || strcmp (argv[i], "network") == 0)
           {
             if (i + 1 < argc && strcmp (argv[i + 1], "--help") != 0
                 && strcmp (argv[i + 1], "-h") != 0)

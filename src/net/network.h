@@ -44,6 +44,10 @@ json_t *network_inspect_json (struct engine *e, const struct network_row *n);
  * expressions "label=k", "label=k=v", "label!=…" as Docker's prune. */
 int network_prune (struct engine *e, int64_t until_ns, char *const *label_filters, char ***removed,
                    berr_t *err);
+/* The EndpointID Docker shows for a container on a network (inspect's Containers and
+ * NetworkSettings.Networks): 64 hex, derived from the two ids so every reader agrees without
+ * storing it. Caller frees. */
+char *network_endpoint_id (const char *network_id, const char *container_id);
 /* Make the network's bridge exist and be up (cheap when it is: a marker in the runroot and the
  * link's presence), and berth's nft table current (net_sync). Nothing for host/none. */
 int network_realize (struct engine *e, const struct network_row *n, berr_t *err);

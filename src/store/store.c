@@ -16,7 +16,7 @@
 #include "util/json.h"
 #include "util/log.h"
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 
 static const char schema[]
     = "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
@@ -54,7 +54,22 @@ static const char schema[]
       "  container_id TEXT NOT NULL REFERENCES containers(id) ON DELETE CASCADE,"
       "  volume TEXT NOT NULL REFERENCES volumes(name),"
       "  PRIMARY KEY(container_id, volume));"
-      "CREATE INDEX IF NOT EXISTS container_volumes_volume ON container_volumes(volume);";
+      "CREATE INDEX IF NOT EXISTS container_volumes_volume ON container_volumes(volume);"
+      /* version 3: networks and the running containers' endpoints on them */
+      "CREATE TABLE IF NOT EXISTS networks("
+      "  id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, driver TEXT NOT NULL,"
+      "  scope TEXT NOT NULL DEFAULT 'local', created INTEGER NOT NULL, bridge TEXT UNIQUE,"
+      "  subnet TEXT, gateway TEXT, ip_range TEXT, mtu INTEGER NOT NULL DEFAULT 0,"
+      "  internal INTEGER NOT NULL DEFAULT 0, attachable INTEGER NOT NULL DEFAULT 0,"
+      "  builtin INTEGER NOT NULL DEFAULT 0, labels TEXT NOT NULL DEFAULT '{}',"
+      "  options TEXT NOT NULL DEFAULT '{}');"
+      "CREATE TABLE IF NOT EXISTS endpoints("
+      "  network_id TEXT NOT NULL REFERENCES networks(id),"
+      "  container_id TEXT NOT NULL REFERENCES containers(id) ON DELETE CASCADE,"
+      "  ip TEXT NOT NULL, mac TEXT, host_ifname TEXT, aliases TEXT NOT NULL DEFAULT '[]',"
+      "  ports TEXT, created INTEGER NOT NULL,"
+      "  PRIMARY KEY(network_id, container_id), UNIQUE(network_id, ip));"
+      "CREATE INDEX IF NOT EXISTS endpoints_container ON endpoints(container_id);";
 
 static void undo_own_intents (struct store *s);
 

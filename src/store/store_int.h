@@ -1,6 +1,6 @@
 /* store_int.h — the store's insides, shared by the files of src/store (images in store.c,
- * containers in store_container.c, volumes in store_volume.c).  Not for use outside
- * src/store. */
+ * containers in store_container.c, volumes in store_volume.c, networks and endpoints in
+ * store_network.c).  Not for use outside src/store. */
 #ifndef BERTH_STORE_INT_H
 #define BERTH_STORE_INT_H
 
