@@ -260,19 +260,7 @@ static json_t *endpoint_settings (const json_t *cfg_ep, const struct network_row
       if (hn && strncmp (hn, c->id, 12) != 0)
         json_array_append_new (dns, json_string (hn));
     }
-  char epid[65] = "";
-  if (ep)
-    {
-      /* A stable id for the endpoint: the container's id and the network's, mixed. */
-      for (int i = 0; i < 64; i++)
-        {
-          const char *hex = "0123456789abcdef";
-          int a = c->id[i] >= 'a' ? c->id[i] - 'a' + 10 : c->id[i] - '0';
-          int b2
-              = ep->network_id[i] >= 'a' ? ep->network_id[i] - 'a' + 10 : ep->network_id[i] - '0';
-          epid[i] = hex[(a ^ b2 ^ i) & 0xf];
-        }
-    }
+  cleanup_free char *epid = ep ? network_endpoint_id (ep->network_id, c->id) : xstrdup ("");
   return json_pack ("{s:O?, s:O?, s:O?, s:s, s:O?, s:i, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:i, "
                     "s:o}",
                     "IPAMConfig", ipam, "Links", links, "Aliases", aliases, "MacAddress", mac,

@@ -11,26 +11,17 @@ load helpers
 setup() {
   berth_setup
   require_tool jq ip
-  # The runroot's mktemp suffix is random: it names this test's bridge and table.
-  NET_SFX=${TEST_RUNROOT##*.}
-  TEST_BRIDGE=bt$NET_SFX
-  TEST_NFT=berth_$NET_SFX
-  # A /24 for the default bridge and the /23 after it as the user networks' pool, cut into
-  # /26s, somewhere in 10.220.0.0-10.249.255.255.
-  local x=$((220 + RANDOM % 30)) y=$((RANDOM % 64 * 4))
-  TEST_BRIDGE_SUBNET=10.$x.$y.0/24
-  TEST_POOL=10.$x.$((y + 2)).0/23
-  TEST_POOL_PREFIX=26
-  POOL_FIRST=10.$x.$((y + 2)).0/26
-  POOL_SECOND=10.$x.$((y + 2)).64/26
-  jq --arg b "$TEST_BRIDGE" --arg s "$TEST_BRIDGE_SUBNET" --arg p "$TEST_POOL" \
-    --argjson pp "$TEST_POOL_PREFIX" --arg t "$TEST_NFT" \
-    '. + {"bridge-name": $b, "bridge-subnet": $s, "network-pool": $p,
-          "network-pool-prefix": $pp, "nft-table": $t}' \
-    "$BERTH_CONFIG" >"$BERTH_CONFIG.new"
-  mv "$BERTH_CONFIG.new" "$BERTH_CONFIG"
+  # helpers.bash gives each test its own bridge (bt<sfx>), nft table, default subnet (a /24)
+  # and pool (the /23 after it, cut into /26s).
+  TEST_NFT=$TEST_NFT_TABLE
+  local base=${TEST_POOL%/23}
+  local p3=${base%.*}
+  p3=${p3##*.}
+  local pre=${base%.*.*}
+  POOL_FIRST=$pre.$p3.0/26
+  POOL_SECOND=$pre.$p3.64/26
   : >"$BATS_TEST_TMPDIR/netids"
-  export NET_SFX TEST_BRIDGE TEST_NFT TEST_BRIDGE_SUBNET TEST_POOL POOL_FIRST POOL_SECOND
+  export TEST_NFT POOL_FIRST POOL_SECOND
 }
 
 teardown() {

@@ -84,9 +84,53 @@ berth_setup() {
   TEST_RUNROOT=$(mktemp -d /tmp/berth-rr.XXXXXX)
   # Containers' cgroups go under a parent of the test's own, removed (and checked) at teardown.
   TEST_CGROUP_PARENT=berth-test-${TEST_RUNROOT##*.}
-  printf '{"cgroup-parent": "%s"}\n' "$TEST_CGROUP_PARENT" >"$TEST_RUNROOT.json"
+  # Networks of the test's own: the default bridge's name, subnet and nft table, and a pool for
+  # user networks (/26s of a /23), in 10.220.0.0-10.249.255.255; removed at teardown.
+  NET_SFX=${TEST_RUNROOT##*.}
+  TEST_BRIDGE=bt$NET_SFX
+  TEST_NFT_TABLE=berth_$NET_SFX
+  local x=$((220 + RANDOM % 30)) y=$((RANDOM % 64 * 4))
+  TEST_BRIDGE_SUBNET=10.$x.$y.0/24
+  TEST_POOL=10.$x.$((y + 2)).0/23
+  printf '{"cgroup-parent": "%s", "bridge-name": "%s", "bridge-subnet": "%s", "network-pool": "%s", "network-pool-prefix": 26, "nft-table": "%s"}\n' \
+    "$TEST_CGROUP_PARENT" "$TEST_BRIDGE" "$TEST_BRIDGE_SUBNET" "$TEST_POOL" "$TEST_NFT_TABLE" \
+    >"$TEST_RUNROOT.json"
   export BERTH_CONFIG=$TEST_RUNROOT.json
-  export TEST_ROOT TEST_RUNROOT TEST_CGROUP_PARENT
+  export TEST_ROOT TEST_RUNROOT TEST_CGROUP_PARENT NET_SFX TEST_BRIDGE TEST_NFT_TABLE
+  export TEST_BRIDGE_SUBNET TEST_POOL
+}
+
+# _net_teardown: user networks through berth (network prune), then a leak check of the test's
+# bridges (a veth still attached once its container is gone is a leak), then the default bridge
+# and the nft table, which berth keeps (as docker keeps docker0).
+_net_teardown() {
+  local rc=0 ids id br i
+  ids=$(timeout 60 "$BERTH" --root "$TEST_ROOT" --runroot "$TEST_RUNROOT" network ls -q \
+    --no-trunc -f type=custom 2>/dev/null) || ids=
+  timeout 60 "$BERTH" --root "$TEST_ROOT" --runroot "$TEST_RUNROOT" network prune -f \
+    >/dev/null 2>&1 || true
+  for id in $ids; do
+    br=br-${id:0:12}
+    if ip link show "$br" >/dev/null 2>&1; then
+      echo "-- leak: bridge $br of a removed network" >&2
+      rc=1
+      ip link del "$br" 2>/dev/null || true
+    fi
+  done
+  if [[ -d /sys/class/net/$TEST_BRIDGE ]]; then
+    # The kernel removes a container's veth with its namespace, asynchronously.
+    for i in $(seq 1 50); do
+      [[ -z $(ls "/sys/class/net/$TEST_BRIDGE/brif" 2>/dev/null) ]] && break
+      sleep 0.1
+    done
+    if [[ -n $(ls "/sys/class/net/$TEST_BRIDGE/brif" 2>/dev/null) ]]; then
+      echo "-- leak: veths on $TEST_BRIDGE: $(ls "/sys/class/net/$TEST_BRIDGE/brif" | tr '\n' ' ')" >&2
+      rc=1
+    fi
+    ip link del "$TEST_BRIDGE" 2>/dev/null || true
+  fi
+  nft delete table ip "$TEST_NFT_TABLE" 2>/dev/null || true
+  return $rc
 }
 
 berth_teardown() {
@@ -105,6 +149,7 @@ berth_teardown() {
   if [[ ${BERTH_SKIP_LEAK_CHECK:-0} != 1 ]]; then
     check_no_leaks || rc=1
   fi
+  _net_teardown || rc=1
   force_cleanup
   # The test's cgroup parent: empty by now (else a leak, reported above) — remove it.
   local d
