@@ -36,7 +36,8 @@ struct nft_port
 {
   const char *proto;  /* "tcp", "udp" or "sctp" */
   uint32_t host_ip;   /* 0: every local address (0.0.0.0) */
-  uint16_t host_port; /* host_port..host_port_end is mapped onto ctr_port..ctr_port_end */
+  uint16_t host_port; /* one port each; a run of consecutive ports with host_port == ctr_port
+                       * is rendered as one "dport A-B dnat to ADDR" rule */
   uint32_t ctr_ip;
   uint16_t ctr_port;
   const char *bridge; /* the container's bridge */
@@ -52,11 +53,18 @@ struct nft_model
 };
 
 /* The nft script that replaces the table with the model (a "table … / delete table … / table …
- * { … }" sequence applied as one transaction).  Deterministic: same model, same text. */
+ * { … }" sequence applied as one transaction).  Deterministic: same model, same text, in any
+ * order of networks and ports; from "table" on it reads exactly as `nft list table` prints it.
+ * Ports on an internal network are left out (Docker publishes nothing there).  Names are not
+ * checked here: nft_sync does that before rendering. */
 char *nft_render (const struct nft_model *m);
-/* Apply a script through libnftables; errors carry nft's own message. */
+/* Apply a script through libnftables; errors carry nft's own message ("nftables: Could not
+ * process rule: No such file or directory").  A missing libnftables.so.1 is an ordinary error. */
 int nft_apply (const char *script, berr_t *err);
-/* Render and apply. An empty model (no networks, no ports) deletes the table. */
+/* Check names (BERR_INVALID), render and apply. An empty model (no networks, no ports) deletes
+ * the table.  What the kernel needs besides the rules is the caller's: net.ipv4.ip_forward=1,
+ * route_localnet=1 on each bridge (loopback publishing) and hairpin mode on the bridge ports
+ * (hairpin NAT when br_netfilter is loaded). */
 int nft_sync (const struct nft_model *m, berr_t *err);
 /* Delete the table if it exists. */
 int nft_remove_table (const char *table, berr_t *err);

@@ -34,7 +34,11 @@ struct port_set
  * into PortBindings by the caller; this is for Config.ExposedPorts when PublishAllPorts).
  * A port in use: BERR_CONFLICT "Bind for 0.0.0.0:8080 failed: port is already allocated"; on
  * any error nothing stays reserved.  IPv6 host addresses are reserved too (they are not
- * forwarded: nft.h is IPv4). */
+ * forwarded: nft.h is IPv4).
+ * An all-addresses binding ("") also reserves [::] on the same port where the host has IPv6:
+ * it comes back as two entries, host_ip "" and "::" (as Docker 28 lists "0.0.0.0" and "::").
+ * Fixed ports are reserved first, then ranges, then free ports; a range that is full is
+ * BERR_CONFLICT "Bind for 0.0.0.0:8000-8010 failed: all ports are allocated". */
 int ports_reserve (json_t *port_bindings, json_t *exposed_ports, bool publish_all,
                    struct port_set *out, berr_t *err);
 /* Close the sockets (the reservation ends) and free. */
