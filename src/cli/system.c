@@ -372,6 +372,11 @@ int cmd_system_prune (int argc, char **argv, struct berth_ctx *ctx)
       strv_push (&labels, filters[i] + 6);
   int64_t reclaimed = 0;
   int rc = prune_containers (ctx, labels, 0, false, &reclaimed);
+  cleanup_strv char **net_filters = NULL;
+  for (size_t i = 0; filters && filters[i]; i++)
+    if (str_has_prefix (filters[i], "label") || str_has_prefix (filters[i], "until="))
+      strv_push (&net_filters, filters[i]);
+  rc |= prune_networks (ctx, net_filters, true);
   if (volumes)
     {
       int64_t v = 0;

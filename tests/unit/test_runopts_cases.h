@@ -6,7 +6,7 @@ static const struct argv_case argv_cases[] = {
     0,
     NULL,
     "{'Config/AttachStdin':false,'Config/AttachStdout':true,'Config/AttachStderr':true,'Config/"
-    "Cmd':null,'Config/Entrypoint':null,'HostConfig/NetworkMode':'none','HostConfig/"
+    "Cmd':null,'Config/Entrypoint':null,'HostConfig/NetworkMode':'default','HostConfig/"
     "RestartPolicy':{'Name':'no','MaximumRetryCount':0},'NetworkingConfig/EndpointsConfig':{}}" },
   { { "create", "-it", "-m", "12m", "--name", "foo", "busybox", "sh", "-c", "ls -l" },
     0,
