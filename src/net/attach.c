@@ -97,6 +97,13 @@ int net_create_config (struct engine *e, json_t *body, json_t **networks, berr_t
       mode = "bridge";
     }
   json_t *eps = json_object_get (json_object_get (body, "NetworkingConfig"), "EndpointsConfig");
+  /* The CLI names the default network "default" (with --mac-address, say): it is the bridge. */
+  json_t *dflt = json_object_get (eps, "default");
+  if (dflt && strcmp (mode, "bridge") == 0 && !json_object_get (eps, "bridge"))
+    {
+      json_object_set (eps, "bridge", dflt);
+      json_object_del (eps, "default");
+    }
   json_t *out = json_object ();
   enum net_kind kind = kind_of (mode);
   if (kind == NET_KIND_CONTAINER)
@@ -134,14 +141,12 @@ int net_create_config (struct engine *e, json_t *body, json_t **networks, berr_t
                            "only");
           else
             {
-              struct ipv4_net sub, range;
+              struct ipv4_net sub;
               uint32_t a;
               if (ipam_parse_cidr (n->subnet, false, &sub, err) < 0
                   || ipam_parse_ip (ip, &a, err) < 0)
                 r = -1;
-              else if (!ipam_contains (&sub, a)
-                       || (n->ip_range && ipam_parse_cidr (n->ip_range, false, &range, err) == 0
-                           && !ipam_contains (&range, a)))
+              else if (!ipam_contains (&sub, a))
                 r = berr_setk (err, BERR_INVALID, 0,
                                "no configured subnet or ip-range contain the IP address %s", ip);
             }

@@ -410,7 +410,9 @@ static int choose_address (struct store *s, const struct network_row *n, const c
   uint32_t want;
   if (ipam_parse_ip (want_ip, &want, err) < 0)
     return -1;
-  if (!ipam_contains (n->ip_range ? &range : &subnet, want) || !ipam_contains (&subnet, want))
+  /* As Docker: a static address may lie anywhere in the subnet; the range only bounds the
+   * addresses chosen for the user. */
+  if (!ipam_contains (&subnet, want))
     return berr_setk (err, BERR_INVALID, 0,
                       "no configured subnet or ip-range contain the IP address %s", want_ip);
   /* The gateway, and the network and broadcast addresses where the subnet has them, are as

@@ -24,26 +24,26 @@ teardown() {
   local dbip
   dbip=$(ctr_ip db)
   run_berth exec app $TH resolve db
-  assert_output --partial "$dbip"
+  assert_output_contains "$dbip"
   run_berth exec app $TH resolve database
-  assert_output --partial "$dbip"
+  assert_output_contains "$dbip"
   run_berth exec app $TH connect-tcp database 5432
-  assert_output --partial "hello from"
+  assert_output_contains "hello from"
   # A container started later is seen by those already running…
   run_berth run -d --name late --network appnet $BUSYBOX sleep 60
   local lip
   lip=$(ctr_ip late)
   run_berth exec app $TH resolve late
-  assert_output --partial "$lip"
+  assert_output_contains "$lip"
   run_berth exec late $TH resolve app
-  assert_output --partial "$(ctr_ip app)"
+  assert_output_contains "$(ctr_ip app)"
   # …and is gone from them once it stops.
   run_berth stop -t 1 late
   run_berth exec app $TH resolve late
-  refute_output --partial "$lip"
+  refute_output_contains "$lip"
   run_berth inspect -f '{{json .NetworkSettings.Networks.appnet.DNSNames}}' db
-  assert_output --partial '"db"'
-  assert_output --partial '"database"'
+  assert_output_contains '"db"'
+  assert_output_contains '"database"'
 }
 
 @test "user network: --link name:alias resolves, on a user network and on the default bridge" {
@@ -51,14 +51,14 @@ teardown() {
   run_berth run -d --name target --network linknet $BUSYBOX sleep 60
   run_berth run --rm --network linknet --link target:tgt $BUSYBOX $TH resolve tgt
   assert_success
-  assert_output --partial "$(ctr_ip target)"
+  assert_output_contains "$(ctr_ip target)"
   run_berth run -d --name legacy $BUSYBOX sleep 60
   run_berth run --rm --link legacy:old $BUSYBOX sh -c 'cat /etc/hosts'
   assert_success
-  assert_output --regexp "$(ctr_ip legacy)	old legacy"
+  assert_output_matches "$(ctr_ip legacy)	old legacy"
   # The default bridge has no name resolution without links.
   run_berth run --rm $BUSYBOX $TH resolve legacy
-  refute_output --partial "$(ctr_ip legacy)"
+  refute_output_contains "$(ctr_ip legacy)"
   run_berth -125 run --rm --link nosuch:x $BUSYBOX true
 }
 
@@ -72,28 +72,28 @@ teardown() {
   ipb=$(ctr_ip sb)
   sleep 0.3
   run_berth exec sa $TH connect-tcp "$ipb" 7000
-  refute_output --partial "hello from"
+  refute_output_contains "hello from"
   run_berth exec sa ping -c1 -W1 "$ipb"
   assert_failure
   # Names of the other network do not resolve.
   run_berth exec sa $TH resolve sb
-  refute_output --partial "$ipb"
+  refute_output_contains "$ipb"
   # Connected to both, a third container reaches both by name.
   run_berth run -d --name both --network neta $BUSYBOX sleep 60
   run_berth network connect netb both
   assert_success
   run_berth exec both sh -c 'ls /sys/class/net'
-  assert_output --partial "eth1"
+  assert_output_contains "eth1"
   run_berth exec both $TH connect-tcp sb 7000
-  assert_output --partial "hello from"
+  assert_output_contains "hello from"
   run_berth exec both $TH connect-tcp sa 7000
-  assert_output --partial "hello from"
+  assert_output_contains "hello from"
   run_berth network disconnect netb both
   assert_success
   run_berth exec both sh -c 'ls /sys/class/net'
-  refute_output --partial "eth1"
+  refute_output_contains "eth1"
   run_berth -1 network disconnect netb both
-  assert_output --partial "is not connected to network netb"
+  assert_output_contains "is not connected to network netb"
 }
 
 @test "user network: --internal has no egress; a normal one has" {
@@ -103,14 +103,14 @@ teardown() {
   run_berth network create --internal inner
   run_berth network create outer
   run_berth run --rm --network outer $BUSYBOX $TH connect-tcp "$LAN_PEER_IP" 7100
-  assert_output --partial "hello from"
+  assert_output_contains "hello from"
   run_berth run --rm --network inner $BUSYBOX $TH connect-tcp "$LAN_PEER_IP" 7100
-  refute_output --partial "hello from"
+  refute_output_contains "hello from"
   # Inside an internal network containers still talk.
   run_berth run -d --name i1 --network inner $BUSYBOX $TH listen-tcp 7000
   sleep 0.3
   run_berth run --rm --network inner $BUSYBOX $TH connect-tcp i1 7000
-  assert_output --partial "hello from"
+  assert_output_contains "hello from"
   kill %1 2>/dev/null || true
 }
 
@@ -118,32 +118,32 @@ teardown() {
   run_berth network create --subnet 10.123.45.0/24 --gateway 10.123.45.254 --ip-range 10.123.45.128/25 ranged
   assert_success
   run_berth run --rm --network ranged $BUSYBOX sh -c 'ip -4 addr show eth0; ip route'
-  assert_output --partial "inet 10.123.45.128/24"
-  assert_output --partial "default via 10.123.45.254"
+  assert_output_contains "inet 10.123.45.128/24"
+  assert_output_contains "default via 10.123.45.254"
   run_berth run --rm --network ranged --ip 10.123.45.7 $BUSYBOX ip -4 addr show eth0
-  assert_output --partial "inet 10.123.45.7/24"
+  assert_output_contains "inet 10.123.45.7/24"
   run_berth -125 run --rm --network ranged --ip 10.9.9.9 $BUSYBOX true
-  assert_output --partial "no configured subnet or ip-range contain the IP address 10.9.9.9"
+  assert_output_contains "no configured subnet or ip-range contain the IP address 10.9.9.9"
   run_berth run -d --name fixed --network ranged --ip 10.123.45.9 $BUSYBOX sleep 60
   run_berth ! run --rm --network ranged --ip 10.123.45.9 $BUSYBOX true
-  assert_output --partial "Address already in use"
+  assert_output_contains "Address already in use"
 }
 
 @test "user network: rm refuses while containers run on it, and removes the bridge after" {
   run_berth network create busy
   local br
   br=$(berth network inspect -f '{{index .Options "com.docker.network.bridge.name"}}' busy)
-  [[ -z $br ]] && br=br-$(berth network inspect -f '{{.Id}}' busy | cut -c1-12)
+  [[ -z $br || $br == "<no value>" ]] && br=br-$(berth network inspect -f '{{.Id}}' busy | cut -c1-12)
   run_berth run -d --name user1 --network busy $BUSYBOX sleep 60
   ip link show "$br" >/dev/null || fail "bridge $br missing"
   run_berth -1 network rm busy
-  assert_output --partial "has active endpoints"
+  assert_output_contains "has active endpoints"
   run_berth rm -f user1
   run_berth network rm busy
   assert_success
   if ip link show "$br" >/dev/null 2>&1; then fail "bridge $br left"; fi
   run_berth -125 run --rm --network busy $BUSYBOX true
-  assert_output --partial "network busy not found"
+  assert_output_contains "network busy not found"
 }
 
 @test "user network: connect --alias and --ip on a running container; restart keeps networks" {
@@ -152,10 +152,10 @@ teardown() {
   run_berth network connect --alias svc --ip 10.124.0.50 cn cc
   assert_success
   run_berth run --rm --network cn $BUSYBOX $TH resolve svc
-  assert_output --partial "10.124.0.50"
+  assert_output_contains "10.124.0.50"
   run_berth restart -t 1 cc
   run_berth exec cc ip -4 addr
-  assert_output --partial "10.124.0.50"
+  assert_output_contains "10.124.0.50"
   run_berth -1 network connect cn cc
-  assert_output --partial "already exists in network cn"
+  assert_output_contains "already exists in network cn"
 }

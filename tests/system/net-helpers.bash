@@ -67,3 +67,12 @@ nft_table() {
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
+
+# refute_output_matches ERE: the output must not match.
+refute_output_matches() {
+  if [[ $output =~ $1 ]]; then
+    echo "-- output matches, but must not: $1 --" >&2
+    _assert_show_output
+    return 1
+  fi
+}
