@@ -5,6 +5,7 @@
  * reports the pid, waits until the state is recorded, then execs the small berth-monitor,
  * which holds the stdio, writes the log, serves attach and finally execs
  * `berth container-cleanup <id>`. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -379,6 +380,31 @@ static int spawn_external (struct engine *e, struct container_rec *c, const char
   return 0;
 }
 
+/* Published ports on IPv6 host addresses: relayed by the monitor (the kernel cannot NAT them
+ * onto the container's IPv4 address). */
+static size_t proxy_specs (const struct prepared *p, struct monitor_proxy_spec **out)
+{
+  *out = NULL;
+  if (p->net.kind != NET_KIND_BRIDGE || p->net.neps == 0)
+    return 0;
+  size_t n = 0;
+  for (size_t i = 0; i < p->net.ports.n; i++)
+    {
+      const struct port_binding *b = &p->net.ports.v[i];
+      if (b->fd < 0 || strchr (b->host_ip, ':') == NULL || strcmp (b->proto, "tcp") != 0)
+        continue;
+      *out = xrealloc (*out, (n + 1) * sizeof **out);
+      (*out)[n] = (struct monitor_proxy_spec){
+        .listen_fd = b->fd,
+        .target = { .sin_family = AF_INET,
+                    .sin_port = htons (b->ctr_port),
+                    .sin_addr.s_addr = htonl (p->net.eps[0].ip4) },
+      };
+      n++;
+    }
+  return n;
+}
+
 /* The new network namespace is configured between clone and the payload. */
 static void set_prestart (struct rt_spawn_opts *so, struct prepared *p)
 {
@@ -492,7 +518,11 @@ static int start_foreground (struct engine *e, struct container_rec *c, struct p
     .detach_keys = o->detach_keys,
     .sig_proxy = o->sig_proxy,
   };
+  struct monitor_proxy_spec *proxies = NULL;
+  mo.nproxies = proxy_specs (p, &proxies);
+  mo.proxies = proxies;
   int r = monitor_run (&mo, res, err);
+  free (proxies);
   log_debug ("start %.12s: exited (%d)", c->id, res->exit_code);
   if (log)
     logfile_close (log);
@@ -617,6 +647,17 @@ static void build_monitor_argv (struct engine *e, struct container_rec *c, struc
       strv_push (&a, "--attach-socket-fd");
       strv_push_take (&a, fdstr (listen_fd));
     }
+  struct monitor_proxy_spec *proxies = NULL;
+  size_t np = proxy_specs (p, &proxies);
+  for (size_t i = 0; i < np; i++)
+    {
+      char ip[INET_ADDRSTRLEN];
+      inet_ntop (AF_INET, &proxies[i].target.sin_addr, ip, sizeof ip);
+      strv_push (&a, "--proxy");
+      strv_push_take (
+          &a, xasprintf ("%d:%s:%d", proxies[i].listen_fd, ip, ntohs (proxies[i].target.sin_port)));
+    }
+  free (proxies);
   cleanup_free char *run = container_run_dir (e, c->id);
   strv_push (&a, "--exit-file");
   strv_push_take (&a, xasprintf ("%s/exit", run));

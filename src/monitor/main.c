@@ -20,6 +20,9 @@
  *   --health-cmd ARG          one word of the health-check command; repeat for each word
  *   --health-interval NS --health-timeout NS --health-start-period NS
  *   --health-start-interval NS
+ *   --proxy FD:IPV4:PORT      relay TCP connections arriving on FD (a bound socket reserving a
+ *                             published port on an IPv6 host address) to the container's
+ *                             address (repeatable)
  *   --log-level LEVEL         the monitor's own messages on stderr (default warn)
  *   -- EXIT_COMMAND ARG...    exec'd at the end with BERTH_EXIT_FILE=PATH in its environment
  *                             (`berth --root R --runroot RR container-cleanup ID`); without
@@ -32,6 +35,7 @@
  * jansson, nothing else (no SQLite). */
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <signal.h>
@@ -68,6 +72,7 @@ enum
   OPT_HEALTH_START_PERIOD,
   OPT_HEALTH_START_INTERVAL,
   OPT_LOG_LEVEL,
+  OPT_PROXY,
 };
 
 static const struct option options[] = {
@@ -90,6 +95,7 @@ static const struct option options[] = {
   { "health-start-period", required_argument, NULL, OPT_HEALTH_START_PERIOD },
   { "health-start-interval", required_argument, NULL, OPT_HEALTH_START_INTERVAL },
   { "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+  { "proxy", required_argument, NULL, OPT_PROXY },
   { NULL, 0, NULL, 0 },
 };
 
@@ -189,6 +195,8 @@ int main (int argc, char **argv)
   int log_max_file = 1, c;
   char **health = NULL;
   size_t nhealth = 0;
+  struct monitor_proxy_spec *proxies = NULL;
+  size_t nproxies = 0;
   berr_t err = BERR_INIT;
 
   while ((c = getopt_long (argc, argv, "+", options, NULL)) != -1)
@@ -252,6 +260,24 @@ int main (int argc, char **argv)
       case OPT_HEALTH_START_INTERVAL:
         o.health_start_interval_ns = parse_num (optarg, 0);
         break;
+      case OPT_PROXY:
+        {
+          /* FD:IPV4:PORT */
+          struct monitor_proxy_spec sp = { .target = { .sin_family = AF_INET } };
+          char ip[32];
+          int fd, port, used = 0;
+          if (sscanf (optarg, "%d:%31[0-9.]:%d%n", &fd, ip, &port, &used) != 3
+              || optarg[used] != '\0' || fd < 3 || port < 1 || port > 65535
+              || inet_pton (AF_INET, ip, &sp.target.sin_addr) != 1)
+            usage_error ("bad --proxy %s (FD:IPV4:PORT)", optarg);
+          sp.listen_fd = fd;
+          sp.target.sin_port = htons ((uint16_t)port);
+          proxies = realloc (proxies, (nproxies + 1) * sizeof *proxies);
+          if (proxies == NULL)
+            abort ();
+          proxies[nproxies++] = sp;
+        }
+        break;
       case OPT_LOG_LEVEL:
         if (log_level_parse (optarg) < 0)
           usage_error ("unknown log level: %s", optarg);
@@ -263,6 +289,8 @@ int main (int argc, char **argv)
   if (o.pid <= 0 || exit_file == NULL)
     usage_error ("%s", "--pid and --exit-file are required");
   o.health_argv = health;
+  o.proxies = proxies;
+  o.nproxies = nproxies;
 
   /* The terminal that started us may go; a client may vanish mid-write; the status of our
    * child must stay collectable. */
@@ -303,6 +331,7 @@ int main (int argc, char **argv)
   if (attach_path)
     unlink (attach_path);
   free (health);
+  free (proxies);
 
   if (optind >= argc)
     return res.exit_code;

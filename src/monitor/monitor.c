@@ -48,6 +48,8 @@ enum
   T_HEALTH_TIMER,
   T_HEALTH_KILL,
   T_HEALTH_PID,
+  T_PROXY_LISTEN,
+  T_PROXY_CONN,
 };
 #define TAG(t, i) (((uint64_t)(t) << 32) | (uint32_t)(i))
 
@@ -90,6 +92,7 @@ struct mon
   bool log_warned;
 
   struct mon_health health;
+  struct mon_proxy *proxy;
   char buf[1 + MON_FRAME_MAX];
 };
 
@@ -496,6 +499,10 @@ static int setup (struct mon *m, berr_t *err)
   m->epfd = epoll_create1 (EPOLL_CLOEXEC);
   if (m->epfd < 0)
     return berr_set (err, errno, "epoll");
+  if (mon_proxy_start (m->epfd, T_PROXY_LISTEN, T_PROXY_CONN, o->proxies, o->nproxies, &m->proxy,
+                       err)
+      < 0)
+    return -1;
 
   /* Signals: SIGCHLD always (reaping without a pidfd, health checks); SIGWINCH to follow the
    * local terminal's size; the sig-proxy set when asked. */
@@ -620,6 +627,8 @@ static void send_exit (struct mon *m, int code)
 static void teardown (struct mon *m)
 {
   mon_health_stop (&m->health);
+  mon_proxy_free (m->proxy);
+  m->proxy = NULL;
   for (size_t i = 0; i < MAX_CLIENTS; i++)
     if (m->clients[i].fd >= 0)
       {
@@ -691,6 +700,10 @@ static int dispatch (struct mon *m, const struct epoll_event *ev, berr_t *err)
       break;
     case T_HEALTH_PID:
       mon_health_reap (&m->health);
+      break;
+    case T_PROXY_LISTEN:
+    case T_PROXY_CONN:
+      mon_proxy_event (m->proxy, (uint32_t)tag, idx, ev->events);
       break;
     }
   return 0;

@@ -34,6 +34,7 @@
 #define BERTH_MONITOR_H
 
 #include <signal.h>
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -50,6 +51,14 @@ enum
   MON_EXIT = 5,
 };
 #define MON_FRAME_MAX 32768
+
+/* A published port on an IPv6 host address, relayed to the container's IPv4 address:port
+ * (proxy.c). listen_fd is the bound reserving socket; the monitor makes it listen. */
+struct monitor_proxy_spec
+{
+  int listen_fd;
+  struct sockaddr_in target;
+};
 
 struct monitor_opts
 {
@@ -80,6 +89,10 @@ struct monitor_opts
    * most timeout for it; 0 interval = none. start_period/start_interval as Docker. */
   char **health_argv;
   int64_t health_interval_ns, health_timeout_ns, health_start_period_ns, health_start_interval_ns;
+
+  /* Published ports on IPv6 host addresses to relay (the fds stay the caller's). */
+  const struct monitor_proxy_spec *proxies;
+  size_t nproxies;
 };
 
 struct monitor_result

@@ -6,6 +6,7 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -84,5 +85,15 @@ void mon_health_reap (struct mon_health *h);
 void mon_health_on_timeout (struct mon_health *h);
 /* The container is gone: kill and reap a running check, close everything. */
 void mon_health_stop (struct mon_health *h);
+
+/* TCP relays for IPv6-published ports (proxy.c): listeners and connections are registered in
+ * epfd with data.u64 = tag << 32 | index; the loop hands those events to mon_proxy_event. */
+struct mon_proxy;
+struct monitor_proxy_spec;
+int mon_proxy_start (int epfd, uint32_t tag_listen, uint32_t tag_conn,
+                     const struct monitor_proxy_spec *specs, size_t n, struct mon_proxy **out,
+                     berr_t *err);
+void mon_proxy_event (struct mon_proxy *p, uint32_t tag, size_t idx, uint32_t events);
+void mon_proxy_free (struct mon_proxy *p);
 
 #endif

@@ -180,6 +180,17 @@ teardown() {
   assert_output_contains "hello from"
   run host_connect 127.0.0.1 "$dyn"
   assert_output_contains "hello from"
+  # IPv6 host addresses are relayed by the monitor: [::1] explicitly, and [::] for "all".
+  berth exec -d f1 $TH listen-tcp 7007 1
+  sleep 0.3
+  run host_connect ::1 "$p1"
+  assert_output_contains "hello from"
+  if berth port f1 7006 | grep -q '\[::\]'; then
+    berth exec -d f1 $TH listen-tcp 7006 1
+    sleep 0.3
+    run host_connect ::1 "$(berth port f1 7006 | head -1 | sed 's/.*://')"
+    assert_output_contains "hello from"
+  fi
   # UDP: a datagram to the published port arrives in the container.
   berth exec -d f1 sh -c "$TH listen-udp 7001 > /tmp/udp.out"
   sleep 0.3
