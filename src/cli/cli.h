@@ -188,4 +188,9 @@ int cmd_exec (int argc, char **argv, struct berth_ctx *ctx);
 int cmd_container_healthcheck (int argc, char **argv, struct berth_ctx *ctx);
 int cmd_cp (int argc, char **argv, struct berth_ctx *ctx);
 
+/* fvbommel/sortorder.NaturalLess: digit runs compare as numbers ("v2" before "v10"). */
+bool cli_natural_less (const char *a, const char *b);
+/* "k1=v1,k2=v2" with the keys sorted. */
+char *cli_labels_string (json_t *labels);
+
 #endif

@@ -141,3 +141,67 @@ bool cli_confirm (const char *warning)
     return false;
   return buf[0] == 'y' || buf[0] == 'Y';
 }
+
+static bool is_digit (char c) { return c >= '0' && c <= '9'; }
+
+/* fvbommel/sortorder.NaturalLess, which `docker volume ls` and `network ls` sort by: digit runs
+ * compare as numbers ("v2" before "v10"). */
+bool cli_natural_less (const char *a, const char *b)
+{
+  size_t i = 0, j = 0, la = strlen (a), lb = strlen (b);
+  while (i < la && j < lb)
+    {
+      bool da = is_digit (a[i]), db = is_digit (b[j]);
+      if (da != db)
+        return da;
+      if (!da)
+        {
+          if (a[i] != b[j])
+            return (unsigned char)a[i] < (unsigned char)b[j];
+          i++, j++;
+          continue;
+        }
+      while (i < la && a[i] == '0')
+        i++;
+      while (j < lb && b[j] == '0')
+        j++;
+      size_t na = i, nb = j;
+      while (i < la && is_digit (a[i]))
+        i++;
+      while (j < lb && is_digit (b[j]))
+        j++;
+      if (i - na != j - nb)
+        return i - na < j - nb;
+      int c = strncmp (a + na, b + nb, i - na);
+      if (c != 0)
+        return c < 0;
+      if (na != nb)
+        return na < nb;
+    }
+  return la < lb;
+}
+
+/* "k1=v1,k2=v2", keys sorted: the Labels column of volume and network listings. */
+char *cli_labels_string (json_t *labels)
+{
+  cleanup_strv char **parts = xzalloc (sizeof (char *));
+  const char *k;
+  json_t *v;
+  json_object_foreach (labels, k, v)
+  {
+    strv_push_take (&parts, xasprintf ("%s=%s", k, json_string_value (v)));
+  }
+  size_t n = strv_len (parts);
+  for (size_t i = 1; i < n; i++)
+    for (size_t j = i; j > 0 && strcmp (parts[j - 1], parts[j]) > 0; j--)
+      {
+        char *t = parts[j];
+        parts[j] = parts[j - 1];
+        parts[j - 1] = t;
+      }
+  struct sbuf b;
+  sbuf_init (&b);
+  for (size_t i = 0; i < n; i++)
+    sbuf_addf (&b, "%s%s", i ? "," : "", parts[i]);
+  return b.buf ? sbuf_detach (&b) : xstrdup ("");
+}

@@ -209,73 +209,11 @@ static bool labels_match (json_t *labels, char **want)
   return true;
 }
 
-static bool is_digit (char c) { return c >= '0' && c <= '9'; }
-
-/* fvbommel/sortorder.NaturalLess, which `docker network ls` sorts by. */
-static bool natural_less (const char *a, const char *b)
-{
-  size_t i = 0, j = 0, la = strlen (a), lb = strlen (b);
-  while (i < la && j < lb)
-    {
-      bool da = is_digit (a[i]), db = is_digit (b[j]);
-      if (da != db)
-        return da;
-      if (!da)
-        {
-          if (a[i] != b[j])
-            return (unsigned char)a[i] < (unsigned char)b[j];
-          i++, j++;
-          continue;
-        }
-      while (i < la && a[i] == '0')
-        i++;
-      while (j < lb && b[j] == '0')
-        j++;
-      size_t na = i, nb = j;
-      while (i < la && is_digit (a[i]))
-        i++;
-      while (j < lb && is_digit (b[j]))
-        j++;
-      if (i - na != j - nb)
-        return i - na < j - nb;
-      int c = strncmp (a + na, b + nb, i - na);
-      if (c != 0)
-        return c < 0;
-      if (na != nb)
-        return na < nb;
-    }
-  return la < lb;
-}
-
 static int cmp_natural (const void *x, const void *y)
 {
   const struct network_row *a = *(struct network_row *const *)x;
   const struct network_row *b = *(struct network_row *const *)y;
-  return natural_less (a->name, b->name) ? -1 : natural_less (b->name, a->name) ? 1 : 0;
-}
-
-static char *labels_string (json_t *labels)
-{
-  cleanup_strv char **parts = xzalloc (sizeof (char *));
-  const char *k;
-  json_t *v;
-  json_object_foreach (labels, k, v)
-  {
-    strv_push_take (&parts, xasprintf ("%s=%s", k, json_string_value (v)));
-  }
-  size_t n = strv_len (parts);
-  for (size_t i = 1; i < n; i++)
-    for (size_t j = i; j > 0 && strcmp (parts[j - 1], parts[j]) > 0; j--)
-      {
-        char *t = parts[j];
-        parts[j] = parts[j - 1];
-        parts[j - 1] = t;
-      }
-  struct sbuf b;
-  sbuf_init (&b);
-  for (size_t i = 0; i < n; i++)
-    sbuf_addf (&b, "%s%s", i ? "," : "", parts[i]);
-  return b.buf ? sbuf_detach (&b) : xstrdup ("");
+  return cli_natural_less (a->name, b->name) ? -1 : cli_natural_less (b->name, a->name) ? 1 : 0;
 }
 
 /* Go's time.Time.String() of a time decoded from the API's JSON (UTC). */
@@ -375,7 +313,7 @@ int cmd_network_ls (int argc, char **argv, struct berth_ctx *ctx)
             continue;
         }
       cleanup_free char *id = no_trunc ? xstrdup (nw->id) : xstrndup (nw->id, 12);
-      cleanup_free char *labels = labels_string (nw->labels);
+      cleanup_free char *labels = cli_labels_string (nw->labels);
       cleanup_free char *created = go_time_string (nw->created_ns);
       json_array_append_new (rows, json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID",
                                               id, "Name", nw->name, "Driver", nw->driver, "Scope",

@@ -144,74 +144,11 @@ static bool labels_match (json_t *labels, struct volume_filters *f)
   return true;
 }
 
-static bool is_digit (char c) { return c >= '0' && c <= '9'; }
-
-/* fvbommel/sortorder.NaturalLess, which `docker volume ls` sorts by: digit runs compare as
- * numbers ("v2" before "v10"). */
-static bool natural_less (const char *a, const char *b)
-{
-  size_t i = 0, j = 0, la = strlen (a), lb = strlen (b);
-  while (i < la && j < lb)
-    {
-      bool da = is_digit (a[i]), db = is_digit (b[j]);
-      if (da != db)
-        return da;
-      if (!da)
-        {
-          if (a[i] != b[j])
-            return (unsigned char)a[i] < (unsigned char)b[j];
-          i++, j++;
-          continue;
-        }
-      while (i < la && a[i] == '0')
-        i++;
-      while (j < lb && b[j] == '0')
-        j++;
-      size_t na = i, nb = j;
-      while (i < la && is_digit (a[i]))
-        i++;
-      while (j < lb && is_digit (b[j]))
-        j++;
-      if (i - na != j - nb)
-        return i - na < j - nb;
-      int c = strncmp (a + na, b + nb, i - na);
-      if (c != 0)
-        return c < 0;
-      if (na != nb)
-        return na < nb;
-    }
-  return la < lb;
-}
-
 static int cmp_natural (const void *x, const void *y)
 {
   const struct volume_rec *a = *(struct volume_rec *const *)x;
   const struct volume_rec *b = *(struct volume_rec *const *)y;
-  return natural_less (a->name, b->name) ? -1 : natural_less (b->name, a->name) ? 1 : 0;
-}
-
-static char *labels_string (json_t *labels)
-{
-  cleanup_strv char **parts = xzalloc (sizeof (char *));
-  const char *k;
-  json_t *v;
-  json_object_foreach (labels, k, v)
-  {
-    strv_push_take (&parts, xasprintf ("%s=%s", k, json_string_value (v)));
-  }
-  size_t n = strv_len (parts);
-  for (size_t i = 1; i < n; i++)
-    for (size_t j = i; j > 0 && strcmp (parts[j - 1], parts[j]) > 0; j--)
-      {
-        char *t = parts[j];
-        parts[j] = parts[j - 1];
-        parts[j - 1] = t;
-      }
-  struct sbuf b;
-  sbuf_init (&b);
-  for (size_t i = 0; i < n; i++)
-    sbuf_addf (&b, "%s%s", i ? "," : "", parts[i]);
-  return b.buf ? sbuf_detach (&b) : xstrdup ("");
+  return cli_natural_less (a->name, b->name) ? -1 : cli_natural_less (b->name, a->name) ? 1 : 0;
 }
 
 /* Volumes in `volume ls` order, or an exit code (> 0) after printing the error. */
@@ -291,7 +228,7 @@ int cmd_volume_ls (int argc, char **argv, struct berth_ctx *ctx)
           if ((users[0] == NULL) != (f.dangling == 1))
             continue;
         }
-      cleanup_free char *labels = labels_string (v->labels);
+      cleanup_free char *labels = cli_labels_string (v->labels);
       json_array_append_new (rows, json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Name",
                                               v->name, "Driver", v->driver, "Scope", "local",
                                               "Mountpoint", v->mountpoint, "Labels", labels,

@@ -409,8 +409,11 @@ int *net_plan_port_fds (const struct net_plan *p, size_t *n)
 /* Rewrite in place: the file is bind-mounted into the running container, so it must stay the
  * same inode.  The new text is written over the old one and the rest cut off; a reader sees
  * either version's lines, never an empty file. */
-static int rewrite_in_place (const char *path, const char *data, berr_t *err)
+int net_rewrite_hosts (struct engine *e, const struct container_rec *c, berr_t *err)
 {
+  cleanup_free char *data = net_hosts_render (e, c, false);
+  cleanup_free char *dir = container_dir (e, c->id);
+  cleanup_free char *path = xasprintf ("%s/hosts", dir);
   cleanup_close int fd = open (path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0)
     return berr_set (err, errno, "open %s", path);
@@ -447,16 +450,10 @@ static void refresh_peers (struct engine *e, const char *self_id, char **network
               berr_release (&e2);
               continue;
             }
-          if (container_is_running (peer))
+          if (container_is_running (peer) && net_rewrite_hosts (e, peer, &e2) < 0)
             {
-              cleanup_free char *text = net_hosts_render (e, peer, false);
-              cleanup_free char *dir = container_dir (e, peer->id);
-              cleanup_free char *path = xasprintf ("%s/hosts", dir);
-              if (rewrite_in_place (path, text, &e2) < 0)
-                {
-                  log_debug ("%s", e2.msg);
-                  berr_release (&e2);
-                }
+              log_debug ("%s", e2.msg);
+              berr_release (&e2);
             }
           container_rec_free (peer);
         }

@@ -90,6 +90,9 @@ int net_container_release (struct engine *e, struct container_rec *c, berr_t *er
  * host's /etc/hosts instead. */
 char *net_hosts_render (struct engine *e, const struct container_rec *c, bool host_net);
 
+/* Rewrite a running container's /etc/hosts in place (it is bind-mounted). */
+int net_rewrite_hosts (struct engine *e, const struct container_rec *c, berr_t *err);
+
 /* A link "name:alias" (or Docker's "/name:/self/alias") → name and alias. */
 void net_split_link (const char *s, char **name, char **alias);
 

@@ -14,20 +14,6 @@
 #include "util/json.h"
 #include "util/log.h"
 
-static int rewrite_hosts (struct engine *e, const struct container_rec *c, berr_t *err)
-{
-  cleanup_free char *text = net_hosts_render (e, c, false);
-  cleanup_free char *dir = container_dir (e, c->id);
-  cleanup_free char *path = xasprintf ("%s/hosts", dir);
-  cleanup_close int fd = open (path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0)
-    return berr_set (err, errno, "open %s", path);
-  size_t len = strlen (text);
-  if (pwrite (fd, text, len, 0) != (ssize_t)len || ftruncate (fd, (off_t)len) < 0)
-    return berr_set (err, errno, "write %s", path);
-  return 0;
-}
-
 /* Every running container on network_id (c included) gets its hosts file rewritten. */
 static void refresh_network (struct engine *e, const char *network_id)
 {
@@ -44,7 +30,7 @@ static void refresh_network (struct engine *e, const char *network_id)
       struct container_rec *c = NULL;
       if (store_container_lookup (e->store, eps[i]->container_id, &c, &e2) == 0)
         {
-          if (container_is_running (c) && rewrite_hosts (e, c, &e2) < 0)
+          if (container_is_running (c) && net_rewrite_hosts (e, c, &e2) < 0)
             berr_release (&e2);
           container_rec_free (c);
         }
@@ -154,25 +140,44 @@ undo:
   return -1;
 }
 
+/* The container (fresh from the store, under its lock: *lockfd) and the network. */
+static int open_locked (struct engine *e, const char *container, const char *network,
+                        struct container_rec **c, struct network_row **net, int *lockfd,
+                        berr_t *err)
+{
+  *c = NULL;
+  *net = NULL;
+  *lockfd = -1;
+  struct container_rec *cr = NULL;
+  if (container_get (e, container, &cr, err) < 0)
+    return -1;
+  int lock = container_lock (e, cr->id, err);
+  if (lock < 0 || store_container_lookup (e->store, cr->id, c, err) < 0
+      || network_get (e, network, net, err) < 0)
+    {
+      if (lock >= 0)
+        close (lock);
+      container_rec_free (cr);
+      if (*c)
+        container_rec_free (*c);
+      *c = NULL;
+      return -1;
+    }
+  container_rec_free (cr);
+  *lockfd = lock;
+  return 0;
+}
+
 int container_network_connect (struct engine *e, const char *container, const char *network,
                                json_t *endpoint_config, berr_t *err)
 {
   struct container_rec *cr = NULL;
-  if (container_get (e, container, &cr, err) < 0)
+  struct network_row *nr = NULL;
+  int lock;
+  if (open_locked (e, container, network, &cr, &nr, &lock, err) < 0)
     return -1;
   cleanup_container_rec struct container_rec *c = cr;
-  int lock = container_lock (e, c->id, err);
-  if (lock < 0)
-    return -1;
   cleanup_close int lockfd = lock;
-  struct container_rec *fresh = NULL;
-  if (store_container_lookup (e->store, c->id, &fresh, err) < 0)
-    return -1;
-  container_rec_free (c);
-  c = fresh;
-  struct network_row *nr = NULL;
-  if (network_get (e, network, &nr, err) < 0)
-    return -1;
   __attribute__ ((cleanup (network_row_freep))) struct network_row *net = nr;
   json_t *hc = json_object_get (c->config, "HostConfig");
   const char *mode = json_get_str (hc, "NetworkMode");
@@ -232,21 +237,12 @@ int container_network_disconnect (struct engine *e, const char *container, const
                                   bool force, berr_t *err)
 {
   struct container_rec *cr = NULL;
-  if (container_get (e, container, &cr, err) < 0)
+  struct network_row *nr = NULL;
+  int lock;
+  if (open_locked (e, container, network, &cr, &nr, &lock, err) < 0)
     return -1;
   cleanup_container_rec struct container_rec *c = cr;
-  int lock = container_lock (e, c->id, err);
-  if (lock < 0)
-    return -1;
   cleanup_close int lockfd = lock;
-  struct container_rec *fresh = NULL;
-  if (store_container_lookup (e->store, c->id, &fresh, err) < 0)
-    return -1;
-  container_rec_free (c);
-  c = fresh;
-  struct network_row *nr = NULL;
-  if (network_get (e, network, &nr, err) < 0)
-    return -1;
   __attribute__ ((cleanup (network_row_freep))) struct network_row *net = nr;
   const char *mode = json_get_str (json_object_get (c->config, "HostConfig"), "NetworkMode");
   if ((mode && strcmp (mode, "host") == 0) || strcmp (net->driver, "host") == 0)
@@ -292,7 +288,7 @@ int container_network_disconnect (struct engine *e, const char *container, const
     r = net_sync (e, err);
   refresh_network (e, net->id);
   berr_t e2 = BERR_INIT;
-  if (rewrite_hosts (e, c, &e2) < 0)
+  if (net_rewrite_hosts (e, c, &e2) < 0)
     berr_release (&e2);
   close (nl);
   return r;

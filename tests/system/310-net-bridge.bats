@@ -321,3 +321,16 @@ teardown() {
   run_berth run -d --name again -p "$p:80" $BUSYBOX sleep 60
   assert_success
 }
+
+@test "bridge: an external runtime (runc) gets the same network through a createRuntime hook" {
+  require_tool runc
+  local p
+  p=$(free_port)
+  run_berth run -d --name ext --runtime runc -p "$p:7000" $BUSYBOX $TH listen-tcp 7000
+  assert_success
+  run_berth exec ext ip -4 addr show eth0
+  assert_output_matches "inet 10\.[0-9.]+/"
+  wait_for host_connect 127.0.0.1 "$p"
+  run host_connect 127.0.0.1 "$p"
+  assert_output_contains "hello from"
+}
