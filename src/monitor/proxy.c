@@ -32,6 +32,7 @@ struct conn
 {
   int fd[2]; /* 0: the client, 1: the container; -1 when free */
   bool connecting;
+  bool quiet[2];        /* side s is finished (EOF read, FIN sent to it): out of the epoll set */
   struct pipe_buf b[2]; /* b[0]: client -> container, b[1]: container -> client */
 };
 
@@ -58,6 +59,7 @@ static void conn_close (struct mon_proxy *p, struct conn *c)
         }
       free (c->b[s].data);
       c->b[s] = (struct pipe_buf){ 0 };
+      c->quiet[s] = false;
     }
 }
 
@@ -79,6 +81,16 @@ static void update (struct mon_proxy *p, struct conn *c, size_t idx)
 {
   for (int s = 0; s < 2; s++)
     {
+      if (c->quiet[s])
+        continue;
+      if (c->b[s].eof && c->b[1 - s].shut_done)
+        {
+          /* Nothing more to read from it or write to it; a hang-up it reports now would only
+           * repeat (level-triggered, and EPOLLHUP cannot be masked). */
+          epoll_ctl (p->epfd, EPOLL_CTL_DEL, c->fd[s], NULL);
+          c->quiet[s] = true;
+          continue;
+        }
       struct epoll_event ev
           = { .events = wanted (c, s), .data.u64 = PTAG (p->tag_conn, idx * 2 + s) };
       epoll_ctl (p->epfd, EPOLL_CTL_MOD, c->fd[s], &ev);
@@ -230,8 +242,8 @@ void mon_proxy_event (struct mon_proxy *p, uint32_t tag, size_t idx, uint32_t ev
     }
   if (c->connecting)
     return;
-  /* After a hang-up (both directions closed, or reset) one last pass takes what was sent. */
-  if (!pump (c) || (events & (EPOLLHUP | EPOLLERR)))
+  (void)events; /* hang-ups and errors show up as EOF or errors of read and send */
+  if (!pump (c))
     {
       conn_close (p, c);
       return;
