@@ -61,7 +61,10 @@ restore_host() {
     BENCH_DOCKERD_PID=
   fi
   ip link del bdocker0 2>/dev/null || true
-  [[ -f $IPT_SAVE ]] && iptables-restore <"$IPT_SAVE"
+  if [[ -f $IPT_SAVE ]]; then
+    iptables-restore <"$IPT_SAVE"
+    rm -f "$IPT_SAVE"
+  fi
   echo "$FWD_SAVE" >/proc/sys/net/ipv4/ip_forward
 }
 trap 'cleanup_net; restore_host; bench_cleanup' EXIT
@@ -144,6 +147,13 @@ bench_hyperfine net-port-connect "connect + greeting + close through a published
   -N --warmup 10 --min-runs 100 "${cmds[@]}"
 
 # ---- container to container on a user network, against a raw veth pair ----
+# Without docker: its iptables rules (FORWARD policy DROP, with br_netfilter seeing bridged
+# traffic) would drop traffic between containers of any bridge but its own.
+if [[ ${#DOCKER[@]} -gt 0 ]]; then
+  "${DOCKER[@]}" rm -f sink greeter >/dev/null 2>&1 || true
+  DOCKER=()
+  restore_host
+fi
 "${BERTH_CMD[@]}" network create benchnet >/dev/null
 "${BERTH_CMD[@]}" run -d --name usink --network benchnet busybox sh -c "$SINK" >/dev/null
 "${BERTH_CMD[@]}" run -d --name usrc --network benchnet busybox sleep 100000 >/dev/null

@@ -495,7 +495,10 @@ int net_container_release (struct engine *e, struct container_rec *c, berr_t *er
   if (store_endpoint_list (e->store, NULL, c->id, &eps, &n, err) < 0)
     return -1;
   if (n == 0)
-    return 0;
+    {
+      endpoint_rows_free (eps, n);
+      return 0;
+    }
   bool had_ports = false;
   char **ids = NULL;
   /* The veths are not deleted here: the kernel removes a veth with its namespace, which goes
