@@ -67,7 +67,7 @@ restore_host() {
   fi
   echo "$FWD_SAVE" >/proc/sys/net/ipv4/ip_forward
 }
-trap 'cleanup_net; restore_host; bench_cleanup' EXIT
+trap 'set +e; cleanup_net; restore_host; bench_cleanup' EXIT
 
 # dockerd with its bridge (bdocker0, made here) and iptables, userland proxy on (its default).
 start_docker_net() {
@@ -124,15 +124,15 @@ bench_hyperfine net-run "run --rm busybox true (default bridge network)" -N --wa
 
 # ---- published port: throughput and connection set-up ----
 # A sink that takes one connection after another.
-SINK='while true; do nc -l -p 80 >/dev/null; done'
+SINK='testhelper sink-tcp 80'
 PB=$((20000 + RANDOM % 10000))
 PD=$((PB + 1))
 PC=$((PB + 2))
 PE=$((PB + 3))
-"${BERTH_CMD[@]}" run -d --name sink -p "$PB:80" busybox sh -c "$SINK" >/dev/null
+"${BERTH_CMD[@]}" run -d --name sink -p "$PB:80" busybox $SINK >/dev/null
 "${BERTH_CMD[@]}" run -d --name greeter -p "$PC:7000" busybox testhelper listen-tcp 7000 >/dev/null
 if [[ ${#DOCKER[@]} -gt 0 ]]; then
-  "${DOCKER[@]}" run -d --name sink -p "$PD:80" busybox sh -c "$SINK" >/dev/null
+  "${DOCKER[@]}" run -d --name sink -p "$PD:80" busybox $SINK >/dev/null
   "${DOCKER[@]}" run -d --name greeter -p "$PE:7000" busybox testhelper listen-tcp 7000 >/dev/null
 fi
 sleep 1
@@ -144,7 +144,7 @@ bench_hyperfine net-port-throughput "$BYTES bytes through a published port (127.
 cmds=("$TH connect-tcp 127.0.0.1 $PC </dev/null >/dev/null")
 [[ ${#DOCKER[@]} -gt 0 ]] && cmds+=("$TH connect-tcp 127.0.0.1 $PE </dev/null >/dev/null")
 bench_hyperfine net-port-connect "connect + greeting + close through a published port; first berth, then docker" \
-  -N --warmup 10 --min-runs 100 "${cmds[@]}"
+  --warmup 10 --min-runs 100 "${cmds[@]}"
 
 # ---- container to container on a user network, against a raw veth pair ----
 # Without docker: its iptables rules (FORWARD policy DROP, with br_netfilter seeing bridged
@@ -155,7 +155,7 @@ if [[ ${#DOCKER[@]} -gt 0 ]]; then
   restore_host
 fi
 "${BERTH_CMD[@]}" network create benchnet >/dev/null
-"${BERTH_CMD[@]}" run -d --name usink --network benchnet busybox sh -c "$SINK" >/dev/null
+"${BERTH_CMD[@]}" run -d --name usink --network benchnet busybox $SINK >/dev/null
 "${BERTH_CMD[@]}" run -d --name usrc --network benchnet busybox sleep 100000 >/dev/null
 ip netns add "$NS_A"
 ip netns add "$NS_B"
@@ -166,9 +166,12 @@ ip -n "$NS_A" link set bnva$$ up
 ip -n "$NS_B" link set bnvb$$ up
 ip -n "$NS_A" link set lo up
 ip -n "$NS_B" link set lo up
-ip netns exec "$NS_B" busybox sh -c "$SINK" &
+ip netns exec "$NS_B" "$TH" sink-tcp 80 &
 sleep 1
-cmds=("$(bench_quote "${BERTH_CMD[@]}" exec usrc sh -c "head -c $BYTES /dev/zero | testhelper connect-tcp usink 80 >/dev/null")")
-cmds+=("ip netns exec $NS_A sh -c 'head -c $BYTES /dev/zero | $TH connect-tcp 10.233.0.2 80 >/dev/null'")
+# The same producer on both sides (busybox dd, 64 KiB blocks) and the same client.
+COUNT=$((BYTES / 65536))
+DD="dd if=/dev/zero bs=65536 count=$COUNT 2>/dev/null"
+cmds=("$(bench_quote "${BERTH_CMD[@]}" exec usrc sh -c "$DD | testhelper connect-tcp usink 80 >/dev/null")")
+cmds+=("ip netns exec $NS_A sh -c 'busybox $DD | $TH connect-tcp 10.233.0.2 80 >/dev/null'")
 bench_hyperfine net-c2c "$BYTES bytes container -> container on a user network (row 1) and over a raw veth pair between two namespaces (row 2)" \
   --warmup 1 --min-runs 5 "${cmds[@]}"
