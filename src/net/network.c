@@ -16,6 +16,7 @@
 
 #include "net/ipam.h"
 #include "net/netlink.h"
+#include "net/nft.h"
 #include "util/digest.h"
 #include "util/fs.h"
 #include "util/json.h"
@@ -746,6 +747,17 @@ int network_realize (struct engine *e, const struct network_row *n, berr_t *err)
     return berr_wrap (err, "network %s", n->name);
   if (net_sync (e, err) < 0)
     return berr_wrap (err, "network %s", n->name);
+  /* berth never touches other tables; say so when one of them would drop the bridge's
+   * forwarded traffic (once per realization of the bridge). */
+  cleanup_free char *where = NULL;
+  berr_t e2 = BERR_INIT;
+  if (!n->internal && nft_forward_drops (e->nft_table, &where, &e2) > 0)
+    log_warn ("network %s: the host's forward chain (%s) drops forwarded traffic by default "
+              "(Docker's iptables rules do this): containers on %s will not reach other "
+              "hosts unless it accepts them, e.g. iptables -I FORWARD -i %s -j ACCEPT; "
+              "iptables -I FORWARD -o %s -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT",
+              n->name, where, n->bridge, n->bridge, n->bridge);
+  berr_release (&e2);
   if (fs_mkdir_p (dir, 0700, err) < 0)
     return -1;
   cleanup_close int fd = open (marker, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);

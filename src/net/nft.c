@@ -427,3 +427,35 @@ int nft_remove_table (const char *table, berr_t *err)
     return berr_wrap (err, "remove nftables table %s", table);
   return 0;
 }
+
+int nft_forward_drops (const char *own_table, char **where, berr_t *err)
+{
+  *where = NULL;
+  cleanup_free char *out = NULL;
+  if (nft_run ("list chains", &out, err) < 0)
+    return -1;
+  /* "table ip filter {" / "chain FORWARD {" / "type filter hook forward priority filter;
+   * policy drop;" as nft lists them. */
+  char family[128] = "", table[128] = "", chain[128] = "";
+  int found = 0;
+  char *save = NULL;
+  for (char *line = strtok_r (out, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
+    {
+      char a[128], b[128];
+      if (sscanf (line, " table %127s %127s {", a, b) == 2)
+        {
+          snprintf (family, sizeof family, "%s", a);
+          snprintf (table, sizeof table, "%s", b);
+        }
+      else if (sscanf (line, " chain %127s {", a) == 1)
+        snprintf (chain, sizeof chain, "%s", a);
+      else if (strstr (line, "hook forward") && strstr (line, "policy drop")
+               && (strcmp (family, "ip") == 0 || strcmp (family, "inet") == 0)
+               && !(own_table && strcmp (table, own_table) == 0 && strcmp (family, "ip") == 0))
+        {
+          if (found++ == 0)
+            *where = xasprintf ("%s %s %s", family, table, chain);
+        }
+    }
+  return found;
+}

@@ -69,4 +69,9 @@ int nft_sync (const struct nft_model *m, berr_t *err);
 /* Delete the table if it exists. */
 int nft_remove_table (const char *table, berr_t *err);
 
+/* Base chains of other tables at the forward hook (ip or inet) whose policy is drop — such as
+ * the one Docker's iptables rules leave — would drop what containers send out: how many, the
+ * first as "family table chain" in *where (NULL when none). */
+int nft_forward_drops (const char *own_table, char **where, berr_t *err);
+
 #endif
