@@ -66,6 +66,9 @@ restore_host() {
     rm -f "$IPT_SAVE"
   fi
   echo "$FWD_SAVE" >/proc/sys/net/ipv4/ip_forward
+  if [[ -n ${NF_SAVE:-} ]]; then
+    echo "$NF_SAVE" >/proc/sys/net/bridge/bridge-nf-call-iptables
+  fi
 }
 trap 'set +e; cleanup_net; restore_host; bench_cleanup' EXIT
 
@@ -175,3 +178,15 @@ cmds=("$(bench_quote "${BERTH_CMD[@]}" exec usrc sh -c "$DD | testhelper connect
 cmds+=("ip netns exec $NS_A sh -c 'busybox $DD | $TH connect-tcp 10.233.0.2 80 >/dev/null'")
 bench_hyperfine net-c2c "$BYTES bytes container -> container on a user network (row 1) and over a raw veth pair between two namespaces (row 2)" \
   --warmup 1 --min-runs 5 "${cmds[@]}"
+# br_netfilter (loaded by docker and podman, not by berth) sends every bridged frame through
+# the iptables hooks when bridge-nf-call-iptables is 1: the same run without it shows what that
+# host setting costs. Restored right after (and by the exit trap).
+NF=/proc/sys/net/bridge/bridge-nf-call-iptables
+if [[ -f $NF && $(cat "$NF") == 1 ]]; then
+  NF_SAVE=1
+  echo 0 >"$NF"
+  bench_hyperfine net-c2c-nobrnf "the same with bridge-nf-call-iptables=0 (bridged frames not sent through iptables)" \
+    --warmup 1 --min-runs 5 "${cmds[@]}"
+  echo 1 >"$NF"
+  NF_SAVE=
+fi
