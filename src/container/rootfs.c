@@ -254,10 +254,35 @@ int container_write_etc (struct engine *e, struct container_rec *c, berr_t *err)
     return -1;
 
   cleanup_free char *hosts_data = net_hosts_render (e, c, host_net);
+  /* --network container:X: X's hosts and resolv.conf, as Docker shares them. */
+  cleanup_free char *joined_rc = NULL;
+  if (netmode && str_has_prefix (netmode, "container:"))
+    {
+      struct container_rec *x = NULL;
+      berr_t e2 = BERR_INIT;
+      if (container_get (e, netmode + strlen ("container:"), &x, &e2) == 0)
+        {
+          cleanup_free char *xdir = container_dir (e, x->id);
+          cleanup_free char *xh = xasprintf ("%s/hosts", xdir);
+          cleanup_free char *xr = xasprintf ("%s/resolv.conf", xdir);
+          cleanup_free char *data = NULL;
+          size_t len = 0;
+          if (fs_read_file (xh, 1 << 20, &data, &len, &e2) == 0)
+            {
+              free (hosts_data);
+              hosts_data = steal_pointer (&data);
+            }
+          berr_release (&e2);
+          if (fs_read_file (xr, 1 << 20, &joined_rc, &len, &e2) < 0)
+            berr_release (&e2);
+          container_rec_free (x);
+        }
+      berr_release (&e2);
+    }
   cleanup_free char *hosts_path = xasprintf ("%s/hosts", dir);
   if (write_file (hosts_path, hosts_data, err) < 0)
     return -1;
-  cleanup_free char *rc = resolv_conf (hc, host_net);
+  cleanup_free char *rc = joined_rc ? steal_pointer (&joined_rc) : resolv_conf (hc, host_net);
   cleanup_free char *rc_path = xasprintf ("%s/resolv.conf", dir);
   return write_file (rc_path, rc, err);
 }

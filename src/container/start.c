@@ -385,7 +385,8 @@ static int spawn_external (struct engine *e, struct container_rec *c, const char
 static size_t proxy_specs (const struct prepared *p, struct monitor_proxy_spec **out)
 {
   *out = NULL;
-  if (p->net.kind != NET_KIND_BRIDGE || p->net.neps == 0)
+  /* An internal network publishes nothing (as Docker). */
+  if (p->net.kind != NET_KIND_BRIDGE || p->net.neps == 0 || p->net.eps[0].net->internal)
     return 0;
   size_t n = 0;
   for (size_t i = 0; i < p->net.ports.n; i++)
@@ -532,7 +533,12 @@ static int start_foreground (struct engine *e, struct container_rec *c, struct p
     close (proc.pidfd);
   cgroup_free (p->cg);
   p->cg = NULL;
+  /* The published ports stay reserved until the cleanup has taken their rules away, so no
+   * other container can get a port while the dead one's DNAT still points at it. */
+  struct port_set ports = p->net.ports;
+  p->net.ports = (struct port_set){ 0 };
   prepared_release (e, c, p, false);
+  int ret;
   if (r < 0)
     {
       kill (proc.pid, SIGKILL);
@@ -540,11 +546,14 @@ static int start_foreground (struct engine *e, struct container_rec *c, struct p
       struct monitor_result dead = { .exit_code = 255, .finished_ns = now_ns () };
       if (container_cleanup (e, c->id, &dead, &e2) < 0)
         berr_release (&e2);
-      return -1;
+      ret = -1;
     }
-  if (res->detached)
-    return 0; /* still running, no monitor: reconciled when someone looks */
-  return container_cleanup (e, c->id, res, err);
+  else if (res->detached)
+    ret = 0; /* still running, no monitor: reconciled when someone looks */
+  else
+    ret = container_cleanup (e, c->id, res, err);
+  ports_release (&ports);
+  return ret;
 }
 
 /* ---------- detached ---------- */

@@ -97,8 +97,8 @@ static void update (struct mon_proxy *p, struct conn *c, size_t idx)
     }
 }
 
-/* Move what can move; false when the connection is finished or broken. */
-static bool pump (struct conn *c)
+/* One pass in both directions; *moved tells whether anything changed. */
+static bool pump_once (struct conn *c, bool *moved)
 {
   for (int s = 0; s < 2; s++)
     {
@@ -111,9 +111,9 @@ static bool pump (struct conn *c)
           b->off = 0;
           ssize_t n = read (c->fd[s], b->data + b->len, PROXY_BUF - b->len);
           if (n > 0)
-            b->len += (size_t)n;
+            b->len += (size_t)n, *moved = true;
           else if (n == 0)
-            b->eof = true;
+            b->eof = true, *moved = true;
           else if (errno != EAGAIN && errno != EINTR)
             return false;
         }
@@ -129,6 +129,7 @@ static bool pump (struct conn *c)
             }
           b->off += (size_t)n;
           b->len -= (size_t)n;
+          *moved = true;
         }
       if (b->len == 0)
         b->off = 0;
@@ -136,9 +137,28 @@ static bool pump (struct conn *c)
         {
           shutdown (c->fd[1 - s], SHUT_WR);
           b->shut_done = true;
+          *moved = true;
         }
     }
-  return !(c->b[0].shut_done && c->b[1].shut_done);
+  return true;
+}
+
+/* Move what can move, until nothing does (a side taken out of the epoll set is read only
+ * here); false when the connection is finished or broken. */
+static bool pump (struct conn *c)
+{
+  bool moved = true;
+  /* Bounded (4 MiB a turn) so one busy connection does not starve the monitor's other work;
+   * level-triggered epoll brings it back. Not while a side is out of the set: nothing would. */
+  for (int pass = 0; moved && (pass < 64 || c->quiet[0] || c->quiet[1]); pass++)
+    {
+      moved = false;
+      if (!pump_once (c, &moved))
+        return false;
+      if (c->b[0].shut_done && c->b[1].shut_done)
+        return false;
+    }
+  return true;
 }
 
 static void on_accept (struct mon_proxy *p, size_t li)
@@ -226,11 +246,19 @@ void mon_proxy_event (struct mon_proxy *p, uint32_t tag, size_t idx, uint32_t ev
       return;
     }
   size_t ci = idx / 2;
+  int side = (int)(idx % 2);
   if (ci >= PROXY_MAX_CONNS || p->conns[ci].fd[0] < 0)
     return;
   struct conn *c = &p->conns[ci];
-  if (c->connecting && idx % 2 == 1)
+  if (c->connecting)
     {
+      if (side == 0)
+        {
+          /* The client gave up (or reset) before the container answered. */
+          if (events & (EPOLLHUP | EPOLLERR))
+            conn_close (p, c);
+          return;
+        }
       int soerr = 0;
       socklen_t sl = sizeof soerr;
       if (getsockopt (c->fd[1], SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0 || soerr != 0)
@@ -240,13 +268,27 @@ void mon_proxy_event (struct mon_proxy *p, uint32_t tag, size_t idx, uint32_t ev
         }
       c->connecting = false;
     }
-  if (c->connecting)
-    return;
-  (void)events; /* hang-ups and errors show up as EOF or errors of read and send */
-  if (!pump (c))
+  if (!pump (c) || (events & EPOLLERR))
     {
       conn_close (p, c);
       return;
+    }
+  if ((events & EPOLLHUP) && !c->quiet[side])
+    {
+      /* This side takes nothing more (closed both ways): what was on its way to it is dropped
+       * and its partner is read no further; what it sent still goes on. Its data is all
+       * there: it leaves the set (a hang-up is reported on every wait), and what is left of it
+       * is read as the partner takes the data (pump runs until nothing moves). */
+      struct pipe_buf *to = &c->b[1 - side];
+      to->len = to->off = 0;
+      to->eof = to->shut_done = true;
+      if (!pump (c))
+        {
+          conn_close (p, c);
+          return;
+        }
+      epoll_ctl (p->epfd, EPOLL_CTL_DEL, c->fd[side], NULL);
+      c->quiet[side] = true;
     }
   update (p, c, ci);
 }

@@ -34,6 +34,16 @@ int net_lock (struct engine *e, berr_t *err)
   return fd;
 }
 
+int net_sync_locked (struct engine *e, berr_t *err)
+{
+  int lock = net_lock (e, err);
+  if (lock < 0)
+    return -1;
+  int r = net_sync (e, err);
+  close (lock);
+  return r;
+}
+
 /* ---------- the container's networks ---------- */
 
 static const char *primary_mode (const struct container_rec *c)
@@ -113,6 +123,12 @@ int net_create_config (struct engine *e, json_t *body, json_t **networks, berr_t
     }
   cleanup_strv char **names = NULL;
   strv_push (&names, mode);
+  /* The host end of a veth is "vb" + 11 hex of the id + one hex digit of the index. */
+  if (json_object_size (eps) > 16)
+    {
+      json_decref (out);
+      return berr_setk (err, BERR_INVALID, 0, "a container can be on at most 16 networks");
+    }
   const char *k;
   json_t *v;
   json_object_foreach (eps, k, v)
@@ -151,6 +167,10 @@ int net_create_config (struct engine *e, json_t *body, json_t **networks, berr_t
                                "no configured subnet or ip-range contain the IP address %s", ip);
             }
         }
+      if (r == 0 && n->builtin && json_array_size (json_object_get (ep, "Aliases")) > 0)
+        r = berr_setk (err, BERR_INVALID, 0,
+                       "network-scoped alias is supported only for containers in user defined "
+                       "networks");
       if (r == 0 && strcmp (n->driver, "null") == 0 && names[1] != NULL)
         r = berr_setk (err, BERR_INVALID, 0,
                        "container cannot be connected to multiple networks with one of the "
@@ -391,6 +411,7 @@ void net_plan_free (struct net_plan *p)
   free (p->eps);
   p->eps = NULL;
   p->neps = 0;
+  p->allocated = false; /* the rows belong to the container now (its cleanup releases them) */
   ports_release (&p->ports);
 }
 
@@ -431,6 +452,7 @@ static void refresh_peers (struct engine *e, const char *self_id, char **network
   strv_push (&done, self_id);
   for (size_t i = 0; network_ids && network_ids[i]; i++)
     {
+
       struct endpoint_row **eps = NULL;
       size_t n = 0;
       berr_t e2 = BERR_INIT;
@@ -461,6 +483,8 @@ static void refresh_peers (struct engine *e, const char *self_id, char **network
     }
 }
 
+/* The user-defined networks: names resolve there. On the predefined bridge only links do,
+ * written when the linking container starts. */
 static char **user_network_ids_of_plan (const struct net_plan *p)
 {
   char **ids = NULL;
@@ -475,7 +499,8 @@ int net_plan_started (struct engine *e, struct container_rec *c, struct net_plan
   if (p->kind != NET_KIND_BRIDGE || p->neps == 0)
     return 0;
   cleanup_strv char **ids = user_network_ids_of_plan (p);
-  if (p->ports.n == 0 && ids == NULL)
+  bool user = ids != NULL;
+  if (p->ports.n == 0 && !user)
     return 0;
   int lock = net_lock (e, err);
   if (lock < 0)
@@ -484,6 +509,11 @@ int net_plan_started (struct engine *e, struct container_rec *c, struct net_plan
   if (p->ports.n > 0)
     r = net_sync (e, err);
   refresh_peers (e, c->id, ids);
+  /* Its own file was written before it ran: peers that started or stopped meanwhile were
+   * missed (refresh_peers only writes running containers' files). */
+  berr_t e2 = BERR_INIT;
+  if (user && net_rewrite_hosts (e, c, &e2) < 0)
+    berr_release (&e2);
   close (lock);
   return r;
 }
@@ -501,13 +531,33 @@ int net_container_release (struct engine *e, struct container_rec *c, berr_t *er
     }
   bool had_ports = false;
   char **ids = NULL;
-  /* The veths are not deleted here: the kernel removes a veth with its namespace, which goes
-   * with the container's last process, while deleting one explicitly costs ~25 ms (device
-   * unregistration). A host end still present at the next start is removed then. */
+  /* The veths are normally not deleted here: the kernel removes a veth with its namespace,
+   * which goes with the container's last process, while deleting one explicitly costs ~25 ms
+   * (device unregistration); a host end still present at the next start is removed then. But
+   * a running container that joined this one's namespace (--network container:X) keeps it
+   * alive, with this container's address, which is given back now: delete them then. */
+  berr_t e2 = BERR_INIT;
+  int joiners = store_container_netns_joiners (e->store, c->id, c->name, &e2);
+  if (joiners < 0)
+    berr_release (&e2);
   for (size_t i = 0; i < n; i++)
     {
       had_ports |= json_object_size (eps[i]->ports) > 0;
-      strv_push (&ids, eps[i]->network_id);
+      struct network_row *nr = NULL;
+      if (store_network_get (e->store, eps[i]->network_id, &nr, &e2) == 0)
+        {
+          /* Only user networks resolve names: their peers' hosts files change. */
+          if (!nr->builtin)
+            strv_push (&ids, eps[i]->network_id);
+          network_row_free (nr);
+        }
+      else
+        berr_release (&e2);
+      if (joiners > 0 && eps[i]->host_ifname && net_endpoint_remove (eps[i]->host_ifname, &e2) < 0)
+        {
+          log_warn ("%s", e2.msg);
+          berr_release (&e2);
+        }
     }
   endpoint_rows_free (eps, n);
   int lock = net_lock (e, err);

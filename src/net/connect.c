@@ -200,6 +200,8 @@ int container_network_connect (struct engine *e, const char *container, const ch
                           "container cannot be connected to multiple networks with one of the "
                           "networks in private (none) mode");
     }
+  if (json_object_size (nets) >= 16)
+    return berr_setk (err, BERR_INVALID, 0, "a container can be on at most 16 networks");
   if (json_object_get (nets, net->name))
     return berr_setk (err, BERR_CONFLICT, 0, "endpoint with name %s already exists in network %s",
                       c->name, net->name);

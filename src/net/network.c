@@ -451,7 +451,7 @@ int network_remove (struct engine *e, const char *name, berr_t *err)
     }
   cleanup_free char *marker = xasprintf ("%s/networks/%s.up", e->runroot, n->id);
   unlink (marker);
-  if (net_sync (e, &e2) < 0)
+  if (net_sync_locked (e, &e2) < 0)
     {
       log_warn ("remove network %s: %s", n->name, e2.msg);
       berr_release (&e2);
@@ -745,7 +745,7 @@ int network_realize (struct engine *e, const struct network_row *n, berr_t *err)
   };
   if (net_bridge_up (&spec, err) < 0)
     return berr_wrap (err, "network %s", n->name);
-  if (net_sync (e, err) < 0)
+  if (net_sync_locked (e, err) < 0)
     return berr_wrap (err, "network %s", n->name);
   /* berth never touches other tables; say so when one of them would drop the bridge's
    * forwarded traffic (once per realization of the bridge). */

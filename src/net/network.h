@@ -59,6 +59,8 @@ int network_users (struct engine *e, const struct network_row *n, char ***ids, b
 /* Rewrite berth's nftables table from the store: every bridge network, and the published ports
  * of every running container whose monitor is alive.  Serialized by the network lock. */
 int net_sync (struct engine *e, berr_t *err);
+/* net_sync under the network lock, for callers that do not hold it. */
+int net_sync_locked (struct engine *e, berr_t *err);
 /* flock'ed fd on $runroot/network.lock (close to release). */
 int net_lock (struct engine *e, berr_t *err);
 

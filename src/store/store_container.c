@@ -338,3 +338,28 @@ int store_container_set_volumes (struct store *s, const char *id, char *const *v
     }
   return db_exec (s, "COMMIT", err);
 }
+
+int store_container_netns_joiners (struct store *s, const char *id, const char *name, berr_t *err)
+{
+  cleanup_stmt sqlite3_stmt *st = db_prep (
+      s,
+      "SELECT substr(json_extract(config, '$.HostConfig.NetworkMode'), 11) FROM containers "
+      "WHERE json_extract(config, '$.HostConfig.NetworkMode') LIKE 'container:%' "
+      "AND json_extract(state, '$.Running') AND id != ?1",
+      err);
+  if (st == NULL)
+    return -1;
+  bind_text (st, 1, id);
+  int n = 0, rc;
+  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+    {
+      const char *t = col_text (st, 0);
+      if (t && t[0]
+          && (strcmp (t, name) == 0 || (t[0] == '/' && strcmp (t + 1, name) == 0)
+              || strncmp (id, t, strlen (t)) == 0))
+        n++;
+    }
+  if (rc != SQLITE_DONE)
+    return db_err (s, err, "list containers");
+  return n;
+}

@@ -90,9 +90,19 @@ teardown() {
   run_berth run -d --name shr $BUSYBOX sleep 60
   local ip
   ip=$(ctr_ip shr)
-  run_berth run --rm --network container:shr $BUSYBOX ip -4 addr show eth0
+  run_berth run --rm --network container:shr $BUSYBOX sh -c 'ip -4 addr show eth0; cat /etc/hosts'
   assert_success
   assert_output_contains "inet $ip/"
+  # X's /etc/hosts, as Docker shares it.
+  assert_output_contains "$ip	$(berth inspect -f '{{.Config.Hostname}}' shr)"
+  # While a joiner keeps the namespace alive, X's stop must still take its veth off the
+  # bridge: its address is given back and could go to the next container.
+  run_berth run -d --name joiner --network container:shr $BUSYBOX sleep 60
+  local id
+  id=$(berth inspect -f '{{.Id}}' shr)
+  ip link show "vb${id:0:11}0" >/dev/null || fail "no veth vb${id:0:11}0"
+  run_berth stop -t 1 shr
+  if ip link show "vb${id:0:11}0" >/dev/null 2>&1; then fail "veth of a stopped container still there"; fi
 }
 
 @test "bridge: --dns, --dns-search, --dns-option, --add-host, --hostname, --domainname" {

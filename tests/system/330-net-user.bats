@@ -106,6 +106,15 @@ teardown() {
   assert_output_contains "hello from"
   run_berth run --rm --network inner $BUSYBOX $TH connect-tcp "$LAN_PEER_IP" 7100
   refute_output_contains "hello from"
+  # Nothing is published from an internal network, over IPv4 or the IPv6 relay.
+  local p
+  p=$(free_port)
+  run_berth run -d --name ipub --network inner -p "$p:7000" $BUSYBOX $TH listen-tcp 7000
+  sleep 0.3
+  run host_connect 127.0.0.1 "$p"
+  refute_output_contains "hello from"
+  run host_connect ::1 "$p"
+  refute_output_contains "hello from"
   # Inside an internal network containers still talk.
   run_berth run -d --name i1 --network inner $BUSYBOX $TH listen-tcp 7000
   sleep 0.3
