@@ -161,8 +161,7 @@ int store_container_lookup (struct store *s, const char *name_or_id, struct cont
 int store_container_list (struct store *s, struct container_rec ***out, size_t *n, berr_t *err);
 /* How many running containers other than this one share its network namespace
  * (HostConfig.NetworkMode "container:<name, id or id prefix>"). */
-int store_container_netns_joiners (struct store *s, const char *id, const char *name,
-                                   berr_t *err);
+int store_container_netns_joiners (struct store *s, const char *id, const char *name, berr_t *err);
 /* Replace the state (and, when config != NULL, the config) of a container. */
 int store_container_save (struct store *s, const char *id, const json_t *config,
                           const json_t *state, berr_t *err);
