@@ -38,6 +38,21 @@ b ps -a --format 'table {{.Names}}\t{{.Status}}'
 b rm demo-web
 b volume ls
 b volume rm demo-data
+
+echo; echo "== networks"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+b run -d --name demo-httpd -p "127.0.0.1:$port:80" busybox sh -c 'mkdir -p /www && echo "hello through a published port" >/www/index.html && exec httpd -f -p 80 -h /www'
+b port demo-httpd
+for _ in $(seq 50); do
+  out=$(busybox wget -q -O- "http://127.0.0.1:$port/" 2>/dev/null) && break
+  sleep 0.1
+done
+echo "\$ wget http://127.0.0.1:$port/  ->  ${out:-(no answer)}"
+b network create demo-net
+b run -d --name demo-db --network demo-net --network-alias database busybox sleep 1000
+b run --rm --network demo-net busybox sh -c 'grep -E "demo-db|database" /etc/hosts; ping -c1 -W2 database | head -2'
+b rm -f demo-httpd demo-db
+b network rm demo-net
 b system df
 echo
 echo "Demo store: $ROOT — try: $B --root $ROOT images"
