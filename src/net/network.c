@@ -436,8 +436,17 @@ int network_remove (struct engine *e, const char *name, berr_t *err)
       network_row_free (n);
       return -1;
     }
+  /* Under the network lock, so a start realizing this network cannot re-create its bridge
+   * after it is gone (network_realize re-checks the row under the same lock). */
+  int lock = net_lock (e, err);
+  if (lock < 0)
+    {
+      network_row_free (n);
+      return -1;
+    }
   if (store_network_remove (e->store, n->id, err) < 0)
     {
+      close (lock);
       network_row_free (n);
       return -1;
     }
@@ -451,11 +460,12 @@ int network_remove (struct engine *e, const char *name, berr_t *err)
     }
   cleanup_free char *marker = xasprintf ("%s/networks/%s.up", e->runroot, n->id);
   unlink (marker);
-  if (net_sync_locked (e, &e2) < 0)
+  if (net_sync (e, &e2) < 0)
     {
       log_warn ("remove network %s: %s", n->name, e2.msg);
       berr_release (&e2);
     }
+  close (lock);
   network_row_free (n);
   return 0;
 }
@@ -743,9 +753,18 @@ int network_realize (struct engine *e, const struct network_row *n, berr_t *err)
     .prefix = subnet.prefix,
     .mtu = n->mtu,
   };
+  int lock = net_lock (e, err);
+  if (lock < 0)
+    return -1;
+  cleanup_close int lockfd = lock;
+  /* Removed meanwhile (network rm holds the same lock): nothing to set up. */
+  struct network_row *still = NULL;
+  if (store_network_get (e->store, n->id, &still, err) < 0)
+    return -1;
+  network_row_free (still);
   if (net_bridge_up (&spec, err) < 0)
     return berr_wrap (err, "network %s", n->name);
-  if (net_sync_locked (e, err) < 0)
+  if (net_sync (e, err) < 0)
     return berr_wrap (err, "network %s", n->name);
   /* berth never touches other tables; say so when one of them would drop the bridge's
    * forwarded traffic (once per realization of the bridge). */
