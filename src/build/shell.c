@@ -11,6 +11,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "util/util.h"
 
@@ -149,8 +150,10 @@ static const char *lookup (struct lexer *lx, const char *name)
     return NULL;
   const char *found = NULL;
   size_t nlen = strlen (name);
+  bool fold = lx->env != NULL && lx->env->fold_case;
   for (char *const *kv = lx->env != NULL ? lx->env->kv : NULL; kv != NULL && *kv != NULL; kv++)
-    if (strncmp (*kv, name, nlen) == 0 && (*kv)[nlen] == '=')
+    if ((fold ? strncasecmp (*kv, name, nlen) : strncmp (*kv, name, nlen)) == 0
+        && (*kv)[nlen] == '=')
       found = *kv + nlen + 1;
   refs_note (&lx->refs, name, found != NULL);
   return found;
@@ -409,7 +412,7 @@ static int apply_word_op (struct lexer *lx, const char *name, char op, bool colo
       if (word[0] != '\0')
         return berr_setk (lx->err, BERR_INVALID, 0, "%s: %s", name, word);
       return berr_setk (lx->err, BERR_INVALID, 0, "%s: is not allowed to be %s", name,
-                        colon ? "unset or empty" : "unset");
+                        v == NULL ? "unset" : "empty");
     }
 }
 
@@ -431,7 +434,7 @@ static int expand (struct lexer *lx, char **val)
   lx->pos++;
   cleanup_free char *name = read_name (lx);
   if (name[0] == '\0')
-    return berr_setk (lx->err, BERR_INVALID, 0, "bad substitution: %s", lx->s);
+    return berr_setk (lx->err, BERR_INVALID, 0, "syntax error: bad substitution");
   if (lx->pos >= lx->len)
     return berr_setk (lx->err, BERR_INVALID, 0, "syntax error: missing '}'");
   char c = lx->s[lx->pos++];

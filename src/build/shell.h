@@ -16,6 +16,7 @@
 struct shell_env
 {
   char *const *kv; /* "KEY=VALUE" strings (not owned); NULL-terminated, may be NULL */
+  bool fold_case;  /* names match case-insensitively (Windows images: $pwd is $PWD) */
 };
 
 /* Which variables an expansion referred to: matched = set (even if empty), unmatched = unset.
