@@ -259,7 +259,7 @@ static void test_platform_release_name (void **state)
 static void test_pattern_escapes (void **state)
 {
   (void)state;
-  char *kv[] = { "FOO=a*b?c\\d", "BAD1=\\", "BAD2=\\x", "BAD3=\\\\\\", NULL };
+  char *kv[] = { "FOO=a*b?c\\d", "BAD1=\\", "BAD2=\\x", "BAD3=\\\\\\", "K=한국어", NULL };
   struct shell_env env = { kv, false };
   const char *bad[] = { "${FOO#$BAD1}", "${FOO#$BAD2}", "${FOO#$BAD3}" };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
@@ -274,9 +274,19 @@ static void test_pattern_escapes (void **state)
   {
     const char *in, *want;
   } good[] = {
-    { "${FOO#*}", "a*b?c\\d" },   { "${FOO##*}", "" },         { "${FOO#?}", "*b?c\\d" },
-    { "${FOO#a\\*}", "b?c\\d" },  { "${FOO%\\\\d}", "a*b?c" }, { "${FOO/\\?/!}", "a*b!c\\d" },
-    { "${FOO//?/x}", "xxxxxxx" }, { "${FOO%%b*}", "a*" },
+    { "${FOO#*}", "a*b?c\\d" },
+    { "${FOO##*}", "" },
+    { "${FOO#?}", "*b?c\\d" },
+    { "${FOO#a\\*}", "b?c\\d" },
+    { "${FOO%\\\\d}", "a*b?c" },
+    { "${FOO/\\?/!}", "a*b!c\\d" },
+    { "${FOO//?/x}", "xxxxxxx" },
+    { "${FOO%%b*}", "a*" },
+    /* ? is one character, not one byte */
+    { "${K#?}", "국어" },
+    { "${K%?}", "한국" },
+    { "${K//?/.}", "..." },
+    { "${K/국/-}", "한-어" },
   };
   for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
     {
