@@ -126,8 +126,9 @@ int di_read_patterns (const char *buf, size_t len, char ***out, berr_t *err)
       size_t end = nl ? (size_t)(nl - buf) : len;
       const char *line = buf + pos;
       size_t n = end - pos;
-      /* The scanner needs the line and its newline in its 64 KiB buffer. */
-      if (n + (nl ? 1 : 0) > LINE_MAX_BYTES)
+      /* bufio.Scanner gives up once its 64 KiB buffer is full without a newline, so a line
+       * (its '\r' included) of 64 KiB or more is an error, last line or not. */
+      if (n >= LINE_MAX_BYTES)
         return berr_setk (err, BERR_INVALID, 0,
                           "error reading .dockerignore: line %zu: bufio.Scanner: token too long",
                           lineno + 1);

@@ -378,6 +378,20 @@ static void test_reader_details (void **state)
   assert_int_equal (di_read_patterns (long_line, big + 3, &none, &err), -1);
   assert_non_null (strstr (err.msg, "line 2"));
   berr_release (&err);
+
+  /* the boundary: 65535 bytes pass, 65536 do not, with or without the newline */
+  for (int nl = 0; nl <= 1; nl++)
+    for (size_t n = 65535; n <= 65536; n++)
+      {
+        long_line[3 + n] = '\n';
+        cleanup_strv char **res = NULL;
+        int rc = di_read_patterns (long_line + 3, n + (size_t)nl, &res, &err);
+        assert_int_equal (rc, n == 65535 ? 0 : -1);
+        if (rc == 0)
+          assert_int_equal (strlen (res[0]), n);
+        long_line[3 + n] = 'x';
+        berr_release (&err);
+      }
 }
 
 static void test_dir_skip (void **state)
