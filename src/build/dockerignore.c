@@ -249,7 +249,8 @@ enum tok_kind
   T_DSLASH, /* (.*\/)? */
   T_DEND,   /* .* */
   T_CLASS,  /* [...] */
-  T_CARET,  /* ^ : only at the start of the text */
+  T_CARET,  /* ^ or \A: only at the start of the text */
+  T_END,    /* \z: only at the end of the text */
 };
 
 struct range
@@ -303,8 +304,9 @@ static void tok_bytes (struct pattern *p, const char *s, size_t n)
 }
 
 /* What the regexp engine makes of "\c" (upstream copies the escape into the expression): ASCII
- * punctuation is itself, a few letters are C escapes. Other escapes (\d, \pL, \x41, \Q...) are
- * not supported here and reported as a bad pattern. Returns false for those. */
+ * punctuation is itself, a few letters are C escapes. \d \s \w (and negations), \A and \z are
+ * handled by the callers; the rest (\pL, \x41, \101, \Q...\E, \b) is not supported here and
+ * reported as a bad pattern. Returns false for those. */
 static bool regexp_escape (uint32_t c, uint32_t *lit)
 {
   if (c < 0x80 && !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')))
@@ -354,6 +356,84 @@ static void tok_rune (struct pattern *p, uint32_t r)
   tok_bytes (p, b, n);
 }
 
+/* Named sets of the regexp engine (all ASCII): Perl \d \s \w and the POSIX [:name:] groups. */
+struct named_set
+{
+  const char *name;
+  struct range r[4];
+  size_t n;
+};
+
+static const struct named_set named_sets[] = {
+  { "d", { { '0', '9' } }, 1 },
+  { "s", { { '\t', '\n' }, { '\f', '\r' }, { ' ', ' ' } }, 3 },
+  { "w", { { '0', '9' }, { 'A', 'Z' }, { '_', '_' }, { 'a', 'z' } }, 4 },
+  { "[:alnum:]", { { '0', '9' }, { 'A', 'Z' }, { 'a', 'z' } }, 3 },
+  { "[:alpha:]", { { 'A', 'Z' }, { 'a', 'z' } }, 2 },
+  { "[:ascii:]", { { 0, 0x7F } }, 1 },
+  { "[:blank:]", { { '\t', '\t' }, { ' ', ' ' } }, 2 },
+  { "[:cntrl:]", { { 0, 0x1F }, { 0x7F, 0x7F } }, 2 },
+  { "[:digit:]", { { '0', '9' } }, 1 },
+  { "[:graph:]", { { '!', '~' } }, 1 },
+  { "[:lower:]", { { 'a', 'z' } }, 1 },
+  { "[:print:]", { { ' ', '~' } }, 1 },
+  { "[:punct:]", { { '!', '/' }, { ':', '@' }, { '[', '`' }, { '{', '~' } }, 4 },
+  { "[:space:]", { { '\t', '\r' }, { ' ', ' ' } }, 2 },
+  { "[:upper:]", { { 'A', 'Z' } }, 1 },
+  { "[:word:]", { { '0', '9' }, { 'A', 'Z' }, { '_', '_' }, { 'a', 'z' } }, 4 },
+  { "[:xdigit:]", { { '0', '9' }, { 'A', 'F' }, { 'a', 'f' } }, 3 },
+};
+
+static const struct named_set *named_set_find (const char *name, size_t len)
+{
+  for (size_t k = 0; k < sizeof named_sets / sizeof named_sets[0]; k++)
+    if (strlen (named_sets[k].name) == len && memcmp (named_sets[k].name, name, len) == 0)
+      return &named_sets[k];
+  return NULL;
+}
+
+static void class_add (struct tok *t, size_t *cap, uint32_t lo, uint32_t hi)
+{
+  if (t->nranges == *cap)
+    {
+      *cap = *cap ? *cap * 2 : 4;
+      t->ranges = xrealloc (t->ranges, *cap * sizeof *t->ranges);
+    }
+  t->ranges[t->nranges++] = (struct range){ lo, hi };
+}
+
+/* Add a named set, or its complement (\D, [:^alpha:]); the set's ranges are sorted. */
+static void class_add_set (struct tok *t, size_t *cap, const struct named_set *set, bool neg)
+{
+  if (!neg)
+    {
+      for (size_t k = 0; k < set->n; k++)
+        class_add (t, cap, set->r[k].lo, set->r[k].hi);
+      return;
+    }
+  uint32_t next = 0;
+  for (size_t k = 0; k < set->n; k++)
+    {
+      if (set->r[k].lo > next)
+        class_add (t, cap, next, set->r[k].lo - 1);
+      next = set->r[k].hi + 1;
+    }
+  class_add (t, cap, next, 0x10FFFF);
+}
+
+/* "\d"-style escape at s[i]: the set and whether it is negated, or NULL. */
+static const struct named_set *perl_set (const char *s, size_t n, size_t i, bool *neg)
+{
+  if (i + 1 >= n || s[i] != '\\')
+    return NULL;
+  char c = s[i + 1];
+  *neg = c == 'D' || c == 'S' || c == 'W';
+  char lc = *neg ? (char)(c - 'A' + 'a') : c;
+  if (lc != 'd' && lc != 's' && lc != 'w')
+    return NULL;
+  return named_set_find (&lc, 1);
+}
+
 /* One bound inside a class, as the regexp engine reads the copied text. */
 static bool class_rune (const char *s, size_t n, size_t *i, uint32_t *r)
 {
@@ -376,7 +456,7 @@ static bool class_rune (const char *s, size_t n, size_t *i, uint32_t *r)
 }
 
 /* Parse "[...]" starting at s[*i] == '['. False when the regexp engine would reject it
- * (unclosed, reversed range, unsupported escape). */
+ * (unclosed, reversed range, unknown [:name:], unsupported escape). */
 static bool parse_class (struct pattern *p, const char *s, size_t n, size_t *i)
 {
   struct tok *t = tok_push (p, T_CLASS);
@@ -398,6 +478,33 @@ static bool parse_class (struct pattern *p, const char *s, size_t n, size_t *i)
           return true;
         }
       first = false;
+      /* "[:name:]": the engine looks for the closing ":]" anywhere further on */
+      if (*i + 2 < n && s[*i] == '[' && s[*i + 1] == ':')
+        {
+          const char *end = memmem (s + *i + 2, n - *i - 2, ":]", 2);
+          if (end != NULL)
+            {
+              size_t len = (size_t)(end + 2 - (s + *i));
+              bool neg = s[*i + 2] == '^';
+              cleanup_free char *name = xstrndup (s + *i, len);
+              if (neg)
+                memmove (name + 2, name + 3, len - 2);
+              const struct named_set *set = named_set_find (name, strlen (name));
+              if (set == NULL)
+                return false;
+              class_add_set (t, &cap, set, neg);
+              *i += len;
+              continue;
+            }
+        }
+      bool neg;
+      const struct named_set *perl = perl_set (s, n, *i, &neg);
+      if (perl != NULL)
+        {
+          class_add_set (t, &cap, perl, neg);
+          *i += 2;
+          continue;
+        }
       uint32_t lo, hi;
       if (!class_rune (s, n, i, &lo))
         return false;
@@ -410,12 +517,7 @@ static bool parse_class (struct pattern *p, const char *s, size_t n, size_t *i)
           if (hi < lo)
             return false;
         }
-      if (t->nranges == cap)
-        {
-          cap = cap ? cap * 2 : 4;
-          t->ranges = xrealloc (t->ranges, cap * sizeof *t->ranges);
-        }
-      t->ranges[t->nranges++] = (struct range){ lo, hi };
+      class_add (t, &cap, lo, hi);
     }
 }
 
@@ -472,10 +574,21 @@ static void pattern_compile (struct pattern *p)
           i++;
           if (i < n)
             {
+              bool neg;
+              const struct named_set *perl = perl_set (s, n, i - 1, &neg);
               uint32_t c = utf8_decode (s + i, n - i, &w), lit;
               i += w;
               type = MT_REGEXP;
-              if (regexp_escape (c, &lit))
+              if (perl != NULL)
+                {
+                  size_t cap = 0;
+                  class_add_set (tok_push (p, T_CLASS), &cap, perl, neg);
+                }
+              else if (c == 'A')
+                tok_push (p, T_CARET);
+              else if (c == 'z')
+                tok_push (p, T_END);
+              else if (regexp_escape (c, &lit))
                 tok_rune (p, lit);
               else
                 ok = false;
@@ -547,6 +660,9 @@ static bool run_from (struct run *r, size_t ti, size_t pos)
           break;
         case T_CARET:
           ok = pos == 0 && run_from (r, ti + 1, pos);
+          break;
+        case T_END:
+          ok = pos == r->n && run_from (r, ti + 1, pos);
           break;
         case T_ANY:
         case T_CLASS:

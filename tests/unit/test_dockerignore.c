@@ -456,6 +456,23 @@ static void test_regexp_details (void **state)
     { "[Local-Only]", "L", "error" },
     { "?", "\xCE\xB1", "true" }, /* one rune, not one byte */
     { "a\xCE\xB1?", "a\xCE\xB1x", "true" },
+    /* escapes and named classes are the regexp engine's */
+    { "x\\d", "x5", "true" },
+    { "x\\d", "xd", "false" },
+    { "a\\Db", "a/b", "true" }, /* \D takes '/' */
+    { "\\w*", "a_1", "true" },
+    { "\\s", "\v", "false" },
+    { "\\Ax\\z", "x", "true" },
+    { "[[:alpha:]]x", "bx", "true" },
+    { "[[:^digit:]]", "a", "true" },
+    { "[[:^digit:]]", "1", "false" },
+    { "[\\d-]", "-", "error" }, /* filepath.Match rejects "d-]" */
+    { "[\\d\\-]", "-", "true" },
+    { "[\\d\\-]", "7", "true" },
+    { "[^\\W]", "_", "true" },
+    { "[[:space:]]", "\v", "true" },
+    { "[[:foo:]]", "f", "error" },
+    { "x\\pL", "xa", "error" }, /* unsupported here (upstream: a Unicode letter) */
   };
   for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
     {
