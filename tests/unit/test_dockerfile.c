@@ -1,0 +1,397 @@
+/* test_dockerfile.c — the Dockerfile parser against BuildKit's parser corpus
+ * ($CONFORMANCE_DIR/buildkit-parser): every `result` dump byte for byte, the negative cases,
+ * and the tables extracted from BuildKit's Go tests. One "# buildkit-parser <corpus>: N/M" line
+ * per corpus; every mismatch is printed as a "# FAIL" line. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "build/dockerfile.h"
+#include "util/fs.h"
+#include "util/util.h"
+
+static const char *conf_dir;
+static int total_failed;
+
+struct tally
+{
+  const char *name;
+  int pass, total;
+};
+
+static void tally_end (struct tally *t)
+{
+  printf ("# buildkit-parser %s: %d/%d\n", t->name, t->pass, t->total);
+  total_failed += t->total - t->pass;
+}
+
+static void check (struct tally *t, bool ok, const char *fmt, ...) PRINTF_LIKE (3, 4);
+static void check (struct tally *t, bool ok, const char *fmt, ...)
+{
+  t->total++;
+  if (ok)
+    {
+      t->pass++;
+      return;
+    }
+  va_list ap;
+  va_start (ap, fmt);
+  printf ("# FAIL %s: ", t->name);
+  vprintf (fmt, ap);
+  printf ("\n");
+  va_end (ap);
+}
+
+static char *read_conf (const char *rel, size_t *len)
+{
+  cleanup_free char *path = xasprintf ("%s/buildkit-parser/%s", conf_dir, rel);
+  berr_t err = BERR_INIT;
+  char *data = NULL;
+  size_t n = 0;
+  if (fs_read_file (path, 16 << 20, &data, &n, &err) < 0)
+    {
+      printf ("# cannot read %s: %s\n", path, err.msg);
+      berr_release (&err);
+      return NULL;
+    }
+  if (len)
+    *len = n;
+  return data;
+}
+
+static json_t *load_json (const char *rel)
+{
+  size_t len;
+  cleanup_free char *data = read_conf (rel, &len);
+  if (data == NULL)
+    return NULL;
+  json_error_t jerr;
+  json_t *j = json_loadb (data, len, JSON_ALLOW_NUL, &jerr);
+  if (j == NULL)
+    printf ("# bad JSON %s: %s\n", rel, jerr.text);
+  return j;
+}
+
+static int cmp_str (const void *a, const void *b)
+{
+  return strcmp (*(char *const *)a, *(char *const *)b);
+}
+
+static char **list_dirs (const char *rel)
+{
+  cleanup_free char *path = xasprintf ("%s/buildkit-parser/%s", conf_dir, rel);
+  char **v = xcalloc (1, sizeof (char *));
+  DIR *d = opendir (path);
+  if (d == NULL)
+    return v;
+  struct dirent *e;
+  while ((e = readdir (d)) != NULL)
+    if (e->d_name[0] != '.')
+      strv_push (&v, e->d_name);
+  closedir (d);
+  qsort (v, strv_len (v), sizeof (char *), cmp_str);
+  return v;
+}
+
+static struct df_result *parse_conf (const char *rel, berr_t *err)
+{
+  size_t len;
+  cleanup_free char *data = read_conf (rel, &len);
+  if (data == NULL)
+    {
+      berr_set (err, 0, "cannot read %s", rel);
+      return NULL;
+    }
+  struct df_result *r = NULL;
+  if (df_parse ("Dockerfile", data, len, &r, err) < 0)
+    return NULL;
+  return r;
+}
+
+static void test_testfiles (void **state arg_unused)
+{
+  struct tally t = { "testfiles", 0, 0 };
+  cleanup_strv char **dirs = list_dirs ("testfiles");
+  for (size_t i = 0; dirs[i]; i++)
+    {
+      cleanup_free char *df = xasprintf ("testfiles/%s/Dockerfile", dirs[i]);
+      cleanup_free char *res = xasprintf ("testfiles/%s/result", dirs[i]);
+      cleanup_free char *want = read_conf (res, NULL);
+      berr_t err = BERR_INIT;
+      struct df_result *r = parse_conf (df, &err);
+      if (r == NULL)
+        {
+          check (&t, false, "%s: %s", dirs[i], err.msg);
+          berr_release (&err);
+          continue;
+        }
+      cleanup_free char *got = df_dump (r);
+      bool ok = want && strcmp (got, want) == 0;
+      check (&t, ok, "%s: dump differs:\n%s", dirs[i], got);
+      df_result_free (r);
+    }
+  tally_end (&t);
+  assert_int_equal (t.pass, t.total);
+  assert_true (t.total >= 33);
+}
+
+static void test_negative (void **state arg_unused)
+{
+  struct tally t = { "negative", 0, 0 };
+  cleanup_strv char **dirs = list_dirs ("testfiles-negative");
+  for (size_t i = 0; dirs[i]; i++)
+    {
+      cleanup_free char *df = xasprintf ("testfiles-negative/%s/Dockerfile", dirs[i]);
+      berr_t err = BERR_INIT;
+      struct df_result *r = parse_conf (df, &err);
+      /* the error must name the file and a line */
+      bool ok = r == NULL && err.msg && str_has_prefix (err.msg, "Dockerfile:");
+      check (&t, ok, "%s: parsed, or error without location (%s)", dirs[i],
+             err.msg ? err.msg : "none");
+      if (err.msg)
+        printf ("# %s: %s\n", dirs[i], err.msg);
+      berr_release (&err);
+      df_result_free (r);
+    }
+  tally_end (&t);
+  assert_int_equal (t.pass, t.total);
+  assert_true (t.total >= 4);
+}
+
+static void test_line_numbers (void **state arg_unused)
+{
+  struct tally t = { "extracted/line_numbers.json", 0, 0 };
+  json_t *j = load_json ("extracted/line_numbers.json");
+  assert_non_null (j);
+  berr_t err = BERR_INIT;
+  struct df_result *r = parse_conf ("testfile-line/Dockerfile", &err);
+  check (&t, r != NULL, "parse: %s", err.msg);
+  berr_release (&err);
+  if (r)
+    {
+      json_t *root = json_object_get (j, "root");
+      check (&t,
+             r->start_line == json_integer_value (json_object_get (root, "start_line"))
+                 && r->end_line == json_integer_value (json_object_get (root, "end_line"))
+                 && (json_int_t)r->n_nodes
+                        == json_integer_value (json_object_get (root, "children_count")),
+             "root %d-%d (%zu children)", r->start_line, r->end_line, r->n_nodes);
+      size_t i;
+      json_t *c;
+      json_array_foreach (json_object_get (j, "children"), i, c)
+      {
+        bool ok = i < r->n_nodes
+                  && r->nodes[i].start_line == json_integer_value (json_array_get (c, 0))
+                  && r->nodes[i].end_line == json_integer_value (json_array_get (c, 1));
+        check (&t, ok, "child %zu: %d-%d", i, i < r->n_nodes ? r->nodes[i].start_line : -1,
+               i < r->n_nodes ? r->nodes[i].end_line : -1);
+      }
+      df_result_free (r);
+    }
+  json_decref (j);
+  tally_end (&t);
+  assert_int_equal (t.pass, t.total);
+}
+
+static bool strv_equals_json (char **v, json_t *arr)
+{
+  if (strv_len (v) != json_array_size (arr))
+    return false;
+  for (size_t i = 0; v[i]; i++)
+    if (strcmp (v[i], json_string_value (json_array_get (arr, i))) != 0)
+      return false;
+  return true;
+}
+
+static bool words_equal_json (struct df_word *w, size_t n, json_t *arr)
+{
+  if (n != json_array_size (arr))
+    return false;
+  for (size_t i = 0; i < n; i++)
+    {
+      json_t *s = json_array_get (arr, i);
+      if (!json_is_string (s) || json_string_length (s) != w[i].len
+          || memcmp (json_string_value (s), w[i].value, w[i].len) != 0)
+        return false;
+    }
+  return true;
+}
+
+static void test_parse_words (void **state arg_unused)
+{
+  struct tally t = { "extracted/parse_words.json", 0, 0 };
+  json_t *j = load_json ("extracted/parse_words.json");
+  assert_non_null (j);
+  size_t i;
+  json_t *c;
+  json_array_foreach (json_object_get (j, "cases"), i, c)
+  {
+    const char *in = json_string_value (json_object_get (c, "input"));
+    cleanup_strv char **w = df_parse_words (in, '\\');
+    check (&t, strv_equals_json (w, json_object_get (c, "expected")), "%s", in);
+  }
+  json_decref (j);
+  tally_end (&t);
+  assert_int_equal (t.pass, t.total);
+}
+
+static void test_name_val (void **state arg_unused)
+{
+  struct tally t = { "extracted/name_val.json", 0, 0 };
+  json_t *j = load_json ("extracted/name_val.json");
+  assert_non_null (j);
+  size_t i;
+  json_t *c;
+  json_array_foreach (json_object_get (j, "cases"), i, c)
+  {
+    const char *in = json_string_value (json_object_get (c, "input"));
+    const char *kw = json_string_value (json_object_get (c, "keyword"));
+    struct df_word *w = NULL;
+    size_t n = 0;
+    berr_t err = BERR_INIT;
+    int rc = df_parse_name_val (in, kw, '\\', &w, &n, &err);
+    json_t *want_err = json_object_get (c, "expected_error");
+    if (want_err)
+      check (&t, rc < 0 && strcmp (err.msg, json_string_value (want_err)) == 0, "%s: %s", in,
+             err.msg ? err.msg : "accepted");
+    else
+      check (&t, rc == 0 && words_equal_json (w, n, json_object_get (c, "expected_chain")), "%s",
+             in);
+    berr_release (&err);
+    df_words_free (w, n);
+  }
+  json_decref (j);
+  tally_end (&t);
+  assert_int_equal (t.pass, t.total);
+}
+
+static void test_json_arrays (void **state arg_unused)
+{
+  struct tally t = { "extracted/json_arrays.json", 0, 0 };
+  json_t *j = load_json ("extracted/json_arrays.json");
+  assert_non_null (j);
+  size_t i;
+  json_t *c;
+  json_array_foreach (json_object_get (j, "valid"), i, c)
+  {
+    const char *in = json_string_value (json_object_get (c, "input"));
+    struct df_word *w = NULL;
+    size_t n = 0;
+    berr_t err = BERR_INIT;
+    int rc = df_parse_json_array (in, &w, &n, &err);
+    check (&t, rc == 1 && words_equal_json (w, n, json_object_get (c, "expected")), "%s", in);
+    berr_release (&err);
+    df_words_free (w, n);
+  }
+  json_array_foreach (json_object_get (j, "not_string_array"), i, c)
+  {
+    const char *in = json_string_value (c);
+    struct df_word *w = NULL;
+    size_t n = 0;
+    berr_t err = BERR_INIT;
+    int rc = df_parse_json_array (in, &w, &n, &err);
+    check (&t,
+           rc < 0 && err.msg
+               && strcmp (err.msg, "when using JSON array syntax, arrays must be comprised of "
+                                   "strings only")
+                      == 0,
+           "%s: %s", in, err.msg ? err.msg : "accepted");
+    berr_release (&err);
+    df_words_free (w, n);
+  }
+  json_decref (j);
+  tally_end (&t);
+  assert_int_equal (t.pass, t.total);
+}
+
+static void test_scanner_errors (void **state arg_unused)
+{
+  struct tally t = { "extracted/scanner_errors.json", 0, 0 };
+  json_t *j = load_json ("extracted/scanner_errors.json");
+  assert_non_null (j);
+  const char *tmpl = json_string_value (json_object_get (j, "input_template"));
+  const char *rep = json_string_value (json_object_get (j, "repeat_char"));
+  json_int_t count = json_integer_value (json_object_get (j, "repeat_count"));
+  const char *want = json_string_value (json_object_get (j, "expected_error"));
+  const char *pct = strstr (tmpl, "%s");
+  assert_non_null (pct);
+  struct sbuf b;
+  sbuf_init (&b);
+  sbuf_add (&b, tmpl, (size_t)(pct - tmpl));
+  for (json_int_t k = 0; k < count; k++)
+    sbuf_adds (&b, rep);
+  sbuf_adds (&b, pct + 2);
+  struct df_result *r = NULL;
+  berr_t err = BERR_INIT;
+  int rc = df_parse ("Dockerfile", b.buf, b.len, &r, &err);
+  /* BuildKit's text, after our "Dockerfile:N: " location prefix */
+  const char *msg = err.msg ? strchr (strchr (err.msg, ':') + 1, ':') : NULL;
+  check (&t, rc < 0 && msg && strcmp (msg + 2, want) == 0, "got %s", err.msg ? err.msg : "success");
+  berr_release (&err);
+  df_result_free (r);
+  sbuf_release (&b);
+  json_decref (j);
+  tally_end (&t);
+  assert_int_equal (t.pass, t.total);
+}
+
+static void test_empty_continuation (void **state arg_unused)
+{
+  struct tally t = { "extracted/empty_continuation.json", 0, 0 };
+  json_t *j = load_json ("extracted/empty_continuation.expected.json");
+  assert_non_null (j);
+  berr_t err = BERR_INIT;
+  struct df_result *r = parse_conf ("extracted/empty_continuation.Dockerfile", &err);
+  check (&t, r != NULL, "parse: %s", err.msg);
+  berr_release (&err);
+  if (r)
+    {
+      check (&t,
+             (json_int_t)r->n_warnings
+                 == json_integer_value (json_object_get (j, "warnings_count")),
+             "%zu warnings", r->n_warnings);
+      size_t i;
+      json_t *c;
+      json_array_foreach (json_object_get (j, "warnings_contain"), i, c)
+      {
+        size_t k;
+        json_t *s;
+        bool ok = i < r->n_warnings;
+        json_array_foreach (c, k, s) ok
+            = ok && strstr (r->warnings[i].short_text, json_string_value (s)) != NULL;
+        check (&t, ok, "warning %zu: %s", i, i < r->n_warnings ? r->warnings[i].short_text : "");
+      }
+      df_result_free (r);
+    }
+  json_decref (j);
+  tally_end (&t);
+  assert_int_equal (t.pass, t.total);
+}
+
+int main (void)
+{
+  conf_dir = getenv ("CONFORMANCE_DIR");
+  if (conf_dir == NULL)
+    {
+      printf ("# CONFORMANCE_DIR is not set\n");
+      return 1;
+    }
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test (test_testfiles),      cmocka_unit_test (test_negative),
+    cmocka_unit_test (test_line_numbers),   cmocka_unit_test (test_parse_words),
+    cmocka_unit_test (test_name_val),       cmocka_unit_test (test_json_arrays),
+    cmocka_unit_test (test_scanner_errors), cmocka_unit_test (test_empty_continuation),
+  };
+  int rc = cmocka_run_group_tests (tests, NULL, NULL);
+  printf ("# buildkit-parser: %d case(s) failed\n", total_failed);
+  return rc;
+}
