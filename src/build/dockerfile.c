@@ -8,12 +8,13 @@
 #include <jansson.h>
 
 #include "build/dockerfile.h"
+#include "build/dockerfile_priv.h"
 #include "util/util.h"
 
 #define DF_MAX_LINE 65536
 
 /* Go's utf8.DecodeRune: invalid input decodes as one byte. */
-static uint32_t utf8_decode (const unsigned char *s, size_t len, size_t *width)
+uint32_t df_utf8_decode (const unsigned char *s, size_t len, size_t *width)
 {
   unsigned char c = s[0];
   *width = 1;
@@ -44,7 +45,7 @@ static uint32_t utf8_decode (const unsigned char *s, size_t len, size_t *width)
 }
 
 /* unicode.IsSpace */
-static bool rune_is_space (uint32_t r)
+bool df_rune_is_space (uint32_t r)
 {
   if (r == ' ' || (r >= '\t' && r <= '\r') || r == 0x85 || r == 0xA0)
     return true;
@@ -53,7 +54,7 @@ static bool rune_is_space (uint32_t r)
 }
 
 /* unicode.IsSpace(rune(byte)): what BuildKit applies byte by byte in a few places. */
-static bool byte_is_space (unsigned char c) { return rune_is_space (c); }
+static bool byte_is_space (unsigned char c) { return df_rune_is_space (c); }
 
 /* Length of the leading run of Unicode white space. */
 static size_t lead_space (const char *s, size_t len)
@@ -62,8 +63,8 @@ static size_t lead_space (const char *s, size_t len)
   while (i < len)
     {
       size_t w;
-      uint32_t r = utf8_decode ((const unsigned char *)s + i, len - i, &w);
-      if (!rune_is_space (r) || (r == 0xFFFD && w == 1))
+      uint32_t r = df_utf8_decode ((const unsigned char *)s + i, len - i, &w);
+      if (!df_rune_is_space (r) || (r == 0xFFFD && w == 1))
         break;
       i += w;
     }
@@ -77,9 +78,9 @@ static char *trim_space (const char *s, size_t len)
   while (i < len)
     {
       size_t w;
-      uint32_t r = utf8_decode ((const unsigned char *)s + i, len - i, &w);
+      uint32_t r = df_utf8_decode ((const unsigned char *)s + i, len - i, &w);
       i += w;
-      if (!rune_is_space (r) || (r == 0xFFFD && w == 1))
+      if (!df_rune_is_space (r) || (r == 0xFFFD && w == 1))
         end = i;
     }
   return xstrndup (s + start, end - start);
@@ -135,12 +136,12 @@ char **df_parse_words (const char *s, char escape)
   for (size_t pos = 0; pos <= len; pos += w)
     {
       if (pos != len)
-        ch = utf8_decode ((const unsigned char *)s + pos, len - pos, &w);
+        ch = df_utf8_decode ((const unsigned char *)s + pos, len - pos, &w);
       if (phase == IN_SPACES)
         {
           if (pos == len)
             break;
-          if (rune_is_space (ch))
+          if (df_rune_is_space (ch))
             continue;
           phase = IN_WORD;
         }
@@ -152,7 +153,7 @@ char **df_parse_words (const char *s, char escape)
         }
       if (phase == IN_WORD)
         {
-          if (rune_is_space (ch))
+          if (df_rune_is_space (ch))
             {
               phase = IN_SPACES;
               if (blank_ok || word.len > 0)
@@ -173,7 +174,7 @@ char **df_parse_words (const char *s, char escape)
                 continue;
               sbuf_add (&word, s + pos, w);
               pos += w;
-              ch = utf8_decode ((const unsigned char *)s + pos, len - pos, &w);
+              ch = df_utf8_decode ((const unsigned char *)s + pos, len - pos, &w);
             }
           sbuf_add (&word, s + pos, w);
           continue;
@@ -190,7 +191,7 @@ char **df_parse_words (const char *s, char escape)
             }
           sbuf_add (&word, s + pos, w);
           pos += w;
-          ch = utf8_decode ((const unsigned char *)s + pos, len - pos, &w);
+          ch = df_utf8_decode ((const unsigned char *)s + pos, len - pos, &w);
         }
       sbuf_add (&word, s + pos, w);
     }
@@ -687,6 +688,57 @@ static void add_warning (struct df_result *r, const char *line, int lineno)
   w->line = lineno;
 }
 
+/* RUN, COPY, ADD (also under ONBUILD) in shell form. */
+static bool node_can_have_heredocs (const struct df_node *n)
+{
+  if (strcmp (n->keyword, "onbuild") == 0 && n->sub)
+    n = n->sub;
+  if (strcmp (n->keyword, "run") != 0 && strcmp (n->keyword, "copy") != 0
+      && strcmp (n->keyword, "add") != 0)
+    return false;
+  return !n->json;
+}
+
+/* The bodies follow the instruction line, one after the other, each up to its terminator. */
+static int read_heredocs (struct scanner *sc, struct df_node *node, int *cur, berr_t *err)
+{
+  if (df_heredocs_from_line (node->original, &node->heredocs, &node->n_heredocs, err) < 0)
+    return -1;
+  for (size_t i = 0; i < node->n_heredocs; i++)
+    {
+      struct df_heredoc *h = &node->heredocs[i];
+      struct sbuf body;
+      sbuf_init (&body);
+      bool terminated = false;
+      while (scan (sc))
+        {
+          (*cur)++;
+          const char *t = sc->tok;
+          size_t n = sc->tok_len;
+          if (n > 0 && t[n - 1] == '\n')
+            {
+              n--;
+              if (n > 0 && t[n - 1] == '\r')
+                n--;
+            }
+          if (h->chomp)
+            while (n > 0 && *t == '\t')
+              t++, n--;
+          if (n == strlen (h->name) && memcmp (t, h->name, n) == 0)
+            {
+              terminated = true;
+              break;
+            }
+          sbuf_add (&body, sc->tok, sc->tok_len);
+        }
+      free (h->content);
+      h->content = sbuf_detach (&body);
+      if (!terminated)
+        return berr_setk (err, BERR_INVALID, 0, "unterminated heredoc");
+    }
+  return 0;
+}
+
 int df_parse (const char *name, const char *buf, size_t len, struct df_result **out, berr_t *err)
 {
   *out = NULL;
@@ -753,6 +805,16 @@ int df_parse (const char *name, const char *buf, size_t len, struct df_result **
       sbuf_release (&line);
       if (r < 0)
         {
+          if (start == cur)
+            berr_wrap (err, "%s:%d", name, start);
+          else
+            berr_wrap (err, "%s:%d-%d", name, start, cur);
+          goto fail;
+        }
+      if (node_can_have_heredocs (&node) && strstr (node.original, "<<") != NULL
+          && read_heredocs (&sc, &node, &cur, err) < 0)
+        {
+          node_clear (&node);
           if (start == cur)
             berr_wrap (err, "%s:%d", name, start);
           else

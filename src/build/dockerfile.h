@@ -21,7 +21,7 @@ struct df_heredoc
   unsigned fd;
   bool expand;
   bool chomp;
-  char *content;
+  char *content; /* raw body lines with their newlines, tabs kept even with chomp */
 };
 
 struct df_node
@@ -88,5 +88,15 @@ int df_parse_name_val (const char *rest, const char *keyword, char escape, struc
  * (shell form); -1 with err when it is a JSON array holding something else. */
 int df_parse_json_array (const char *rest, struct df_word **out, size_t *n_out, berr_t *err);
 void df_words_free (struct df_word *w, size_t n);
+
+/* Heredocs. A word such as `<<EOF`, `3<<-'EOF'`: 1 and *out filled (content empty), 0 when the
+ * word is no heredoc, -1 when its terminator cannot be lexed (an open quote). */
+int df_parse_heredoc (const char *word, struct df_heredoc *out, berr_t *err);
+/* The heredocs a logical instruction line opens, in order (contents empty). */
+int df_heredocs_from_line (const char *line, struct df_heredoc **out, size_t *n, berr_t *err);
+/* `<<-`: every line's leading tabs removed (the build engine applies it to the content). */
+char *df_heredoc_chomp (const char *content);
+void df_heredoc_clear (struct df_heredoc *h);
+void df_heredocs_free (struct df_heredoc *h, size_t n);
 
 #endif

@@ -377,6 +377,138 @@ static void test_empty_continuation (void **state arg_unused)
   assert_int_equal (t.pass, t.total);
 }
 
+static bool heredocs_equal (const struct df_node *n, json_t *want)
+{
+  if (json_is_null (want) || want == NULL)
+    return n->n_heredocs == 0;
+  if (json_array_size (want) != n->n_heredocs)
+    return false;
+  for (size_t i = 0; i < n->n_heredocs; i++)
+    {
+      json_t *h = json_array_get (want, i);
+      const struct df_heredoc *g = &n->heredocs[i];
+      if (strcmp (g->name, json_string_value (json_object_get (h, "Name"))) != 0
+          || (json_int_t)g->fd != json_integer_value (json_object_get (h, "FileDescriptor"))
+          || g->expand != json_is_true (json_object_get (h, "Expand"))
+          || g->chomp != json_is_true (json_object_get (h, "Chomp"))
+          || strcmp (g->content, json_string_value (json_object_get (h, "Content"))) != 0)
+        return false;
+    }
+  return true;
+}
+
+static void heredoc_file_cases (const char *label, const char *expected)
+{
+  struct tally t = { label, 0, 0 };
+  cleanup_free char *rel = xasprintf ("extracted/%s", expected);
+  json_t *j = load_json (rel);
+  assert_non_null (j);
+  cleanup_free char *df
+      = xasprintf ("extracted/%s", json_string_value (json_object_get (j, "input")));
+  berr_t err = BERR_INIT;
+  struct df_result *r = parse_conf (df, &err);
+  check (&t, r != NULL, "parse: %s", err.msg);
+  berr_release (&err);
+  size_t i;
+  json_t *c;
+  json_array_foreach (json_object_get (j, "cases"), i, c)
+  {
+    json_int_t k = json_integer_value (json_object_get (c, "child_index"));
+    bool ok = r && k < (json_int_t)r->n_nodes
+              && heredocs_equal (&r->nodes[k], json_object_get (c, "heredocs"));
+    check (&t, ok, "child %lld", (long long)k);
+  }
+  df_result_free (r);
+  json_decref (j);
+  tally_end (&t);
+  assert_int_equal (t.pass, t.total);
+}
+
+static void test_heredoc_extract (void **state arg_unused)
+{
+  heredoc_file_cases ("extracted/heredoc_extract", "heredoc_extract.expected.json");
+}
+
+static void test_heredoc_json (void **state arg_unused)
+{
+  heredoc_file_cases ("extracted/heredoc_json", "heredoc_json.expected.json");
+}
+
+static void test_heredoc_helpers (void **state arg_unused)
+{
+  struct tally t = { "extracted/heredoc_helpers.json", 0, 0 };
+  json_t *j = load_json ("extracted/heredoc_helpers.json");
+  assert_non_null (j);
+  json_t *ph = json_object_get (j, "parse_heredoc");
+  size_t i;
+  json_t *c;
+  json_array_foreach (json_object_get (ph, "valid_name_EOF"), i, c)
+  {
+    struct df_heredoc h;
+    berr_t err = BERR_INIT;
+    int r = df_parse_heredoc (json_string_value (c), &h, &err);
+    check (&t, r == 1 && strcmp (h.name, "EOF") == 0, "valid %s", json_string_value (c));
+    if (r == 1)
+      df_heredoc_clear (&h);
+    berr_release (&err);
+  }
+  json_array_foreach (json_object_get (ph, "invalid_error"), i, c)
+  {
+    struct df_heredoc h;
+    berr_t err = BERR_INIT;
+    int r = df_parse_heredoc (json_string_value (c), &h, &err);
+    check (&t, r < 0, "invalid %s accepted", json_string_value (c));
+    if (r == 1)
+      df_heredoc_clear (&h);
+    berr_release (&err);
+  }
+  json_array_foreach (json_object_get (ph, "not_heredoc"), i, c)
+  {
+    struct df_heredoc h;
+    berr_t err = BERR_INIT;
+    int r = df_parse_heredoc (json_string_value (c), &h, &err);
+    check (&t, r == 0, "not-heredoc %s: %d", json_string_value (c), r);
+    if (r == 1)
+      df_heredoc_clear (&h);
+    berr_release (&err);
+  }
+  json_array_foreach (json_object_get (json_object_get (j, "heredocs_from_line"), "cases"), i, c)
+  {
+    const char *line = json_string_value (json_object_get (c, "line"));
+    json_t *names = json_object_get (c, "heredoc_names");
+    struct df_heredoc *h = NULL;
+    size_t n = 0;
+    berr_t err = BERR_INIT;
+    int r = df_heredocs_from_line (line, &h, &n, &err);
+    bool ok = r == 0 && n == (json_is_array (names) ? json_array_size (names) : 0);
+    for (size_t k = 0; ok && k < n; k++)
+      ok = strcmp (h[k].name, json_string_value (json_array_get (names, k))) == 0;
+    check (&t, ok, "line %s: %zu heredoc(s)", line, n);
+    df_heredocs_free (h, n);
+    berr_release (&err);
+  }
+  json_decref (j);
+  tally_end (&t);
+  assert_int_equal (t.pass, t.total);
+}
+
+static void test_heredoc_chomp (void **state arg_unused)
+{
+  struct tally t = { "extracted/heredoc_chomp.json", 0, 0 };
+  json_t *j = load_json ("extracted/heredoc_chomp.json");
+  assert_non_null (j);
+  size_t i;
+  json_t *c;
+  json_array_foreach (json_object_get (j, "cases"), i, c)
+  {
+    cleanup_free char *got = df_heredoc_chomp (json_string_value (json_object_get (c, "input")));
+    check (&t, strcmp (got, json_string_value (json_object_get (c, "expected"))) == 0, "%s", got);
+  }
+  json_decref (j);
+  tally_end (&t);
+  assert_int_equal (t.pass, t.total);
+}
+
 int main (void)
 {
   conf_dir = getenv ("CONFORMANCE_DIR");
@@ -386,10 +518,12 @@ int main (void)
       return 1;
     }
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test (test_testfiles),      cmocka_unit_test (test_negative),
-    cmocka_unit_test (test_line_numbers),   cmocka_unit_test (test_parse_words),
-    cmocka_unit_test (test_name_val),       cmocka_unit_test (test_json_arrays),
-    cmocka_unit_test (test_scanner_errors), cmocka_unit_test (test_empty_continuation),
+    cmocka_unit_test (test_testfiles),       cmocka_unit_test (test_negative),
+    cmocka_unit_test (test_line_numbers),    cmocka_unit_test (test_parse_words),
+    cmocka_unit_test (test_name_val),        cmocka_unit_test (test_json_arrays),
+    cmocka_unit_test (test_scanner_errors),  cmocka_unit_test (test_empty_continuation),
+    cmocka_unit_test (test_heredoc_extract), cmocka_unit_test (test_heredoc_json),
+    cmocka_unit_test (test_heredoc_helpers), cmocka_unit_test (test_heredoc_chomp),
   };
   int rc = cmocka_run_group_tests (tests, NULL, NULL);
   printf ("# buildkit-parser: %d case(s) failed\n", total_failed);
