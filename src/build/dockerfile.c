@@ -532,53 +532,58 @@ struct directives
   struct df_result *res;
 };
 
-static int possible_directive (struct directives *d, const char *line, int lineno, berr_t *err)
+static bool is_re_space (char c) { return c != '\0' && strchr (" \t\n\v\f\r", c) != NULL; }
+
+/* `^<prefix>\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$`: the key lower-cased. */
+static bool match_directive (const char *line, const char *prefix, char **key, char **value)
+{
+  size_t pl = strlen (prefix);
+  if (strncmp (line, prefix, pl) != 0)
+    return false;
+  const char *p = line + pl;
+  while (is_re_space (*p))
+    p++;
+  const char *ks = p;
+  if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
+    return false;
+  while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9'))
+    p++;
+  const char *ke = p;
+  while (is_re_space (*p))
+    p++;
+  if (*p != '=')
+    return false;
+  p++;
+  while (is_re_space (*p))
+    p++;
+  const char *vs = p, *ve = p + strlen (p);
+  while (ve > vs && is_re_space (ve[-1]))
+    ve--;
+  if (ve == vs)
+    return false;
+  *key = xstrndup (ks, (size_t)(ke - ks));
+  ascii_lower (*key);
+  *value = xstrndup (vs, (size_t)(ve - vs));
+  return true;
+}
+
+static bool directive_allowed (const char *key)
+{
+  return strcmp (key, "syntax") == 0 || strcmp (key, "escape") == 0 || strcmp (key, "check") == 0;
+}
+
+/* One line through the directive block: a recognised directive is recorded; anything else
+ * (after an optional #! first line) ends the block. */
+static int directive_line (struct directives *d, const char *line, const char *prefix, berr_t *err)
 {
   d->line++;
   if (d->done)
     return 0;
   if (d->line == 1 && line[0] == '#' && line[1] == '!')
     return 0;
-  /* ^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$ */
-  const char *p = line;
-  if (*p != '#')
-    {
-      d->done = true;
-      return 0;
-    }
-  p++;
-  while (*p && strchr (" \t\n\v\f\r", *p))
-    p++;
-  const char *ks = p;
-  if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
-    {
-      d->done = true;
-      return 0;
-    }
-  while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9'))
-    p++;
-  const char *ke = p;
-  while (*p && strchr (" \t\n\v\f\r", *p))
-    p++;
-  if (*p != '=')
-    {
-      d->done = true;
-      return 0;
-    }
-  p++;
-  while (*p && strchr (" \t\n\v\f\r", *p))
-    p++;
-  const char *vs = p, *ve = p + strlen (p);
-  while (ve > vs && strchr (" \t\n\v\f\r", ve[-1]))
-    ve--;
-  if (ve == vs)
-    {
-      d->done = true;
-      return 0;
-    }
-  cleanup_free char *key = xstrndup (ks, (size_t)(ke - ks));
-  ascii_lower (key);
-  if (strcmp (key, "syntax") != 0 && strcmp (key, "escape") != 0 && strcmp (key, "check") != 0)
+  cleanup_free char *key = NULL;
+  cleanup_free char *value = NULL;
+  if (!match_directive (line, prefix, &key, &value) || !directive_allowed (key))
     {
       d->done = true;
       return 0;
@@ -587,7 +592,6 @@ static int possible_directive (struct directives *d, const char *line, int linen
   for (size_t i = 0; i < r->n_directives; i++)
     if (strcmp (r->directives[i].name, key) == 0)
       return berr_setk (err, BERR_INVALID, 0, "only one %s parser directive can be used", key);
-  cleanup_free char *value = xstrndup (vs, (size_t)(ve - vs));
   if (strcmp (key, "escape") == 0)
     {
       if (strcmp (value, "`") != 0 && strcmp (value, "\\") != 0)
@@ -598,8 +602,96 @@ static int possible_directive (struct directives *d, const char *line, int linen
   r->directives = xrealloc (r->directives, (r->n_directives + 1) * sizeof *r->directives);
   r->directives[r->n_directives++] = (struct df_directive){ .name = steal_pointer (&key),
                                                             .value = steal_pointer (&value),
-                                                            .line = lineno };
+                                                            .line = d->line };
   return 0;
+}
+
+static int possible_directive (struct directives *d, const char *line, berr_t *err)
+{
+  return directive_line (d, line, "#", err);
+}
+
+/* The directive block of buf read with comment prefix `prefix`, lines counted from first_line. */
+static int directives_all (const char *buf, size_t len, const char *prefix, int first_line,
+                           struct df_result *res, berr_t *err)
+{
+  struct directives d = { .escape = '\\', .res = res, .line = first_line };
+  size_t pos = 0;
+  while (pos < len && !d.done)
+    {
+      const char *nl = memchr (buf + pos, '\n', len - pos);
+      size_t n = nl ? (size_t)(nl - (buf + pos)) : len - pos;
+      cleanup_free char *line = xstrndup (buf + pos, n > 0 && buf[pos + n - 1] == '\r' ? n - 1 : n);
+      if (directive_line (&d, line, prefix, err) < 0)
+        return -1;
+      pos += n + (nl != NULL);
+    }
+  return 0;
+}
+
+int df_parse_directives (const char *buf, size_t len, struct df_directive **out, size_t *n,
+                         berr_t *err)
+{
+  struct df_result *r = xcalloc (1, sizeof *r);
+  int rc = directives_all (buf, len, "#", 0, r, err);
+  if (rc == 0)
+    {
+      *out = steal_pointer (&r->directives);
+      *n = r->n_directives;
+      r->n_directives = 0;
+    }
+  df_result_free (r);
+  return rc;
+}
+
+int df_find_directive (const char *buf, size_t len, const char *key, bool any_format, char **value,
+                       char **cmdline, int *line)
+{
+  *value = *cmdline = NULL;
+  *line = 0;
+  if (len >= 3 && memcmp (buf, "\xEF\xBB\xBF", 3) == 0)
+    buf += 3, len -= 3;
+  int first = 0;
+  if (len >= 2 && buf[0] == '#' && buf[1] == '!')
+    {
+      const char *nl = memchr (buf, '\n', len);
+      size_t skip = nl ? (size_t)(nl - buf) + 1 : len;
+      buf += skip, len -= skip;
+      first = 1;
+    }
+  const char *prefixes[] = { "#", "//" };
+  for (size_t k = 0; k < (any_format ? 2u : 1u); k++)
+    {
+      struct df_result *r = xcalloc (1, sizeof *r);
+      berr_t err = BERR_INIT;
+      if (directives_all (buf, len, prefixes[k], first, r, &err) == 0)
+        for (size_t i = 0; i < r->n_directives; i++)
+          if (strcmp (r->directives[i].name, key) == 0)
+            {
+              const char *v = r->directives[i].value;
+              *value = xstrndup (v, strcspn (v, " "));
+              *cmdline = xstrdup (v);
+              *line = r->directives[i].line;
+              df_result_free (r);
+              return 1;
+            }
+      berr_release (&err);
+      df_result_free (r);
+    }
+  /* a JSON object as the whole file: {"syntax": "…"} */
+  json_error_t jerr;
+  json_t *obj = json_loadb (buf, len, 0, &jerr);
+  json_t *v = json_is_object (obj) ? json_object_get (obj, key) : NULL;
+  int rc = 0;
+  if (json_is_string (v))
+    {
+      *value = xstrdup (json_string_value (v));
+      *cmdline = xstrdup (json_string_value (v));
+      *line = first;
+      rc = 1;
+    }
+  json_decref (obj);
+  return rc;
 }
 
 static bool is_comment (const char *s, size_t len)
@@ -670,7 +762,7 @@ static int process_line (struct directives *d, const struct scanner *s, bool str
       n -= k;
     }
   cleanup_free char *line = xstrndup (t, n);
-  if (possible_directive (d, line, lineno, err) < 0)
+  if (possible_directive (d, line, err) < 0)
     return -1;
   if (is_comment (line, n))
     line[0] = '\0';
@@ -852,6 +944,16 @@ fail:
   return -1;
 }
 
+void df_directives_free (struct df_directive *d, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    {
+      free (d[i].name);
+      free (d[i].value);
+    }
+  free (d);
+}
+
 void df_result_free (struct df_result *r)
 {
   if (r == NULL)
@@ -859,12 +961,7 @@ void df_result_free (struct df_result *r)
   for (size_t i = 0; i < r->n_nodes; i++)
     node_clear (&r->nodes[i]);
   free (r->nodes);
-  for (size_t i = 0; i < r->n_directives; i++)
-    {
-      free (r->directives[i].name);
-      free (r->directives[i].value);
-    }
-  free (r->directives);
+  df_directives_free (r->directives, r->n_directives);
   for (size_t i = 0; i < r->n_warnings; i++)
     {
       free (r->warnings[i].short_text);

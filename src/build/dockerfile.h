@@ -78,6 +78,17 @@ char *df_dump (const struct df_result *r);
 /* One instruction's dump, without the surrounding parentheses. Caller frees. */
 char *df_node_dump (const struct df_node *n);
 
+/* Parser directives alone (BuildKit's DirectiveParser.ParseAll): the `# name=value` block at
+ * the top of buf; only syntax, escape and check are returned. */
+int df_parse_directives (const char *buf, size_t len, struct df_directive **out, size_t *n,
+                         berr_t *err);
+/* DetectSyntax (key "syntax", any_format true: also `//syntax=` and a JSON {"syntax": …} file)
+ * and ParseDirective (any_format false). 1 when found: *value is the first word, *cmdline the
+ * whole value, *line its 1-based line; 0 when not (all NULL). A BOM and a #! line are skipped. */
+int df_find_directive (const char *buf, size_t len, const char *key, bool any_format, char **value,
+                       char **cmdline, int *line);
+void df_directives_free (struct df_directive *d, size_t n);
+
 /* The building blocks, exposed for the tests and the build engine. */
 /* Raw word split (quotes and escapes kept), as BuildKit's parseWords. strv, caller frees. */
 char **df_parse_words (const char *s, char escape);

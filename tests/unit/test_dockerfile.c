@@ -509,6 +509,60 @@ static void test_heredoc_chomp (void **state arg_unused)
   assert_int_equal (t.pass, t.total);
 }
 
+static void test_directives (void **state arg_unused)
+{
+  struct tally t = { "extracted/directives.json", 0, 0 };
+  json_t *j = load_json ("extracted/directives.json");
+  assert_non_null (j);
+  size_t i;
+  json_t *c;
+  json_array_foreach (json_object_get (j, "parse_all"), i, c)
+  {
+    const char *in = json_string_value (json_object_get (c, "input"));
+    json_t *want = json_object_get (c, "expected");
+    struct df_directive *d = NULL;
+    size_t n = 0;
+    berr_t err = BERR_INIT;
+    int rc = df_parse_directives (in, strlen (in), &d, &n, &err);
+    bool ok = rc == 0 && n == json_array_size (want);
+    for (size_t k = 0; ok && k < n; k++)
+      {
+        json_t *w = json_array_get (want, k);
+        ok = strcmp (d[k].name, json_string_value (json_object_get (w, "name"))) == 0
+             && strcmp (d[k].value, json_string_value (json_object_get (w, "value"))) == 0;
+      }
+    check (&t, ok, "parse_all %zu: %zu directive(s)", i, n);
+    df_directives_free (d, n);
+    berr_release (&err);
+  }
+  const char *groups[] = { "detect_syntax", "parse_directive_check" };
+  for (size_t g = 0; g < 2; g++)
+    json_array_foreach (json_object_get (j, groups[g]), i, c)
+    {
+      const char *in = json_string_value (json_object_get (c, "input"));
+      cleanup_free char *value = NULL;
+      cleanup_free char *cmdline = NULL;
+      int line = 0;
+      int found = df_find_directive (in, strlen (in), g == 0 ? "syntax" : "check", g == 0, &value,
+                                     &cmdline, &line);
+      bool ok = found == json_is_true (json_object_get (c, "ok"));
+      json_t *v = json_object_get (c, g == 0 ? "ref" : "value");
+      if (ok && json_is_string (v))
+        ok = strcmp (value ? value : "", json_string_value (v)) == 0;
+      json_t *cl = json_object_get (c, "cmdline");
+      if (ok && json_is_string (cl))
+        ok = strcmp (cmdline ? cmdline : "", json_string_value (cl)) == 0;
+      json_t *ln = json_object_get (c, "line");
+      if (ok && json_is_integer (ln))
+        ok = line == json_integer_value (ln);
+      check (&t, ok, "%s %zu: found %d value %s line %d", groups[g], i, found, value ? value : "-",
+             line);
+    }
+  json_decref (j);
+  tally_end (&t);
+  assert_int_equal (t.pass, t.total);
+}
+
 int main (void)
 {
   conf_dir = getenv ("CONFORMANCE_DIR");
@@ -524,6 +578,7 @@ int main (void)
     cmocka_unit_test (test_scanner_errors),  cmocka_unit_test (test_empty_continuation),
     cmocka_unit_test (test_heredoc_extract), cmocka_unit_test (test_heredoc_json),
     cmocka_unit_test (test_heredoc_helpers), cmocka_unit_test (test_heredoc_chomp),
+    cmocka_unit_test (test_directives),
   };
   int rc = cmocka_run_group_tests (tests, NULL, NULL);
   printf ("# buildkit-parser: %d case(s) failed\n", total_failed);
