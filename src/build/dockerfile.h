@@ -89,6 +89,14 @@ int df_find_directive (const char *buf, size_t len, const char *key, bool any_fo
                        char **cmdline, int *line);
 void df_directives_free (struct df_directive *d, size_t n);
 
+/* What BuildKit checks when it turns a node into an instruction: known keyword, argument
+ * counts, known flags, ONBUILD triggers, no heredoc as a COPY/ADD destination. */
+int df_instruction_check (const struct df_node *n, berr_t *err);
+/* COPY/ADD (checked as above): the destination, the path sources (strv) and the heredoc
+ * sources (name = the heredoc's name, content chomped where `<<-`). */
+int df_copy_sources (const struct df_node *n, char **dest, char ***paths,
+                     struct df_heredoc **contents, size_t *n_contents, berr_t *err);
+
 /* The building blocks, exposed for the tests and the build engine. */
 /* Raw word split (quotes and escapes kept), as BuildKit's parseWords. strv, caller frees. */
 char **df_parse_words (const char *s, char escape);

@@ -563,6 +563,125 @@ static void test_directives (void **state arg_unused)
   assert_int_equal (t.pass, t.total);
 }
 
+static struct df_result *parse_str (const char *text, berr_t *err)
+{
+  struct df_result *r = NULL;
+  if (df_parse ("Dockerfile", text, strlen (text), &r, err) < 0)
+    return NULL;
+  return r;
+}
+
+static void test_instruction_errors (void **state arg_unused)
+{
+  struct tally t = { "extracted/instruction_errors.json", 0, 0 };
+  json_t *j = load_json ("extracted/instruction_errors.json");
+  assert_non_null (j);
+  size_t i;
+  json_t *c;
+  json_array_foreach (json_object_get (j, "cases"), i, c)
+  {
+    const char *name = json_string_value (json_object_get (c, "name"));
+    berr_t err = BERR_INIT;
+    struct df_result *r = parse_str (json_string_value (json_object_get (c, "dockerfile")), &err);
+    bool ok = r != NULL && df_instruction_check (&r->nodes[0], &err) < 0;
+    json_t *eq = json_object_get (c, "expected_error_equals");
+    json_t *has = json_object_get (c, "expected_error_contains");
+    if (ok && eq)
+      ok = strcmp (err.msg, json_string_value (eq)) == 0;
+    if (ok && has)
+      ok = strstr (err.msg, json_string_value (has)) != NULL;
+    check (&t, ok, "%s: %s", name, err.msg ? err.msg : "no error");
+    berr_release (&err);
+    df_result_free (r);
+  }
+  json_decref (j);
+  tally_end (&t);
+  assert_int_equal (t.pass, t.total);
+}
+
+static void test_instruction_copy_heredoc (void **state arg_unused)
+{
+  struct tally t = { "extracted/instruction_copy_heredoc.json", 0, 0 };
+  json_t *j = load_json ("extracted/instruction_copy_heredoc.json");
+  assert_non_null (j);
+  size_t i;
+  json_t *c;
+  json_array_foreach (json_object_get (j, "cases"), i, c)
+  {
+    const char *df = json_string_value (json_object_get (c, "dockerfile"));
+    json_t *want = json_object_get (c, "expected");
+    berr_t err = BERR_INIT;
+    struct df_result *r = parse_str (df, &err);
+    cleanup_free char *dest = NULL;
+    cleanup_strv char **paths = NULL;
+    struct df_heredoc *hc = NULL;
+    size_t nc = 0;
+    bool ok = r && df_copy_sources (&r->nodes[0], &dest, &paths, &hc, &nc, &err) == 0;
+    if (ok)
+      {
+        json_t *sp = json_object_get (want, "SourcePaths");
+        json_t *sc = json_object_get (want, "SourceContents");
+        ok = strcmp (dest, json_string_value (json_object_get (want, "DestPath"))) == 0
+             && strv_len (paths) == json_array_size (sp) && nc == json_array_size (sc);
+        for (size_t k = 0; ok && paths[k]; k++)
+          ok = strcmp (paths[k], json_string_value (json_array_get (sp, k))) == 0;
+        for (size_t k = 0; ok && k < nc; k++)
+          {
+            json_t *e = json_array_get (sc, k);
+            ok = strcmp (hc[k].name, json_string_value (json_object_get (e, "Path"))) == 0
+                 && strcmp (hc[k].content, json_string_value (json_object_get (e, "Data"))) == 0
+                 && hc[k].expand == json_is_true (json_object_get (e, "Expand"));
+          }
+      }
+    check (&t, ok, "%s: %s", df, err.msg ? err.msg : "differs");
+    df_heredocs_free (hc, nc);
+    berr_release (&err);
+    df_result_free (r);
+  }
+  json_decref (j);
+  tally_end (&t);
+  assert_int_equal (t.pass, t.total);
+}
+
+static void test_instruction_run_heredoc (void **state arg_unused)
+{
+  struct tally t = { "extracted/instruction_run_heredoc.json", 0, 0 };
+  json_t *j = load_json ("extracted/instruction_run_heredoc.json");
+  assert_non_null (j);
+  size_t i;
+  json_t *c;
+  json_array_foreach (json_object_get (j, "cases"), i, c)
+  {
+    const char *df = json_string_value (json_object_get (c, "dockerfile"));
+    berr_t err = BERR_INIT;
+    struct df_result *r = parse_str (df, &err);
+    bool ok = r && strcmp (r->nodes[0].keyword, "run") == 0
+              && df_instruction_check (&r->nodes[0], &err) == 0;
+    if (ok)
+      {
+        const struct df_node *n = &r->nodes[0];
+        json_t *files = json_object_get (c, "files");
+        ok = n->json != json_is_true (json_object_get (c, "shell"))
+             && words_equal_json (n->args, n->n_args, json_object_get (c, "command"))
+             && n->n_heredocs == (json_is_array (files) ? json_array_size (files) : 0);
+        for (size_t k = 0; ok && k < n->n_heredocs; k++)
+          {
+            json_t *f = json_array_get (files, k);
+            ok = strcmp (n->heredocs[k].name, json_string_value (json_object_get (f, "Name"))) == 0
+                 && strcmp (n->heredocs[k].content, json_string_value (json_object_get (f, "Data")))
+                        == 0
+                 && n->heredocs[k].chomp == json_is_true (json_object_get (f, "Chomp"));
+          }
+      }
+    check (&t, ok, "%s: %s", df, err.msg ? err.msg : "differs");
+    berr_release (&err);
+    df_result_free (r);
+  }
+  json_decref (j);
+  tally_end (&t);
+  assert_int_equal (t.pass, t.total);
+}
+
 int main (void)
 {
   conf_dir = getenv ("CONFORMANCE_DIR");
@@ -572,13 +691,22 @@ int main (void)
       return 1;
     }
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test (test_testfiles),       cmocka_unit_test (test_negative),
-    cmocka_unit_test (test_line_numbers),    cmocka_unit_test (test_parse_words),
-    cmocka_unit_test (test_name_val),        cmocka_unit_test (test_json_arrays),
-    cmocka_unit_test (test_scanner_errors),  cmocka_unit_test (test_empty_continuation),
-    cmocka_unit_test (test_heredoc_extract), cmocka_unit_test (test_heredoc_json),
-    cmocka_unit_test (test_heredoc_helpers), cmocka_unit_test (test_heredoc_chomp),
+    cmocka_unit_test (test_testfiles),
+    cmocka_unit_test (test_negative),
+    cmocka_unit_test (test_line_numbers),
+    cmocka_unit_test (test_parse_words),
+    cmocka_unit_test (test_name_val),
+    cmocka_unit_test (test_json_arrays),
+    cmocka_unit_test (test_scanner_errors),
+    cmocka_unit_test (test_empty_continuation),
+    cmocka_unit_test (test_heredoc_extract),
+    cmocka_unit_test (test_heredoc_json),
+    cmocka_unit_test (test_heredoc_helpers),
+    cmocka_unit_test (test_heredoc_chomp),
     cmocka_unit_test (test_directives),
+    cmocka_unit_test (test_instruction_errors),
+    cmocka_unit_test (test_instruction_copy_heredoc),
+    cmocka_unit_test (test_instruction_run_heredoc),
   };
   int rc = cmocka_run_group_tests (tests, NULL, NULL);
   printf ("# buildkit-parser: %d case(s) failed\n", total_failed);
