@@ -861,7 +861,7 @@ int df_parse (const char *name, const char *buf, size_t len, struct df_result **
         }
       cleanup_free char *first = NULL;
       if (process_line (&d, &sc, true, cur + 1, &first, err) < 0)
-        goto fail_at_cur;
+        goto fail_at_next;
       cur++;
       int start = cur;
       bool cont = trim_continuation (first, d.escape);
@@ -877,7 +877,7 @@ int df_parse (const char *name, const char *buf, size_t len, struct df_result **
           if (process_line (&d, &sc, false, cur + 1, &l, err) < 0)
             {
               sbuf_release (&line);
-              goto fail_at_cur;
+              goto fail_at_next;
             }
           cur++;
           if (is_comment (sc.tok, sc.tok_len))
@@ -926,7 +926,7 @@ int df_parse (const char *name, const char *buf, size_t len, struct df_result **
     {
       berr_setk (err, BERR_INVALID, 0, "dockerfile line greater than max allowed size of %d",
                  DF_MAX_LINE - 1);
-      goto fail_at_cur;
+      goto fail_at_next;
     }
   if (res->n_nodes == 0)
     {
@@ -937,6 +937,8 @@ int df_parse (const char *name, const char *buf, size_t len, struct df_result **
   *out = res;
   return 0;
 
+fail_at_next:
+  cur++;
 fail_at_cur:
   berr_wrap (err, "%s:%d", name, cur > 0 ? cur : 1);
 fail:

@@ -682,6 +682,51 @@ static void test_instruction_run_heredoc (void **state arg_unused)
   assert_int_equal (t.pass, t.total);
 }
 
+/* Not from the corpus: the locations berth puts on errors, and a few API details. */
+static void test_own_cases (void **state arg_unused)
+{
+  static const struct
+  {
+    const char *text, *error;
+  } bad[] = {
+    { "FROM a\nRUN <<EOF\nx\n", "Dockerfile:2-3: unterminated heredoc" },
+    { "# escape=x\nFROM a\n", "Dockerfile:1: invalid escape token 'x' does not match ` or \\" },
+    { "FROM a\nCMD [1]\n", "Dockerfile:2: when using JSON array syntax, arrays must be "
+                           "comprised of strings only" },
+    { "FROM a\nENV \\\n  X\n", "Dockerfile:2-3: ENV must have two arguments" },
+    { "# escape=`\n# escape=`\nFROM a\n",
+      "Dockerfile:2: only one escape parser directive can be used" },
+  };
+  for (size_t i = 0; i < ARRAY_SIZE (bad); i++)
+    {
+      berr_t err = BERR_INIT;
+      struct df_result *r = parse_str (bad[i].text, &err);
+      if (r != NULL || strcmp (err.msg, bad[i].error) != 0)
+        printf ("# FAIL own case %zu: %s\n", i, err.msg ? err.msg : "parsed");
+      assert_null (r);
+      assert_string_equal (err.msg, bad[i].error);
+      berr_release (&err);
+    }
+
+  berr_t err = BERR_INIT;
+  struct df_result *r = parse_str ("# syntax=docker/dockerfile:1\n"
+                                   "from a\nFOO bar\nONBUILD RUN <<EOF\nhi\nEOF\n",
+                                   &err);
+  assert_non_null (r);
+  cleanup_free char *dump = df_dump (r);
+  assert_string_equal (dump, "(from \"a\")\n(foo \"\")\n(onbuild (run \"<<EOF\"))\n");
+  assert_int_equal (r->n_directives, 1);
+  assert_string_equal (r->directives[0].value, "docker/dockerfile:1");
+  assert_int_equal (r->nodes[2].n_heredocs, 1);
+  assert_string_equal (r->nodes[2].heredocs[0].content, "hi\n");
+  assert_int_equal (r->nodes[2].start_line, 4);
+  assert_int_equal (r->nodes[2].end_line, 6);
+  assert_int_equal (df_instruction_check (&r->nodes[1], &err), -1);
+  assert_string_equal (err.msg, "unknown instruction: FOO");
+  berr_release (&err);
+  df_result_free (r);
+}
+
 int main (void)
 {
   conf_dir = getenv ("CONFORMANCE_DIR");
@@ -707,6 +752,7 @@ int main (void)
     cmocka_unit_test (test_instruction_errors),
     cmocka_unit_test (test_instruction_copy_heredoc),
     cmocka_unit_test (test_instruction_run_heredoc),
+    cmocka_unit_test (test_own_cases),
   };
   int rc = cmocka_run_group_tests (tests, NULL, NULL);
   printf ("# buildkit-parser: %d case(s) failed\n", total_failed);
