@@ -2,7 +2,7 @@
 # Build the libFuzzer targets with clang (ASan + UBSan) and run each for FUZZ_SECONDS (default
 # 20), starting from the seed corpus here. Prints one TAP line per target; exits non-zero when a
 # target found a crash. New inputs found are kept in build-fuzz/corpus-<target>/ (not committed).
-#   tests/fuzz/run.sh [TARGET...]       targets: ref template layer
+#   tests/fuzz/run.sh [TARGET...]       targets: ref template layer dockerfile shell dockerignore
 set -u
 cd "$(dirname "$0")/../.."
 OUT=${FUZZ_BUILD:-build-fuzz}
@@ -20,9 +20,12 @@ declare -A srcs=(
   [ref]="src/image/ref.c"
   [template]="src/util/template.c src/util/template_parse.c src/util/template_exec.c src/util/tabwriter.c"
   [layer]="src/image/layer.c src/image/layer_split.c src/util/ahash.c src/util/lazyarchive.c"
+  [dockerfile]="src/build/dockerfile.c src/build/dockerfile_dump.c src/build/dockerfile_heredoc.c src/build/dockerfile_instr.c"
+  [shell]="src/build/shell.c"
+  [dockerignore]="src/build/dockerignore.c"
 )
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(ref template layer)
+[ ${#targets[@]} -gt 0 ] || targets=(ref template layer dockerfile shell dockerignore)
 n=0 rc=0
 for t in "${targets[@]}"; do
   n=$((n + 1))
@@ -35,8 +38,16 @@ for t in "${targets[@]}"; do
     continue
   fi
   mkdir -p "$OUT/corpus-$t"
+  # The shared conformance corpora seed the Dockerfile fuzzers too (read only; libFuzzer walks
+  # directories recursively and writes new inputs to the first one only).
+  seeds=()
+  case $t in
+    dockerfile) seeds=(../shared/conformance/buildkit-parser) ;;
+    dockerignore) seeds=(../shared/conformance/dockerignore/ignorefile) ;;
+  esac
+  for i in "${!seeds[@]}"; do [ -d "${seeds[$i]}" ] || unset "seeds[$i]"; done
   if "$OUT/fuzz_$t" -max_total_time="$SECS" -timeout=10 -rss_limit_mb=1024 \
-    -artifact_prefix="$OUT/crash-$t-" "$OUT/corpus-$t" "tests/fuzz/corpus/$t" \
+    -artifact_prefix="$OUT/crash-$t-" "$OUT/corpus-$t" "tests/fuzz/corpus/$t" ${seeds[@]+"${seeds[@]}"} \
     >"$OUT/run-$t.log" 2>&1; then
     execs=$(grep -oE 'Done [0-9]+ runs' "$OUT/run-$t.log" | grep -oE '[0-9]+' | tail -1)
     echo "ok $n - fuzz_$t: ${execs:-?} runs in ${SECS}s, no crash"
