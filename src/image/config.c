@@ -1,11 +1,33 @@
 /* config.c — image config views: created time, diff_ids, inspect, history. */
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "image/ref.h"
+#include "util/fs.h"
 #include "util/json.h"
 #include "util/units.h"
+
+const char *image_host_arch (void)
+{
+#if defined(__x86_64__)
+  return "amd64";
+#elif defined(__aarch64__)
+  return "arm64";
+#elif defined(__i386__)
+  return "386";
+#elif defined(__powerpc64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  return "ppc64le";
+#elif defined(__s390x__)
+  return "s390x";
+#elif defined(__riscv) && __riscv_xlen == 64
+  return "riscv64";
+#else
+  return "unknown";
+#endif
+}
 
 int64_t image_config_created (json_t *config)
 {
@@ -256,4 +278,80 @@ json_t *image_history (struct store *s, const struct image_rec *rec, json_t *con
   if (json_array_size (rows) > 0)
     json_object_set_new (json_array_get (rows, 0), "ID", json_string (rec->id));
   return rows;
+}
+
+json_t *image_config_child (const json_t *parent, const json_t *container_config,
+                            const char *diff_id, const char *created_by, const char *comment,
+                            const char *author, int64_t created_ns)
+{
+  json_t *c;
+  if (parent)
+    c = json_deep_copy (parent);
+  else
+    c = json_pack ("{s:s, s:s, s:{s:s, s:[]}}", "architecture", image_host_arch (), "os", "linux",
+                   "rootfs", "type", "layers", "diff_ids");
+  static const char *const legacy[]
+      = { "container", "container_config", "docker_version", "parent", "author", "comment" };
+  for (size_t i = 0; i < sizeof legacy / sizeof legacy[0]; i++)
+    json_object_del (c, legacy[i]);
+  json_object_set_new (c, "config",
+                       container_config ? json_deep_copy (container_config) : json_object ());
+  char when[64];
+  units_rfc3339_nano (created_ns, when, sizeof when);
+  json_object_set_new (c, "created", json_string (when));
+  if (author && *author)
+    json_object_set_new (c, "author", json_string (author));
+  if (comment && *comment && parent == NULL)
+    json_object_set_new (c, "comment", json_string (comment));
+
+  json_t *h = json_object_get (c, "history");
+  if (!json_is_array (h))
+    {
+      h = json_array ();
+      json_object_set_new (c, "history", h);
+    }
+  json_t *e = json_pack ("{s:s}", "created", when);
+  if (created_by)
+    json_object_set_new (e, "created_by", json_string (created_by));
+  if (author && *author)
+    json_object_set_new (e, "author", json_string (author));
+  if (comment && *comment)
+    json_object_set_new (e, "comment", json_string (comment));
+  if (diff_id == NULL)
+    json_object_set_new (e, "empty_layer", json_true ());
+  json_array_append_new (h, e);
+
+  json_t *rootfs = json_object_get (c, "rootfs");
+  if (!json_is_object (rootfs))
+    {
+      rootfs = json_pack ("{s:s}", "type", "layers");
+      json_object_set_new (c, "rootfs", rootfs);
+    }
+  json_t *ids = json_object_get (rootfs, "diff_ids");
+  if (!json_is_array (ids))
+    {
+      ids = json_array ();
+      json_object_set_new (rootfs, "diff_ids", ids);
+    }
+  if (diff_id)
+    json_array_append_new (ids, json_string (diff_id));
+  return c;
+}
+
+int image_config_stage (struct store *s, const json_t *config, char **staged,
+                        char id[DIGEST_STR_LEN], berr_t *err)
+{
+  cleanup_free char *bytes = json_dumps (config, JSON_COMPACT);
+  if (bytes == NULL)
+    return berr_set (err, ENOMEM, "encode image config");
+  size_t len = strlen (bytes);
+  sha256_digest (bytes, len, id);
+  cleanup_free char *path = NULL;
+  cleanup_close int fd = -1;
+  if (store_stage_file (s, "config", &path, &fd, err) < 0)
+    return -1;
+  if (fs_write_all (fd, bytes, len) < 0)
+    return berr_set (err, errno, "write %s", path);
+  *staged = steal_pointer (&path);
+  return 0;
 }

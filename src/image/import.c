@@ -255,17 +255,6 @@ int image_apply_changes (json_t *container_config, char *const *changes, berr_t 
   return 0;
 }
 
-static const char *host_arch (void)
-{
-#if defined(__x86_64__)
-  return "amd64";
-#elif defined(__aarch64__)
-  return "arm64";
-#else
-  return "unknown";
-#endif
-}
-
 int image_import (struct store *s, int fd, const struct import_opts *opts, char id[DIGEST_STR_LEN],
                   berr_t *err)
 {
@@ -291,7 +280,7 @@ int image_import (struct store *s, int fd, const struct import_opts *opts, char 
   cleanup_free char *comment
       = opts->message ? xstrdup (opts->message) : xasprintf ("Imported from %s", opts->source);
   json_t *config = json_pack ("{s:s, s:s, s:s, s:O, s:s, s:[{s:s, s:s}], s:{s:s, s:[s]}}",
-                              "architecture", host_arch (), "os", "linux", "created", now, "config",
+                              "architecture", image_host_arch (), "os", "linux", "created", now, "config",
                               cc, "comment", comment, "history", "created", now, "comment", comment,
                               "rootfs", "type", "layers", "diff_ids", res.diff_id);
   cleanup_free char *cfg = json_dumps (config, JSON_COMPACT);

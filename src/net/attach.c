@@ -21,6 +21,9 @@
 int net_lock (struct engine *e, berr_t *err)
 {
   cleanup_free char *path = xasprintf ("%s/network.lock", e->runroot);
+  /* The runroot is on a tmpfs normally: the first start after a boot may come here first. */
+  if (fs_mkdir_p (e->runroot, 0700, err) < 0)
+    return -1;
   int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0)
     return berr_set (err, errno, "open %s", path);

@@ -107,6 +107,9 @@ struct ingest_image
   char *manifest; /* manifest digest or NULL */
   char *staged_manifest;
   char *parent;
+  /* Build steps: the build-cache key this image is the result of (a row in build_cache written in
+   * the same transaction), or NULL. */
+  char *cache_key;
 };
 /* What a tag pointed at before it was moved (for "renaming the old one" messages). */
 struct tag_move
@@ -283,5 +286,30 @@ int store_endpoint_remove (struct store *s, const char *container_id, const char
 /* Endpoints, filtered by network and/or container (NULL: any), oldest first. */
 int store_endpoint_list (struct store *s, const char *network_id, const char *container_id,
                          struct endpoint_row ***out, size_t *n, berr_t *err);
+
+/* ---------- build cache (store_build.c) ----------
+ * The legacy builder's model: every build step's result is an image (untagged, parent = the
+ * previous step's image); the table build_cache maps a step's cache key (sha256 of parent image
+ * + normalized instruction + build args + source content) to that image. Rows are written by
+ * store_commit (ingest_image.cache_key) and vanish with their image. */
+/* 0 hit (id filled, last_used updated), 1 miss (also when the image is gone: the row is then
+ * deleted), -1 error. */
+int store_build_cache_get (struct store *s, const char *key, char id[DIGEST_STR_LEN], berr_t *err);
+/* Record key -> image (an existing image, e.g. a FROM image reused) outside an ingest. */
+int store_build_cache_put (struct store *s, const char *key, const char *id, berr_t *err);
+/* Images that are the parent of another image (their ids, sorted; for `images` without -a, which
+ * hides untagged intermediate images, and for dangling=true, which excludes them). */
+int store_image_parents (struct store *s, char ***ids, berr_t *err);
+/* Build-cache usage for `system df`: entries (rows), size = content bytes of layers referenced
+ * only by untagged images that are build-cache results or their ancestors; reclaimable = the
+ * part no container uses. */
+int store_build_cache_usage (struct store *s, int64_t *entries, int64_t *size, int64_t *reclaimable,
+                             berr_t *err);
+/* `builder prune`: all = every cache row, else only rows older than until_ns (0: no limit)…
+ * then every untagged image with no tagged descendant and no container that was a build result
+ * is deleted (with its layers when nothing else uses them). lines: "Deleted: sha256:…" per
+ * image; reclaimed: bytes. */
+int store_build_cache_prune (struct store *s, int64_t until_ns, char ***lines, int64_t *reclaimed,
+                             berr_t *err);
 
 #endif
