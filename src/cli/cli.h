@@ -116,6 +116,7 @@ int print_inspect (json_t *objs, const char *format);
 /* ---- verbs ---- */
 typedef int (*cmd_fn) (int argc, char **argv, struct berth_ctx *ctx);
 
+int cmd_build (int argc, char **argv, struct berth_ctx *ctx);
 int cmd_images (int argc, char **argv, struct berth_ctx *ctx);
 int cmd_load (int argc, char **argv, struct berth_ctx *ctx);
 int cmd_save (int argc, char **argv, struct berth_ctx *ctx);

@@ -108,5 +108,9 @@ int container_open_cgroup (struct engine *e, const char *id, struct cgroup **cg,
 /* Mount the container's rootfs (overlay) at merged/ if it is not mounted; returns its path. */
 int container_mount_rootfs (struct engine *e, struct container_rec *c, char **path, berr_t *err);
 int container_unmount_rootfs (struct engine *e, const char *id, berr_t *err);
+/* Mount an overlay at target: lowers topmost first; upper NULL makes it read-only (then at least
+ * two lowers are needed). */
+int container_overlay_mount (char **lowers, const char *upper, const char *work, const char *target,
+                             berr_t *err);
 
 #endif

@@ -42,14 +42,15 @@ static int mount_overlay_fsapi (char **lowers, const char *upper, const char *wo
   for (size_t i = 0; lowers[i]; i++)
     if (syscall (SYS_fsconfig, fsfd, FSCONFIG_SET_STRING, "lowerdir+", lowers[i], 0) < 0)
       return errno == EINVAL && i == 0 ? -2 : berr_set (err, errno, "overlay lower %s", lowers[i]);
-  if (syscall (SYS_fsconfig, fsfd, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0
-      || syscall (SYS_fsconfig, fsfd, FSCONFIG_SET_STRING, "workdir", work, 0) < 0)
+  if (upper
+      && (syscall (SYS_fsconfig, fsfd, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0
+          || syscall (SYS_fsconfig, fsfd, FSCONFIG_SET_STRING, "workdir", work, 0) < 0))
     return berr_set (err, errno, "overlay upper %s", upper);
   /* As Docker: no inode index (layers are shared by many mounts). */
   (void)syscall (SYS_fsconfig, fsfd, FSCONFIG_SET_STRING, "index", "off", 0);
   if (syscall (SYS_fsconfig, fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
     return berr_set (err, errno, "mount overlay at %s", target);
-  int m = (int)syscall (SYS_fsmount, fsfd, FSMOUNT_CLOEXEC, 0);
+  int m = (int)syscall (SYS_fsmount, fsfd, FSMOUNT_CLOEXEC, upper ? 0 : MOUNT_ATTR_RDONLY);
   if (m < 0)
     return berr_set (err, errno, "mount overlay at %s", target);
   cleanup_close int mfd = m;
@@ -70,13 +71,24 @@ static int mount_overlay_legacy (char **lowers, const char *upper, const char *w
         sbuf_addc (&b, ':');
       sbuf_adds (&b, lowers[i]);
     }
-  sbuf_addf (&b, ",upperdir=%s,workdir=%s,index=off", upper, work);
+  if (upper)
+    sbuf_addf (&b, ",upperdir=%s,workdir=%s", upper, work);
+  sbuf_adds (&b, ",index=off");
   cleanup_free char *opts = sbuf_detach (&b);
   if (strlen (opts) >= 4096)
     return berr_set (err, 0, "mount overlay at %s: too many layers for this kernel", target);
-  if (mount ("overlay", target, "overlay", 0, opts) < 0)
+  if (mount ("overlay", target, "overlay", upper ? 0 : MS_RDONLY, opts) < 0)
     return berr_set (err, errno, "mount overlay at %s", target);
   return 0;
+}
+
+int container_overlay_mount (char **lowers, const char *upper, const char *work, const char *target,
+                             berr_t *err)
+{
+  int r = mount_overlay_fsapi (lowers, upper, work, target, err);
+  if (r == -2)
+    r = mount_overlay_legacy (lowers, upper, work, target, err);
+  return r < 0 ? -1 : 0;
 }
 
 int container_mount_rootfs (struct engine *e, struct container_rec *c, char **path, berr_t *err)
