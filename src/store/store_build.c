@@ -190,8 +190,7 @@ static int prune_locked (struct store *s, bool all, int64_t until_ns, char ***li
   /* Rows whose image was deleted went with it; -a drops the others too (their images stay). */
   if (all)
     {
-      cleanup_stmt sqlite3_stmt *st
-          = db_prep (s, "DELETE FROM build_cache WHERE " OLD_ENOUGH, err);
+      cleanup_stmt sqlite3_stmt *st = db_prep (s, "DELETE FROM build_cache WHERE " OLD_ENOUGH, err);
       if (st == NULL)
         return -1;
       sqlite3_bind_int64 (st, 1, until_ns);
