@@ -309,6 +309,8 @@ int store_image_parents (struct store *s, char ***ids, berr_t *err);
  * part no container uses. */
 int store_build_cache_usage (struct store *s, int64_t *entries, int64_t *size, int64_t *reclaimable,
                              berr_t *err);
+/* Entries whose image a container uses (system df's ACTIVE for the build cache). */
+int store_build_cache_active (struct store *s, int64_t *active, berr_t *err);
 /* `builder prune`: all = every cache row, else only rows older than until_ns (0: no limit)…
  * then every untagged image with no tagged descendant and no container that was a build result
  * is deleted (with its layers when nothing else uses them). lines: "Deleted: sha256:…" per

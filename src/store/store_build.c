@@ -146,6 +146,19 @@ int store_build_cache_usage (struct store *s, int64_t *entries, int64_t *size, i
   return 0;
 }
 
+int store_build_cache_active (struct store *s, int64_t *active, berr_t *err)
+{
+  cleanup_stmt sqlite3_stmt *st = db_prep (
+      s, "SELECT COUNT(*) FROM build_cache WHERE image_id IN (SELECT image_id FROM containers)",
+      err);
+  if (st == NULL)
+    return -1;
+  if (sqlite3_step (st) != SQLITE_ROW)
+    return db_err (s, err, "build cache active");
+  *active = sqlite3_column_int64 (st, 0);
+  return 0;
+}
+
 /* Can a build result go: no name, no child, no container? */
 static bool prunable (struct store *s, const char *id)
 {
