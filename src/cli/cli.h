@@ -127,6 +127,13 @@ int cmd_image_inspect (int argc, char **argv, struct berth_ctx *ctx);
 int cmd_inspect (int argc, char **argv, struct berth_ctx *ctx);
 int cmd_history (int argc, char **argv, struct berth_ctx *ctx);
 int cmd_image_prune (int argc, char **argv, struct berth_ctx *ctx);
+/* Set by system prune: image prune then also prunes the build cache (before its total). */
+extern bool prune_build_cache_too;
+/* builder.c: prune the build cache (all: every row, else only dangling cache; until_ns: rows last
+ * used before, 0 any); prints Docker's "Deleted build cache objects:" section; reclaimed grows.
+ * Returns an exit code. */
+int prune_build_cache (struct berth_ctx *ctx, bool all, int64_t until_ns, int64_t *reclaimed);
+int cmd_builder_prune (int argc, char **argv, struct berth_ctx *ctx);
 int cmd_version (int argc, char **argv, struct berth_ctx *ctx);
 int cmd_info (int argc, char **argv, struct berth_ctx *ctx);
 int cmd_system_df (int argc, char **argv, struct berth_ctx *ctx);

@@ -225,11 +225,26 @@ int cmd_images (int argc, char **argv, struct berth_ctx *ctx)
   size_t n = 0;
   if ((r = list_images (ctx, &f, &s, &recs, &n)) != 0)
     return r;
+  /* Untagged images that are another image's parent (build steps) are intermediate: hidden
+   * without -a, and never dangling (Docker lists dangling ones from the images with no child). */
+  cleanup_strv char **parents = NULL;
+  {
+    berr_t err = BERR_INIT;
+    if (store_image_parents (s, &parents, &err) < 0)
+      {
+        image_recs_free (recs, n);
+        image_filters_release (&f);
+        return cli_error (&err);
+      }
+  }
   cleanup_json json_t *rows = json_array ();
   for (size_t i = 0; i < n; i++)
     {
       struct image_rec *rec = recs[i];
       bool dangling = rec->tags == NULL;
+      bool intermediate = dangling && rec->digests == NULL && strv_contains (parents, rec->id);
+      if (intermediate && (!all || f.dangling == 1))
+        continue;
       if (f.dangling == 1 && !dangling)
         continue;
       if (f.dangling == 0 && dangling)
@@ -240,7 +255,6 @@ int cmd_images (int argc, char **argv, struct berth_ctx *ctx)
         continue;
       if (!labels_match (s, rec->id, f.labels))
         continue;
-      (void)all; /* no intermediate (build-parent) images exist yet to hide */
       if (dangling)
         {
           if (f.references)
@@ -821,6 +835,7 @@ int cmd_history (int argc, char **argv, struct berth_ctx *ctx)
 
 /* system prune adds what it removed before the images to the one total it prints. */
 int64_t prune_reclaimed_before;
+bool prune_build_cache_too;
 
 int cmd_image_prune (int argc, char **argv, struct berth_ctx *ctx)
 {
@@ -892,28 +907,39 @@ int cmd_image_prune (int argc, char **argv, struct berth_ctx *ctx)
   cleanup_strv char **lines = NULL;
   int64_t reclaimed = prune_reclaimed_before;
   int rc = 0;
-  for (size_t i = 0; i < n; i++)
+  /* An image with a child stays (store_image_delete_id returns 1); with -a its child may come
+   * later in the list, so go round again while something was deleted. Untagged parents left
+   * childless go with the image they parented (Docker's prune of parents). */
+  cleanup_free bool *gone = xzalloc ((n + 1) * sizeof *gone);
+  for (bool progress = true; progress;)
     {
-      struct image_rec *rec = recs[i];
-      if (!all && rec->tags != NULL)
-        continue;
-      if (until && rec->created >= until)
-        continue;
-      if (!labels_match (s, rec->id, f.labels))
-        continue;
-      cleanup_strv char **l = NULL;
-      int d = store_image_delete_id (s, rec->id, !all, &l, &reclaimed, &err);
-      if (d < 0)
+      progress = false;
+      for (size_t i = 0; i < n; i++)
         {
-          rc = cli_error (&err);
-          continue;
-        }
-      for (size_t k = 0; l && l[k]; k++)
-        {
-          /* prune prints these in lower case */
-          char *line = xstrdup (l[k]);
-          line[0] = (char)(line[0] == 'U' ? 'u' : line[0] == 'D' ? 'd' : line[0]);
-          strv_push_take (&lines, line);
+          struct image_rec *rec = recs[i];
+          if (gone[i] || (!all && rec->tags != NULL))
+            continue;
+          if (until && rec->created >= until)
+            continue;
+          if (!labels_match (s, rec->id, f.labels))
+            continue;
+          cleanup_strv char **l = NULL;
+          int d = store_image_delete_id (s, rec->id, !all, &l, &reclaimed, &err);
+          if (d < 0)
+            {
+              rc = cli_error (&err);
+              gone[i] = true; /* reported once */
+              continue;
+            }
+          if (d == 0)
+            gone[i] = progress = true;
+          for (size_t k = 0; l && l[k]; k++)
+            {
+              /* prune prints these in lower case */
+              char *line = xstrdup (l[k]);
+              line[0] = (char)(line[0] == 'U' ? 'u' : line[0] == 'D' ? 'd' : line[0]);
+              strv_push_take (&lines, line);
+            }
         }
     }
   image_recs_free (recs, n);
@@ -925,6 +951,8 @@ int cmd_image_prune (int argc, char **argv, struct berth_ctx *ctx)
         printf ("%s\n", lines[k]);
       printf ("\n");
     }
+  if (prune_build_cache_too)
+    rc |= prune_build_cache (ctx, all, until, &reclaimed);
   cleanup_free char *sz = fmt_size4 (reclaimed);
   printf ("Total reclaimed space: %s\n", sz);
   return rc;

@@ -40,6 +40,7 @@ static const struct command commands[] = {
   { "history", cmd_history, "Show the history of an image" },
   { "image history", cmd_history, "Show the history of an image" },
   { "image prune", cmd_image_prune, "Remove unused images" },
+  { "builder prune", cmd_builder_prune, "Remove build cache" },
   { "system df", cmd_system_df, "Show berth disk usage" },
   { "system prune", cmd_system_prune, "Remove unused data" },
   { "build", cmd_build, "Build an image from a Dockerfile" },
@@ -129,11 +130,10 @@ static void print_main_help (FILE *out)
     if (commands[i].summary && strchr (commands[i].name, ' ') == NULL)
       fprintf (out, "  %-12s%s\n", commands[i].name, commands[i].summary);
   fprintf (out, "\nManagement Commands:\n");
-  static const char *const groups[][2] = { { "container", "Manage containers" },
-                                           { "image", "Manage images" },
-                                           { "network", "Manage networks" },
-                                           { "system", "Manage berth" },
-                                           { "volume", "Manage volumes" } };
+  static const char *const groups[][2]
+      = { { "builder", "Manage builds" }, { "container", "Manage containers" },
+          { "image", "Manage images" },   { "network", "Manage networks" },
+          { "system", "Manage berth" },   { "volume", "Manage volumes" } };
   for (size_t g = 0; g < ARRAY_SIZE (groups); g++)
     fprintf (out, "  %-12s%s\n", groups[g][0], groups[g][1]);
   fprintf (out,
@@ -361,7 +361,8 @@ int main (int argc, char **argv)
         group = strncmp (commands[k].name, argv[i], gl) == 0 && commands[k].name[gl] == ' ';
       if (group)
         if (strcmp (argv[i], "image") == 0 || strcmp (argv[i], "system") == 0
-            || strcmp (argv[i], "volume") == 0 || strcmp (argv[i], "network") == 0)
+            || strcmp (argv[i], "builder") == 0 || strcmp (argv[i], "volume") == 0
+            || strcmp (argv[i], "network") == 0)
           {
             if (i + 1 < argc && strcmp (argv[i + 1], "--help") != 0
                 && strcmp (argv[i + 1], "-h") != 0)

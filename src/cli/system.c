@@ -275,6 +275,10 @@ int cmd_system_df (int argc, char **argv, struct berth_ctx *ctx)
   berr_t err = BERR_INIT;
   if (store_count_images (s, &nimages, &err) < 0 || store_layers_total (s, &total, NULL, &err) < 0)
     return cli_error (&err);
+  int64_t bc_entries = 0, bc_size = 0, bc_recl = 0, bc_active = 0;
+  if (store_build_cache_usage (s, &bc_entries, &bc_size, &bc_recl, &err) < 0
+      || store_build_cache_active (s, &bc_active, &err) < 0)
+    return cli_error (&err);
   struct usage cu;
   if (collect_usage (ctx, true, &cu) < 0)
     return 1;
@@ -307,6 +311,12 @@ int cmd_system_df (int argc, char **argv, struct berth_ctx *ctx)
   cleanup_free char *crecl = fmt_size4 (cu.container_reclaimable);
   cleanup_free char *vsz = fmt_size4 (cu.volume_size);
   cleanup_free char *vrecl = fmt_size4 (cu.volume_reclaimable);
+  /* Docker prints the build cache's reclaimable size without a percentage. */
+  char b_total[32], b_active[32];
+  snprintf (b_total, sizeof b_total, "%lld", (long long)bc_entries);
+  snprintf (b_active, sizeof b_active, "%lld", (long long)bc_active);
+  cleanup_free char *bsz = fmt_size4 (bc_size);
+  cleanup_free char *brecl = fmt_size4 (bc_recl);
   usage_release (&cu);
   cleanup_json json_t *rows = json_pack (
       "[{s:s, s:s, s:s, s:s, s:s}, {s:s, s:s, s:s, s:s, s:s}, {s:s, s:s, s:s, s:s, s:s},"
@@ -314,8 +324,8 @@ int cmd_system_df (int argc, char **argv, struct berth_ctx *ctx)
       "Type", "Images", "TotalCount", "", "Active", i_active, "Size", size, "Reclaimable", recl,
       "Type", "Containers", "TotalCount", c_total, "Active", c_active, "Size", csz, "Reclaimable",
       crecl, "Type", "Local Volumes", "TotalCount", v_total, "Active", v_active, "Size", vsz,
-      "Reclaimable", vrecl, "Type", "Build Cache", "TotalCount", "0", "Active", "0", "Size", "0B",
-      "Reclaimable", "0B");
+      "Reclaimable", vrecl, "Type", "Build Cache", "TotalCount", b_total, "Active", b_active,
+      "Size", bsz, "Reclaimable", brecl);
   char cnt[32];
   snprintf (cnt, sizeof cnt, "%lld", (long long)nimages);
   json_object_set_new (json_array_get (rows, 0), "TotalCount", json_string (cnt));
@@ -359,10 +369,11 @@ int cmd_system_prune (int argc, char **argv, struct berth_ctx *ctx)
     {
       cleanup_free char *w = xasprintf (
           "WARNING! This will remove:\n  - all stopped containers\n  - all networks not used by "
-          "at least one container\n%s  - %s\n  - unused build cache\n",
+          "at least one container\n%s  - %s\n  - %s\n",
           volumes ? "  - all anonymous volumes not used by at least one container\n" : "",
           all ? "all images without at least one container associated to them"
-              : "all dangling images");
+              : "all dangling images",
+          all ? "all build cache" : "unused build cache");
       if (!cli_confirm (w))
         return 0;
     }
@@ -384,6 +395,7 @@ int cmd_system_prune (int argc, char **argv, struct berth_ctx *ctx)
       reclaimed += v;
     }
   prune_reclaimed_before = reclaimed;
+  prune_build_cache_too = true;
   char *av[8] = { (char *)"image prune", (char *)"-f" };
   int ac = 2;
   if (all)

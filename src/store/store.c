@@ -16,7 +16,7 @@
 #include "util/json.h"
 #include "util/log.h"
 
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 4
 
 static const char schema[]
     = "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
@@ -69,7 +69,15 @@ static const char schema[]
       "  ip TEXT NOT NULL, mac TEXT, host_ifname TEXT, aliases TEXT NOT NULL DEFAULT '[]',"
       "  ports TEXT, created INTEGER NOT NULL,"
       "  PRIMARY KEY(network_id, container_id), UNIQUE(network_id, ip));"
-      "CREATE INDEX IF NOT EXISTS endpoints_container ON endpoints(container_id);";
+      "CREATE INDEX IF NOT EXISTS endpoints_container ON endpoints(container_id);"
+      /* version 4: the build cache (store_build.c). The foreign key takes a row away with its
+       * image in the transaction that deletes the image, wherever that happens. */
+      "CREATE TABLE IF NOT EXISTS build_cache("
+      "  key TEXT PRIMARY KEY,"
+      "  image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,"
+      "  created INTEGER, last_used INTEGER);"
+      "CREATE INDEX IF NOT EXISTS build_cache_image ON build_cache(image_id);"
+      "CREATE INDEX IF NOT EXISTS images_parent ON images(parent);";
 
 static void undo_own_intents (struct store *s);
 
@@ -138,7 +146,7 @@ static int stage_write_intent (struct store *s, const char *relpath, berr_t *err
   return 0;
 }
 
-static int ensure_stage (struct store *s, berr_t *err)
+int ensure_stage (struct store *s, berr_t *err)
 {
   if (s->stage)
     return 0;
@@ -252,7 +260,7 @@ static int row_query (struct store *s, const char *sql, const char *arg)
   return r == SQLITE_ROW ? 1 : r == SQLITE_DONE ? 0 : -1;
 }
 
-static bool row_exists (struct store *s, const char *sql, const char *arg)
+bool row_exists (struct store *s, const char *sql, const char *arg)
 {
   return row_query (s, sql, arg) == 1;
 }
@@ -947,7 +955,7 @@ static int place (struct store *s, const char *staged, const char *rel, bool is_
   return 0;
 }
 
-static int exec_bind (struct store *s, const char *sql, berr_t *err, int n, ...)
+int exec_bind (struct store *s, const char *sql, berr_t *err, int n, ...)
 {
   cleanup_stmt sqlite3_stmt *st = db_prep (s, sql, err);
   if (st == NULL)
@@ -1090,6 +1098,13 @@ static int commit_locked (struct store *s, struct ingest_layer *layers, size_t n
                        err, 2, 's', im->digests[k], 's', im->id)
             < 0)
           return -1;
+      if (im->cache_key
+          && exec_bind (s,
+                        "INSERT OR REPLACE INTO build_cache(key, image_id, created, last_used) "
+                        "VALUES (?, ?, ?, ?)",
+                        err, 4, 's', im->cache_key, 's', im->id, 'i', now, 'i', now)
+                 < 0)
+        return -1;
     }
   return 0;
 }
@@ -1199,8 +1214,8 @@ static void chain_id (char **diff_ids, size_t n, char out[DIGEST_STR_LEN])
 /* Delete an image row and any layers and blobs that nothing references any more.
  * Runs inside the write transaction; filesystem removal happens after COMMIT through the
  * returned list of paths. */
-static int delete_image_locked (struct store *s, const char *id, char ***lines, char ***paths,
-                                int64_t *reclaimed, berr_t *err)
+int delete_image_locked (struct store *s, const char *id, char ***lines, char ***paths,
+                         int64_t *reclaimed, berr_t *err)
 {
   struct image_rec *rec = NULL;
   if (store_image_get (s, id, &rec, err) < 0)
@@ -1321,7 +1336,7 @@ static void remove_paths (struct store *s, char **paths)
       }
 }
 
-static int finish_removal (struct store *s, char **paths, berr_t *err)
+int finish_removal (struct store *s, char **paths, berr_t *err)
 {
   for (size_t i = 0; paths && paths[i]; i++)
     if (stage_write_intent (s, paths[i], err) < 0)
@@ -1339,7 +1354,7 @@ static int finish_removal (struct store *s, char **paths, berr_t *err)
 }
 
 /* A container using the image (a running one first): its id in cid, or false. */
-static bool image_in_use (struct store *s, const char *id, char cid[65], bool *running)
+bool image_in_use (struct store *s, const char *id, char cid[65], bool *running)
 {
   berr_t e = BERR_INIT;
   cleanup_stmt sqlite3_stmt *st
@@ -1360,6 +1375,52 @@ static bool image_in_use (struct store *s, const char *id, char cid[65], bool *r
   return true;
 }
 
+/* The parent of an image ("" when none). */
+static void image_parent (struct store *s, const char *id, char parent[DIGEST_STR_LEN])
+{
+  parent[0] = '\0';
+  berr_t e = BERR_INIT;
+  cleanup_stmt sqlite3_stmt *st = db_prep (s, "SELECT parent FROM images WHERE id = ?", &e);
+  if (st == NULL)
+    {
+      berr_release (&e);
+      return;
+    }
+  bind_text (st, 1, id);
+  if (sqlite3_step (st) == SQLITE_ROW && col_text (st, 0))
+    snprintf (parent, DIGEST_STR_LEN, "%s", col_text (st, 0));
+}
+
+bool image_has_children (struct store *s, const char *id)
+{
+  return row_exists (s, "SELECT 1 FROM images WHERE parent = ?", id);
+}
+
+int prune_parents_locked (struct store *s, const char *parent, char ***lines, char ***paths,
+                          int64_t *reclaimed, berr_t *err)
+{
+  char cur[DIGEST_STR_LEN];
+  snprintf (cur, sizeof cur, "%s", parent ? parent : "");
+  /* Docker's prune after a delete: the parent goes too while it has no name, no other child and
+   * no container; the first one that stays ends the walk. */
+  while (cur[0])
+    {
+      char cid[65];
+      bool running;
+      if (!row_exists (s, "SELECT 1 FROM images WHERE id = ?", cur)
+          || row_exists (s, "SELECT 1 FROM tags WHERE image_id = ?", cur)
+          || row_exists (s, "SELECT 1 FROM repo_digests WHERE image_id = ?", cur)
+          || image_has_children (s, cur) || image_in_use (s, cur, cid, &running))
+        return 0;
+      char next[DIGEST_STR_LEN];
+      image_parent (s, cur, next);
+      if (delete_image_locked (s, cur, lines, paths, reclaimed, err) < 0)
+        return -1;
+      memcpy (cur, next, sizeof cur);
+    }
+  return 0;
+}
+
 int store_image_delete_id (struct store *s, const char *id, bool only_if_dangling, char ***lines,
                            int64_t *reclaimed, berr_t *err)
 {
@@ -1371,12 +1432,15 @@ int store_image_delete_id (struct store *s, const char *id, bool only_if_danglin
   bool running;
   if (!row_exists (s, "SELECT 1 FROM images WHERE id = ?", id)
       || (only_if_dangling && row_exists (s, "SELECT 1 FROM tags WHERE image_id = ?", id))
-      || image_in_use (s, id, cid, &running))
+      || image_in_use (s, id, cid, &running) || image_has_children (s, id))
     {
       db_rollback (s);
       return 1;
     }
-  if (delete_image_locked (s, id, lines, &paths, reclaimed, err) < 0)
+  char parent[DIGEST_STR_LEN];
+  image_parent (s, id, parent);
+  if (delete_image_locked (s, id, lines, &paths, reclaimed, err) < 0
+      || prune_parents_locked (s, parent, lines, &paths, reclaimed, err) < 0)
     {
       db_rollback (s);
       return -1;
@@ -1387,7 +1451,6 @@ int store_image_delete_id (struct store *s, const char *id, bool only_if_danglin
 int store_image_remove (struct store *s, const char *name, bool force, bool prune, char ***lines,
                         int64_t *reclaimed, berr_t *err)
 {
-  (void)prune;
   cleanup_strv char **paths = NULL;
   if (ensure_stage (s, err) < 0 || db_begin_write (s, err) < 0)
     return -1;
@@ -1484,8 +1547,33 @@ int store_image_remove (struct store *s, const char *name, bool force, bool prun
           || exec_bind (s, "DELETE FROM repo_digests WHERE image_id = ?", err, 1, 's', id) < 0)
         ret = -1;
     }
+  else if (image_has_children (s, id))
+    {
+      /* Docker: by ID a hard conflict; by name the name goes and the image stays as the
+       * (untagged) parent of its children. */
+      if (by_ref)
+        {
+          cleanup_free char *fam = ref_familiarize (full);
+          if (exec_bind (s, "DELETE FROM tags WHERE image_id = ?", err, 1, 's', id) < 0
+              || exec_bind (s, "DELETE FROM repo_digests WHERE image_id = ?", err, 1, 's', id) < 0)
+            ret = -1;
+          else
+            strv_push_take (lines, xasprintf ("Untagged: %s", fam));
+        }
+      else
+        ret = berr_setk (err, BERR_CONFLICT, 0,
+                         "conflict: unable to delete %.12s (cannot be forced) - image has "
+                         "dependent child images",
+                         id + 7);
+    }
   else
-    ret = delete_image_locked (s, id, lines, &paths, reclaimed, err);
+    {
+      char parent[DIGEST_STR_LEN];
+      image_parent (s, id, parent);
+      ret = delete_image_locked (s, id, lines, &paths, reclaimed, err);
+      if (ret == 0 && prune)
+        ret = prune_parents_locked (s, parent, lines, &paths, reclaimed, err);
+    }
   image_rec_free (rec);
   if (ret < 0)
     {

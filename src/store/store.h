@@ -126,11 +126,15 @@ void tag_moves_free (struct tag_move *m, size_t n);
 int store_tag (struct store *s, const char *image_id, const char *full_name,
                char old_id[DIGEST_STR_LEN], berr_t *err);
 
-/* rmi: untag or delete; lines receives Docker's "Untagged: x" / "Deleted: sha256:..." lines. */
+/* rmi: untag or delete; lines receives Docker's "Untagged: x" / "Deleted: sha256:..." lines.
+ * An image with children: by ID a conflict, by name only the name goes. prune: untagged parents
+ * left without child or container are deleted too. */
 int store_image_remove (struct store *s, const char *name, bool force, bool prune, char ***lines,
                         int64_t *reclaimed, berr_t *err);
-/* Delete an image by ID with all its tags (prune). Returns 1 (nothing done) when the image is
- * gone, or has a tag while only_if_dangling — checked under the lock. */
+/* Delete an image by ID with all its tags (prune), then its untagged parents that are left with
+ * no child and no container (Docker's prune of parents). Returns 1 (nothing done) when the image
+ * is gone, has a tag while only_if_dangling, is used by a container or is the parent of another
+ * image — checked under the lock. */
 int store_image_delete_id (struct store *s, const char *id, bool only_if_dangling, char ***lines,
                            int64_t *reclaimed, berr_t *err);
 
@@ -305,11 +309,20 @@ int store_image_parents (struct store *s, char ***ids, berr_t *err);
  * part no container uses. */
 int store_build_cache_usage (struct store *s, int64_t *entries, int64_t *size, int64_t *reclaimable,
                              berr_t *err);
+/* Entries whose image a container uses (system df's ACTIVE for the build cache). */
+int store_build_cache_active (struct store *s, int64_t *active, berr_t *err);
 /* `builder prune`: all = every cache row, else only rows older than until_ns (0: no limit)…
  * then every untagged image with no tagged descendant and no container that was a build result
  * is deleted (with its layers when nothing else uses them). lines: "Deleted: sha256:…" per
  * image; reclaimed: bytes. */
 int store_build_cache_prune (struct store *s, int64_t until_ns, char ***lines, int64_t *reclaimed,
                              berr_t *err);
+/* The same with Docker's two modes (store_build_cache_prune is all = true). Rows are selected by
+ * last use (until_ns: older than that; 0: every row); the untagged, childless build results they
+ * point at that no container uses are deleted, leaves first, with their rows. all also drops the
+ * selected rows whose images stay (tagged, or the parent of a kept image); without it those rows
+ * stay: only "dangling" cache goes. reclaimed grows by the bytes of the layers removed. */
+int store_build_cache_prune_ex (struct store *s, bool all, int64_t until_ns, char ***lines,
+                                int64_t *reclaimed, berr_t *err);
 
 #endif
