@@ -491,8 +491,8 @@ static int remove_stubs (struct changes_ctx *x, berr_t *err)
                                     : openat (x->upper, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
       if (pfd < 0)
         continue;
-      struct stat st;
-      if (fstatat (pfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
+      struct stat st, pst;
+      if (fstatat (pfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0 || fstat (pfd, &pst) < 0)
         continue;
       if (S_ISREG (st.st_mode) && st.st_size == 0)
         {
@@ -506,6 +506,10 @@ static int remove_stubs (struct changes_ctx *x, berr_t *err)
               && errno != EEXIST)
             return berr_set (err, errno, "remove the mount stub /%s", rel);
         }
+      /* The parent's times as the container left them: the layer is the same as a copy. */
+      struct timespec ts[2] = { pst.st_atim, pst.st_mtim };
+      if (futimens (pfd, ts) < 0)
+        return berr_set (err, errno, "restore the times of /%s", slash ? parent : "");
     }
   return 0;
 }
