@@ -195,6 +195,8 @@ int cmd_update (int argc, char **argv, struct berth_ctx *ctx);
 int cmd_exec (int argc, char **argv, struct berth_ctx *ctx);
 int cmd_container_healthcheck (int argc, char **argv, struct berth_ctx *ctx);
 int cmd_cp (int argc, char **argv, struct berth_ctx *ctx);
+int cmd_commit (int argc, char **argv, struct berth_ctx *ctx);
+int cmd_diff (int argc, char **argv, struct berth_ctx *ctx);
 
 /* fvbommel/sortorder.NaturalLess: digit runs compare as numbers ("v2" before "v10"). */
 bool cli_natural_less (const char *a, const char *b);

@@ -982,6 +982,9 @@ struct diff_ctx
   struct link_slot *links;
   size_t n_links;
   size_t cap_links; /* power of two */
+  layer_skip_fn skip;
+  void *skip_cookie;
+  uint64_t content_size;
 };
 
 static void diff_ctx_release (struct diff_ctx *d)
@@ -1235,6 +1238,7 @@ static int diff_entry (struct diff_ctx *d, int dfd, const char *name, const stru
       archive_entry_set_size (e, st->st_size);
       if (write_header (d, e, err) < 0)
         return -1;
+      d->content_size += (uint64_t)st->st_size;
       return diff_file_data (d, dfd, name, st->st_size, err);
     }
   if (S_ISLNK (st->st_mode))
@@ -1297,6 +1301,12 @@ static int diff_one (struct diff_ctx *d, int dfd, const char *prefix, const char
       berr_set (err, errno, "stat");
       return berr_wrap (err, "\"%s%s\"", prefix, name);
     }
+  if (d->skip)
+    {
+      cleanup_free char *path = xasprintf ("%s%s", prefix, name);
+      if (d->skip (d->skip_cookie, path, &st))
+        return 0;
+    }
   bool is_dir;
   if (diff_entry (d, dfd, name, &st, &wpath, &is_dir, err) < 0)
     return berr_wrap (err, "\"%s%s\"", prefix, name);
@@ -1357,11 +1367,20 @@ static int diff_dir (struct diff_ctx *d, int dfd, const char *prefix, berr_t *er
 int layer_diff (int dirfd, layer_write_fn wr, void *cookie, char diff_id[DIGEST_STR_LEN],
                 uint64_t *tar_size, berr_t *err)
 {
+  struct layer_diff_opts o = { 0 };
+  return layer_diff_filtered (dirfd, &o, wr, cookie, diff_id, tar_size, err);
+}
+
+int layer_diff_filtered (int dirfd, struct layer_diff_opts *opts, layer_write_fn wr, void *cookie,
+                         char diff_id[DIGEST_STR_LEN], uint64_t *tar_size, berr_t *err)
+{
   if (lazy_archive_load (err) < 0)
     return berr_wrap (err, "diff layer");
   __attribute__ ((cleanup (diff_ctx_release))) struct diff_ctx d = { 0 };
   d.wr = wr;
   d.cookie = cookie;
+  d.skip = opts->skip;
+  d.skip_cookie = opts->skip_cookie;
   d.out = xmalloc (IO_BUF_SIZE);
   d.io = xmalloc (IO_BUF_SIZE);
   sha256_init (&d.hash);
@@ -1399,5 +1418,6 @@ int layer_diff (int dirfd, layer_write_fn wr, void *cookie, char diff_id[DIGEST_
     memcpy (diff_id, id, DIGEST_STR_LEN);
   if (tar_size)
     *tar_size = d.size;
+  opts->content_size = d.content_size;
   return 0;
 }

@@ -66,6 +66,21 @@ typedef int (*layer_write_fn) (void *cookie, const void *buf, size_t len);
 int layer_diff (int dirfd, layer_write_fn wr, void *cookie, char diff_id[DIGEST_STR_LEN],
                 uint64_t *tar_size, berr_t *err);
 
+/* layer_diff leaving entries out, and counting: skip (may be NULL) sees every entry's path
+ * relative to dirfd ("etc/hosts") and its lstat before it is written, and returns true to leave
+ * it out (a directory with its whole subtree). content_size receives the sum of the regular
+ * files' sizes written (hardlinks once), as layer_apply_result.content_size counts them. */
+struct stat;
+typedef bool (*layer_skip_fn) (void *cookie, const char *path, const struct stat *st);
+struct layer_diff_opts
+{
+  layer_skip_fn skip;
+  void *skip_cookie;
+  uint64_t content_size; /* out */
+};
+int layer_diff_filtered (int dirfd, struct layer_diff_opts *opts, layer_write_fn wr, void *cookie,
+                         char diff_id[DIGEST_STR_LEN], uint64_t *tar_size, berr_t *err);
+
 /* Write the tar recorded by a tar-split (split_fd, read from its start) with the file contents
  * taken from the unpacked layer dirfd. The caller verifies the result against the diff_id. */
 int layer_split_replay (int split_fd, int dirfd, layer_write_fn wr, void *cookie, berr_t *err);
