@@ -301,7 +301,7 @@ json_t *image_config_child (const json_t *parent, const json_t *container_config
   json_object_set_new (c, "created", json_string (when));
   if (author && *author)
     json_object_set_new (c, "author", json_string (author));
-  if (comment && *comment && parent == NULL)
+  if (comment && *comment)
     json_object_set_new (c, "comment", json_string (comment));
 
   json_t *h = json_object_get (c, "history");
