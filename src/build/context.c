@@ -198,8 +198,8 @@ static int dockerfile_in_root (struct build_context *c, const char *name, berr_t
 
 /* The Dockerfile of a directory (or a checkout): -f is already absolute. Returns the path it
  * was named by (before symlinks) in *named, for <Dockerfile>.dockerignore. */
-static int dockerfile_in_dir (struct build_context *c, const char *given, bool outside_ok,
-                              bool *outside, char **named, berr_t *err)
+static int dockerfile_in_dir (struct build_context *c, const char *given, const char *as_given,
+                              bool outside_ok, bool *outside, char **named, berr_t *err)
 {
   cleanup_free char *path = NULL;
   if (given)
@@ -223,7 +223,7 @@ static int dockerfile_in_dir (struct build_context *c, const char *given, bool o
   if (rel == NULL && !outside_ok)
     return berr_setk (err, BERR_INVALID, 0,
                       "%s: the Dockerfile (%s) must be within the build context", PREPARE,
-                      given ? given : path);
+                      as_given ? as_given : path);
   cleanup_close int fd = open (real, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     {
@@ -350,9 +350,10 @@ struct walk
 
 static int walk_dir (struct walk *w, int dfd, const char *rel, const bool *pinfo, berr_t *err)
 {
-  int fd = fcntl (dfd, F_DUPFD_CLOEXEC, 3);
+  /* a new open file: the caller's may be O_PATH, and readdir moves the offset */
+  int fd = openat (dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0)
-    return berr_set (err, errno, "dup");
+    return berr_set (err, errno, "no permission to read from '%s'", rel[0] ? rel : ".");
   cleanup_closedir DIR *d = fdopendir (fd);
   if (d == NULL)
     {
@@ -519,7 +520,7 @@ static int open_dir (struct build_context *c, const struct build_context_opts *o
         }
       else if (df)
         given = abs_path (df);
-      if (dockerfile_in_dir (c, given, !git, &outside, &named, err) < 0)
+      if (dockerfile_in_dir (c, given, df, !git, &outside, &named, err) < 0)
         return -1;
       if (outside)
         {
