@@ -163,6 +163,8 @@ static int run_git (const char *dir, const char *const *args, char **out, int *s
     {
       if (dup2 (devnull, 0) < 0 || dup2 (pipefd[1], 1) < 0 || dup2 (pipefd[1], 2) < 0)
         _exit (127);
+      /* nothing of the caller's leaks into git, CLOEXEC or not */
+      close_range (3, ~0U, 0);
       execvpe ("git", (char *const *)argv, env);
       static const char msg[] = "exec git failed\n";
       ssize_t w = write (2, msg, sizeof msg - 1);
