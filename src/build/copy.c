@@ -55,6 +55,7 @@ static void src_release (struct copy_src *s)
   free (s->given);
   free (s->name);
   free (s->rel);
+  free (s->content);
   if (s->fd >= 0)
     close (s->fd);
   for (size_t i = 0; i < s->n_entries; i++)
@@ -260,9 +261,13 @@ static int add_path_source (struct copy_job *j, const struct copy_request *r, co
   bool ignored;
   if (is_ignored (j, r->ignore, rel, &ignored, err) < 0)
     return -1;
-  if (ignored)
-    return not_found (j, given, err);
   cleanup_close int fd = fs_open_in_root (j->src_root, rel, O_PATH, 0);
+  struct stat st;
+  /* An ignored directory exists only for the files an exception re-includes below it. */
+  bool implicit = ignored && fd >= 0 && fstat (fd, &st) == 0 && S_ISDIR (st.st_mode)
+                  && di_dir_may_reinclude (r->ignore, rel);
+  if (ignored && !implicit)
+    return not_found (j, given, err);
   if (fd < 0)
     {
       if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP)
@@ -272,14 +277,13 @@ static int add_path_source (struct copy_job *j, const struct copy_request *r, co
   cleanup_free char *real = rel_of_fd (j->src_root, fd);
   if (real == NULL)
     return berr_set (err, EXDEV, "%s failed: resolve %s", j->instr, given);
-  if (strcmp (real, rel) != 0)
+  if (strcmp (real, rel) != 0 && !implicit)
     {
       if (is_ignored (j, r->ignore, real, &ignored, err) < 0)
         return -1;
       if (ignored)
         return not_found (j, given, err);
     }
-  struct stat st;
   if (fstat (fd, &st) < 0)
     return berr_set (err, errno, "%s failed: stat %s", j->instr, given);
   struct copy_src *s = new_src (j, COPY_SRC_PATH, given);
@@ -287,7 +291,7 @@ static int add_path_source (struct copy_job *j, const struct copy_request *r, co
   s->name = xstrdup (slash ? slash + 1 : rel);
   s->rel = steal_pointer (&real);
   s->is_dir = S_ISDIR (st.st_mode);
-  push_entry (s, "", &st, NULL, false);
+  push_entry (s, "", &st, NULL, implicit);
   if (s->is_dir)
     {
       cleanup_close int dfd = openat (fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -295,6 +299,12 @@ static int add_path_source (struct copy_job *j, const struct copy_request *r, co
         return berr_set (err, errno, "open %s", given);
       if (walk_dir (j, r->ignore, s, dfd, "", s->rel, 0, err) < 0)
         return berr_wrap (err, "%s failed", j->instr);
+      if (implicit && s->n_entries == 1)
+        {
+          src_release (s);
+          j->n_srcs--;
+          return not_found (j, given, err);
+        }
     }
   else
     {
@@ -388,6 +398,9 @@ static int add_source_word (struct copy_job *j, const struct copy_request *r, co
       struct copy_src *s = new_src (j, COPY_SRC_URL, word);
       if (copy_fetch_url (word, r->tmpdir, r->checksum, COPY_URL_MAX, s, err) < 0)
         return berr_wrap (err, "%s failed", j->instr);
+      struct stat st;
+      if (fstat (s->fd, &st) == 0)
+        j->bytes += (uint64_t)st.st_size;
       j->files++;
       return 0;
     }
@@ -403,8 +416,15 @@ static int add_source_word (struct copy_job *j, const struct copy_request *r, co
   if (copy_has_wildcards (word))
     return add_glob (j, r, rel, err);
   const char *given = word;
-  while (given[0] == '/' && given[1] != '\0')
-    given++;
+  for (;;)
+    {
+      if (given[0] == '/' && given[1] != '\0')
+        given++;
+      else if (given[0] == '.' && given[1] == '/' && given[2] != '\0')
+        given += 2;
+      else
+        break;
+    }
   return add_path_source (j, r, rel, given, err);
 }
 
@@ -500,7 +520,9 @@ int copy_prepare (const struct copy_request *r, struct copy_job **out, berr_t *e
     {
       struct copy_src *s = new_src (j, COPY_SRC_INLINE, r->inline_srcs[i].name);
       s->name = xstrdup (r->inline_srcs[i].name);
-      s->content = r->inline_srcs[i].content;
+      s->content = xmalloc (r->inline_srcs[i].len + 1);
+      memcpy (s->content, r->inline_srcs[i].content, r->inline_srcs[i].len);
+      s->content[r->inline_srcs[i].len] = '\0';
       s->len = r->inline_srcs[i].len;
       j->files++;
       j->bytes += s->len;

@@ -33,7 +33,7 @@ struct copy_src
   bool archive; /* ADD: a local tar archive, extracted */
   struct copy_entry *entries;
   size_t n_entries;
-  const char *content; /* INLINE */
+  char *content; /* INLINE: a copy */
   size_t len;
   int64_t mtime;               /* URL: Last-Modified, or the download time */
   char digest[DIGEST_STR_LEN]; /* URL: the downloaded bytes */

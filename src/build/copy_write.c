@@ -181,12 +181,15 @@ static void copy_xattrs (int sfd, int dfd, const char *what)
     }
 }
 
-/* Owner, then mode (chown clears setuid), then times, on an fd of a file or directory. */
-static int set_meta_fd (struct wctx *w, int fd, uid_t uid, gid_t gid, mode_t perm,
+/* Owner, then xattrs and mode (chown clears setuid and security.capability), then times, on
+ * an fd of a file or directory; xattr_src (or -1) is the source to copy xattrs from. */
+static int set_meta_fd (struct wctx *w, int fd, int xattr_src, uid_t uid, gid_t gid, mode_t perm,
                         struct timespec mtime, const char *what, berr_t *err)
 {
   if (fchown (fd, uid, gid) < 0)
     return berr_set (err, errno, "chown %s", what);
+  if (xattr_src >= 0)
+    copy_xattrs (xattr_src, fd, what);
   if (fchmod (fd, perm) < 0)
     return berr_set (err, errno, "chmod %s", what);
   struct timespec ts[2] = { clamp_ts (w, mtime), clamp_ts (w, mtime) };
@@ -364,9 +367,7 @@ static int write_file (struct wctx *w, int pfd, const char *name, int sfd, const
   uid_t uid;
   gid_t gid;
   owner_of (w, st, &uid, &gid);
-  if (sfd >= 0)
-    copy_xattrs (sfd, dfd, name);
-  if (set_meta_fd (w, dfd, uid, gid, perm_of (w, st), st->st_mtim, name, err) < 0)
+  if (set_meta_fd (w, dfd, sfd, uid, gid, perm_of (w, st), st->st_mtim, name, err) < 0)
     return -1;
   if (st->st_nlink > 1 && dpath)
     {
@@ -425,14 +426,13 @@ static int finish_dir (struct wctx *w, const struct copy_src *s, struct frame *f
       gid_t gid;
       owner_of (w, &e->st, &uid, &gid);
       if (e->implicit)
-        ret = set_meta_fd (w, f->fd, uid, gid, w->j->has_chmod ? w->j->chmod : 0755,
+        ret = set_meta_fd (w, f->fd, -1, uid, gid, w->j->has_chmod ? w->j->chmod : 0755,
                            (struct timespec){ time (NULL), 0 }, e->sub, err);
       else
         {
           cleanup_close int sfd = copy_open_beneath (s->fd, e->sub, O_RDONLY | O_DIRECTORY);
-          if (sfd >= 0)
-            copy_xattrs (sfd, f->fd, e->sub);
-          ret = set_meta_fd (w, f->fd, uid, gid, perm_of (w, &e->st), e->st.st_mtim, e->sub, err);
+          ret = set_meta_fd (w, f->fd, sfd, uid, gid, perm_of (w, &e->st), e->st.st_mtim, e->sub,
+                             err);
         }
     }
   close (f->fd);
@@ -580,7 +580,7 @@ static int write_file_source (struct wctx *w, const struct copy_src *s, berr_t *
   uid_t uid;
   gid_t gid;
   owner_of (w, &st, &uid, &gid);
-  return set_meta_fd (w, dfd, uid, gid, perm_of (w, &st), st.st_mtim, target, err);
+  return set_meta_fd (w, dfd, -1, uid, gid, perm_of (w, &st), st.st_mtim, target, err);
 }
 
 /* ---- ADD: archives ---- */
@@ -615,6 +615,21 @@ bool copy_is_archive (int fd)
   archive_read_free (a);
   lseek (fd, 0, SEEK_SET);
   return r == ARCHIVE_OK || r == ARCHIVE_WARN;
+}
+
+/* The archive entry's xattrs (overlay's own never), after the owner is set. */
+static int apply_entry_xattrs (struct archive_entry *ent, int fd, const char *what)
+{
+  if (archive_entry_xattr_count (ent) == 0)
+    return 0;
+  const char *xname;
+  const void *value;
+  size_t size;
+  archive_entry_xattr_reset (ent);
+  while (archive_entry_xattr_next (ent, &xname, &value, &size) == ARCHIVE_OK)
+    if (xname && xattr_copyable (xname) && fsetxattr (fd, xname, value, size, 0) < 0)
+      log_debug ("copy: %s: xattr %s: %s", what, xname, strerror (errno));
+  return 0;
 }
 
 struct dir_time
@@ -671,6 +686,7 @@ static int extract_entry (struct wctx *w, struct archive *a, struct archive_entr
         return berr_set (err, errno, "open");
       if (fchown (cfd, uid, gid) < 0 || fchmod (cfd, perm) < 0)
         return berr_set (err, errno, "chown");
+      apply_entry_xattrs (ent, cfd, name);
       *dirs = xrealloc (*dirs, (*n_dirs + 1) * sizeof **dirs);
       (*dirs)[(*n_dirs)++] = (struct dir_time){ xstrdup (path), mt };
       return 0;
@@ -697,7 +713,9 @@ static int extract_entry (struct wctx *w, struct archive *a, struct archive_entr
           && fst.st_size < archive_entry_size (ent)
           && ftruncate (ffd, archive_entry_size (ent)) < 0)
         return berr_set (err, errno, "truncate");
-      return set_meta_fd (w, ffd, uid, gid, perm, mt, name, err);
+      if (set_meta_fd (w, ffd, -1, uid, gid, perm, mt, name, err) < 0)
+        return -1;
+      return apply_entry_xattrs (ent, ffd, name);
     }
   if (type == AE_IFLNK)
     {

@@ -251,13 +251,18 @@ static int new_dst (const char *name)
   return open_dir (name);
 }
 
-static di_matcher_t *ignore_matcher (void)
+static di_matcher_t *ignore_matcher_of (const char *const *pats)
 {
-  const char *pats[] = { "ignored.txt", "**/*.log", NULL };
   di_matcher_t *m = NULL;
   berr_t err = BERR_INIT;
   assert_int_equal (di_matcher_new (pats, &m, &err), 0);
   return m;
+}
+
+static di_matcher_t *ignore_matcher (void)
+{
+  const char *pats[] = { "ignored.txt", "**/*.log", NULL };
+  return ignore_matcher_of (pats);
 }
 
 struct req
@@ -270,12 +275,15 @@ struct req
   int64_t clamp;
   const struct copy_inline *inl;
   size_t n_inl;
+  const char *const *ignore; /* patterns instead of the fixture's .dockerignore */
 };
 
 /* prepare + run; 0, or -1 with *msg (caller frees) set. */
 static int do_copy (const struct req *q, int dst, char **msg)
 {
-  di_matcher_t *ig = q->from_image ? NULL : ignore_matcher ();
+  di_matcher_t *ig = q->from_image ? NULL
+                     : q->ignore   ? ignore_matcher_of (q->ignore)
+                                   : ignore_matcher ();
   struct copy_request r = { 0 };
   r.src_root = q->src_root > 0 ? q->src_root : ctx_fd;
   r.from_context = !q->from_image;
@@ -420,6 +428,28 @@ static void test_dir_rules (void **state)
   /* a directory onto an existing file fails */
   put ("r2/f", "file\n", 0644, 1);
   expect_err (&(struct req){ .srcs = { "dir" }, .dest = "/f" }, dst, "Not a directory");
+}
+
+/* An ignored directory with an exception: only what is re-included exists. */
+static void test_reinclude (void **state)
+{
+  (void)state;
+  cleanup_close int dst = new_dst ("r11");
+  const char *pats[] = { "dir", "!dir/sub/y.txt", NULL };
+  expect_ok (&(struct req){ .srcs = { "dir" }, .dest = "/i", .ignore = pats }, dst);
+  expect_file ("r11/i/sub/y.txt", "Y\n");
+  expect_absent ("r11/i/x.txt");
+  expect_absent ("r11/i/link");
+  expect_ok (&(struct req){ .srcs = { "." }, .dest = "/all/", .ignore = pats }, dst);
+  expect_file ("r11/all/dir/sub/y.txt", "Y\n");
+  expect_file ("r11/all/a.txt", "A\n");
+  expect_absent ("r11/all/dir/x.txt");
+  expect_err (&(struct req){ .srcs = { "dir/x.txt" }, .dest = "/n", .ignore = pats }, dst,
+              "excluded by .dockerignore");
+  const char *pats2[] = { "dir", "!dir/nothing-here", NULL };
+  expect_err (&(struct req){ .srcs = { "./dir" }, .dest = "/n", .ignore = pats2 }, dst,
+              "file not found in build context or excluded by .dockerignore: stat dir: file "
+              "does not exist");
 }
 
 static void test_wildcards (void **state)
@@ -933,6 +963,7 @@ int main (void)
     cmocka_unit_test (test_add_hostile),
     cmocka_unit_test (test_add_url),
     cmocka_unit_test (test_hash),
+    cmocka_unit_test (test_reinclude),
     cmocka_unit_test (test_clamp_stats),
   };
   return cmocka_run_group_tests (tests, setup_all, teardown_all);
