@@ -248,6 +248,9 @@ static char *rel_of_fd (int root, int fd)
 
 static int not_found (struct copy_job *j, const char *given, berr_t *err)
 {
+  if (!j->from_context)
+    return berr_setk (err, BERR_NOT_FOUND, 0, "%s failed: stat %s: file does not exist", j->instr,
+                      given);
   return berr_setk (err, BERR_NOT_FOUND, 0,
                     "%s failed: file not found in build context or excluded by .dockerignore: "
                     "stat %s: file does not exist",
@@ -382,9 +385,7 @@ static int add_glob (struct copy_job *j, const struct copy_request *r, const cha
       if (glob_level (j, r, elems, strv_len (elems), 0, rfd, ".", pattern, &found, err) < 0)
         return -1;
     }
-  if (found == 0)
-    return berr_setk (err, BERR_NOT_FOUND, 0, "%s failed: no source files were specified",
-                      j->instr);
+  /* A wildcard that matches nothing is no error by itself: only no source at all is. */
   return 0;
 }
 
@@ -398,13 +399,30 @@ static int add_source_word (struct copy_job *j, const struct copy_request *r, co
       struct copy_src *s = new_src (j, COPY_SRC_URL, word);
       if (copy_fetch_url (word, r->tmpdir, r->checksum, COPY_URL_MAX, s, err) < 0)
         return berr_wrap (err, "%s failed", j->instr);
+      if (s->name[0] == '\0')
+        {
+          if (j->dest_slash)
+            return berr_setk (err, BERR_INVALID, 0,
+                              "%s failed: cannot determine filename for source %s", j->instr, word);
+          free (s->name);
+          s->name = xstrdup ("__unnamed__");
+        }
       struct stat st;
       if (fstat (s->fd, &st) == 0)
         j->bytes += (uint64_t)st.st_size;
       j->files++;
       return 0;
     }
-  cleanup_free char *clean = fs_path_clean (word);
+  /* As Docker: one leading '/' and one "./" are dropped; a wildcard is matched as it stands
+   * (a pattern that climbs out matches nothing); any other path must stay inside the root. */
+  const char *given = word;
+  if (given[0] == '/')
+    given++;
+  if (given[0] == '.' && given[1] == '/')
+    given += 2;
+  if (copy_has_wildcards (given))
+    return add_glob (j, r, given, err);
+  cleanup_free char *clean = fs_path_clean (given[0] ? given : ".");
   const char *rel = clean;
   while (rel[0] == '/')
     rel++;
@@ -412,19 +430,10 @@ static int add_source_word (struct copy_job *j, const struct copy_request *r, co
     rel = ".";
   if (strcmp (rel, "..") == 0 || str_has_prefix (rel, "../"))
     return berr_setk (err, BERR_INVALID, 0,
-                      "%s failed: forbidden path outside the build context: %s ()", j->instr, word);
-  if (copy_has_wildcards (word))
-    return add_glob (j, r, rel, err);
-  const char *given = word;
-  for (;;)
-    {
-      if (given[0] == '/' && given[1] != '\0')
-        given++;
-      else if (given[0] == '.' && given[1] == '/' && given[2] != '\0')
-        given += 2;
-      else
-        break;
-    }
+                      "%s failed: forbidden path outside the build context: %s ()", j->instr,
+                      given);
+  if (given[0] == '\0')
+    given = ".";
   return add_path_source (j, r, rel, given, err);
 }
 

@@ -1,8 +1,9 @@
 /* copy_fetch.c — ADD <url>: the download (libcurl, loaded lazily) into the build's temporary
  * directory, its digest, the optional --checksum, and the file name the URL gives.
  *
- * As Docker: the file is named after the last element of the URL's path; Last-Modified, when
- * the server sends it, dates the file (else the time of the download); only http and https,
+ * As Docker: the file is named after the last element of the URL's path (else the
+ * Content-Disposition filename); Last-Modified, when the server sends it, dates the file (else
+ * the epoch); only http and https,
  * redirects followed (up to 10) on those schemes only; an HTTP error status fails. */
 #define CURL_DISABLE_TYPECHECK 1
 #include <curl/curl.h>
@@ -67,6 +68,7 @@ char *copy_url_filename (const char *url)
 
 struct sink
 {
+  char *disposition; /* the last response's Content-Disposition */
   int fd;
   uint64_t size, max;
   struct sha256 h;
@@ -87,6 +89,68 @@ static size_t sink_write (char *ptr, size_t size, size_t nmemb, void *userdata)
   sha256_update (&k->h, ptr, n);
   k->size += n;
   return n;
+}
+
+static size_t sink_header (char *buf, size_t size, size_t nitems, void *userdata)
+{
+  struct sink *k = userdata;
+  size_t n = size * nitems;
+  if (n >= 5 && strncmp (buf, "HTTP/", 5) == 0)
+    {
+      free (k->disposition); /* a new response (after a redirect) */
+      k->disposition = NULL;
+    }
+  else if (n > 20 && strncasecmp (buf, "Content-Disposition:", 20) == 0)
+    {
+      free (k->disposition);
+      k->disposition = xstrndup (buf + 20, n - 20);
+    }
+  return n;
+}
+
+/* The filename parameter of a Content-Disposition value ("" when none), as Go's
+ * mime.ParseMediaType gives it: a token or a quoted string with '\\' escapes. */
+char *copy_disposition_filename (const char *v)
+{
+  struct sbuf b;
+  sbuf_init (&b);
+  const char *p = strchr (v, ';');
+  while (p)
+    {
+      p++;
+      p += strspn (p, " \t");
+      if (strncasecmp (p, "filename=", 9) != 0)
+        {
+          p = strchr (p, ';');
+          continue;
+        }
+      p += 9;
+      if (*p == '"')
+        {
+          for (p++; *p && *p != '"'; p++)
+            {
+              if (*p == '\\' && p[1])
+                p++;
+              sbuf_addc (&b, *p);
+            }
+        }
+      else
+        sbuf_add (&b, p, strcspn (p, "; \t\r\n"));
+      break;
+    }
+  char *name = sbuf_detach (&b);
+  size_t len = strlen (name);
+  if (len == 0 || name[len - 1] == '/')
+    {
+      name[0] = '\0';
+      return name;
+    }
+  char *slash = strrchr (name, '/');
+  if (slash)
+    memmove (name, slash + 1, strlen (slash + 1) + 1);
+  if (strcmp (name, ".") == 0 || strcmp (name, "..") == 0)
+    name[0] = '\0';
+  return name;
 }
 
 static int tmpfile_in (const char *dir)
@@ -125,6 +189,8 @@ int copy_fetch_url (const char *url, const char *tmpdir, const char *checksum, u
   curl_easy_setopt (c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
   curl_easy_setopt (c, CURLOPT_WRITEFUNCTION, sink_write);
   curl_easy_setopt (c, CURLOPT_WRITEDATA, &k);
+  curl_easy_setopt (c, CURLOPT_HEADERFUNCTION, sink_header);
+  curl_easy_setopt (c, CURLOPT_HEADERDATA, &k);
   curl_easy_setopt (c, CURLOPT_ERRORBUFFER, ebuf);
   curl_easy_setopt (c, CURLOPT_FILETIME, 1L);
   curl_easy_setopt (c, CURLOPT_NOSIGNAL, 1L);
@@ -138,6 +204,7 @@ int copy_fetch_url (const char *url, const char *tmpdir, const char *checksum, u
   curl_easy_cleanup (c);
   char got[DIGEST_STR_LEN];
   sha256_final (&k.h, got);
+  cleanup_free char *disposition = k.disposition;
   if (k.too_big || rc == CURLE_FILESIZE_EXCEEDED)
     return berr_setk (err, BERR_INVALID, 0, "download %s: larger than %llu bytes", url,
                       (unsigned long long)max);
@@ -152,8 +219,14 @@ int copy_fetch_url (const char *url, const char *tmpdir, const char *checksum, u
   if (lseek (fd, 0, SEEK_SET) < 0)
     return berr_set (err, errno, "download %s", url);
   src->name = copy_url_filename (url);
+  if (src->name[0] == '\0' && disposition)
+    {
+      free (src->name);
+      src->name = copy_disposition_filename (disposition);
+    }
   src->fd = steal_fd (&fd);
-  src->mtime = ftime >= 0 ? (int64_t)ftime : (int64_t)time (NULL);
+  /* Docker dates the file by Last-Modified, or else the zero time, which becomes the epoch. */
+  src->mtime = ftime >= 0 ? (int64_t)ftime : 0;
   memcpy (src->digest, got, sizeof got);
   return 0;
 }

@@ -62,6 +62,8 @@ int copy_fetch_url (const char *url, const char *tmpdir, const char *checksum, u
 /* The file name a URL gives ("" when it has none: path empty or ending in '/'). New string. */
 char *copy_url_filename (const char *url);
 bool copy_is_url (const char *s);
+/* The filename parameter of a Content-Disposition header value ("" when none). New string. */
+char *copy_disposition_filename (const char *v);
 
 /* copy_write.c */
 int copy_write_job (struct copy_job *j, int dst_root, int lookup_root, int64_t clamp_mtime,

@@ -413,7 +413,8 @@ static int write_entry (struct wctx *w, const struct copy_src *s, const struct c
 struct frame
 {
   int fd;
-  const struct copy_entry *e; /* NULL: leave the directory's metadata alone */
+  const struct copy_entry *e;
+  bool existed; /* the destination directory of a directory source was already there */
 };
 
 static int finish_dir (struct wctx *w, const struct copy_src *s, struct frame *f, berr_t *err)
@@ -425,6 +426,13 @@ static int finish_dir (struct wctx *w, const struct copy_src *s, struct frame *f
       uid_t uid;
       gid_t gid;
       owner_of (w, &e->st, &uid, &gid);
+      /* Docker untars over an existing destination directory (it takes the source's mode,
+       * times and tar owner: 0:0 from the context) and leaves it out of the --chown pass. */
+      if (f->existed)
+        {
+          uid = w->j->from_context ? 0 : e->st.st_uid;
+          gid = w->j->from_context ? 0 : e->st.st_gid;
+        }
       if (e->implicit)
         ret = set_meta_fd (w, f->fd, -1, uid, gid, w->j->has_chmod ? w->j->chmod : 0755,
                            (struct timespec){ time (NULL), 0 }, e->sub, err);
@@ -468,7 +476,7 @@ static int write_dir_source (struct wctx *w, const struct copy_src *s, const cha
     }
   size_t cap = 16, top = 0;
   struct frame *stack = xcalloc (cap, sizeof *stack);
-  stack[top++] = (struct frame){ tfd, created ? &s->entries[0] : NULL };
+  stack[top++] = (struct frame){ tfd, &s->entries[0], !created };
   int ret = 0;
   for (size_t i = 1; i < s->n_entries && ret == 0; i++)
     {
@@ -502,7 +510,7 @@ static int write_dir_source (struct wctx *w, const struct copy_src *s, const cha
             }
           if (top == cap)
             stack = xrealloc (stack, (cap *= 2) * sizeof *stack);
-          stack[top++] = (struct frame){ cfd, e };
+          stack[top++] = (struct frame){ cfd, e, false };
         }
       else
         ret = write_entry (w, s, e, pfd, name, dpath, err);
@@ -537,14 +545,6 @@ static char *file_target (struct wctx *w, const char *name)
 /* A single file (PATH, URL or INLINE source) at target. */
 static int write_file_source (struct wctx *w, const struct copy_src *s, berr_t *err)
 {
-  if (s->name[0] == '\0')
-    {
-      bool into = w->j->dest_slash || strcmp (w->j->dest, "/") == 0;
-      cleanup_close int dfd = fs_open_in_root (w->root, w->j->dest, O_PATH | O_DIRECTORY, 0);
-      if (into || dfd >= 0)
-        return berr_setk (err, BERR_INVALID, 0, "cannot determine filename for source %s",
-                          s->given);
-    }
   cleanup_free char *target = file_target (w, s->name);
   cleanup_free char *parent = dir_of (target);
   cleanup_close int pfd = open_dir_create (w, parent, NULL, err);

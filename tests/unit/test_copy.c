@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "build/copy.h"
+#include "build/copy_int.h"
 #include "util/fs.h"
 #include "util/util.h"
 
@@ -425,6 +426,10 @@ static void test_dir_rules (void **state)
   expect_ok (&(struct req){ .srcs = { "dir" }, .dest = "/m" }, dst);
   expect_file ("r2/m/x.txt", "X\n");
   expect_file ("r2/m/sub/y.txt", "Y\n");
+  /* an existing destination directory takes the source directory's mode and time */
+  assert_int_equal (lst ("r2/m", &st), 0);
+  assert_int_equal (st.st_mode & 07777, 0750);
+  assert_int_equal (st.st_mtime, 999999);
   /* a directory onto an existing file fails */
   put ("r2/f", "file\n", 0644, 1);
   expect_err (&(struct req){ .srcs = { "dir" }, .dest = "/f" }, dst, "Not a directory");
@@ -499,9 +504,21 @@ static void test_missing_and_outside (void **state)
               "forbidden path outside the build context: a/../../x ()");
   expect_err (&(struct req){ .srcs = { "http://127.0.0.1:1/x" }, .dest = "/" }, dst,
               "source can't be a URL for COPY");
-  /* "/../a.txt" is cleaned to the context's a.txt */
-  expect_ok (&(struct req){ .srcs = { "/../a.txt" }, .dest = "/ok" }, dst);
+  /* one leading '/' is dropped before the check, as Docker does */
+  expect_err (&(struct req){ .srcs = { "/../a.txt" }, .dest = "/" }, dst,
+              "COPY failed: forbidden path outside the build context: ../a.txt ()");
+  expect_ok (&(struct req){ .srcs = { "/dir/../a.txt" }, .dest = "/ok" }, dst);
   expect_file ("r4/ok", "A\n");
+  expect_ok (&(struct req){ .srcs = { "./a.txt" }, .dest = "/ok2" }, dst);
+  expect_file ("r4/ok2", "A\n");
+  /* a wildcard matching nothing is fine beside another source; a climbing one matches nothing */
+  expect_ok (&(struct req){ .srcs = { "nomatch*", "a.txt" }, .dest = "/ok3" }, dst);
+  expect_file ("r4/ok3", "A\n");
+  expect_err (&(struct req){ .srcs = { "../*.go" }, .dest = "/" }, dst,
+              "COPY failed: no source files were specified");
+  /* from a stage or an image: no word about the context */
+  expect_err (&(struct req){ .srcs = { "/nope" }, .dest = "/", .from_image = true }, dst,
+              "COPY failed: stat nope: file does not exist");
 }
 
 static void test_symlinks (void **state)
@@ -779,6 +796,15 @@ static void serve (int ls)
                         "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\nLast-Modified: Wed, 21 Oct "
                         "2015 07:28:00 GMT\r\nConnection: close\r\n\r\n%s",
                         strlen (url_body), url_body);
+      else if (strncmp (req, "GET /cd/ ", 9) == 0)
+        len = snprintf (out, sizeof out,
+                        "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\nContent-Disposition: "
+                        "attachment; filename=\"dir/cd name.txt\"\r\nConnection: close\r\n\r\n%s",
+                        strlen (url_body), url_body);
+      else if (strncmp (req, "GET / ", 6) == 0)
+        len = snprintf (out, sizeof out,
+                        "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
+                        strlen (url_body), url_body);
       else
         len = snprintf (out, sizeof out,
                         "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
@@ -844,8 +870,59 @@ static void test_add_url (void **state)
   expect_err (&(struct req){ .srcs = { url_404 }, .dest = "/nf/", .add = true }, dst, "status 404");
   expect_err (&(struct req){ .srcs = { "a.txt" }, .dest = "/x/", .add = true, .checksum = good },
               dst, "checksum can't be specified for non-HTTP(S) sources");
+  /* no name in the path: Content-Disposition, else only a destination file will do */
+  cleanup_free char *url_cd = xasprintf ("http://127.0.0.1:%d/cd/", port);
+  cleanup_free char *url_root = xasprintf ("http://127.0.0.1:%d/", port);
+  expect_ok (&(struct req){ .srcs = { url_cd }, .dest = "/cd/", .add = true }, dst);
+  expect_file ("r9/cd/cd name.txt", url_body);
+  assert_int_equal (lst ("r9/cd/cd name.txt", &st), 0);
+  assert_int_equal (st.st_mtime, 0); /* no Last-Modified */
+  expect_err (&(struct req){ .srcs = { url_root }, .dest = "/un/", .add = true }, dst,
+              "ADD failed: cannot determine filename for source http://");
+  expect_ok (&(struct req){ .srcs = { url_root }, .dest = "/unfile", .add = true }, dst);
+  expect_file ("r9/unfile", url_body);
+  mkdirs ("r9/undir");
+  expect_ok (&(struct req){ .srcs = { url_root }, .dest = "/undir", .add = true }, dst);
+  expect_file ("r9/undir/__unnamed__", url_body);
   kill (pid, SIGKILL);
   waitpid (pid, NULL, 0);
+}
+
+static void test_url_names (void **state)
+{
+  (void)state;
+  const char *cases[][2] = {
+    { "http://h/a/b.tar.gz", "b.tar.gz" },
+    { "https://h:8080/x?y=1#z", "x" },
+    { "http://h/", "" },
+    { "http://h", "" },
+    { "http://h/dir/", "" },
+    { "http://h/a%20b", "a b" },
+    { "http://h/a%2Fb", "" },
+    { "http://h/..", "" },
+  };
+  for (size_t i = 0; i < ARRAY_SIZE (cases); i++)
+    {
+      cleanup_free char *n = copy_url_filename (cases[i][0]);
+      assert_string_equal (n, cases[i][1]);
+    }
+  const char *cd[][2] = {
+    { " attachment; filename=\"a b.txt\"\r\n", "a b.txt" },
+    { " attachment; FILENAME=plain.bin\r\n", "plain.bin" },
+    { " attachment; filename=\"x/y/z.txt\"", "z.txt" },
+    { " attachment; filename=\"dir/\"", "" },
+    { " inline", "" },
+    { " attachment; filename=\"q\\\"t\"", "q\"t" },
+  };
+  for (size_t i = 0; i < ARRAY_SIZE (cd); i++)
+    {
+      cleanup_free char *n = copy_disposition_filename (cd[i][0]);
+      assert_string_equal (n, cd[i][1]);
+    }
+  assert_true (copy_has_wildcards ("a*"));
+  assert_true (copy_has_wildcards ("[ab]"));
+  assert_false (copy_has_wildcards ("a\\*b"));
+  assert_false (copy_has_wildcards ("plain/path"));
 }
 
 /* ---- hash, clamp, stats ---- */
@@ -962,6 +1039,7 @@ int main (void)
     cmocka_unit_test (test_add_archives),
     cmocka_unit_test (test_add_hostile),
     cmocka_unit_test (test_add_url),
+    cmocka_unit_test (test_url_names),
     cmocka_unit_test (test_hash),
     cmocka_unit_test (test_reinclude),
     cmocka_unit_test (test_clamp_stats),
