@@ -215,8 +215,10 @@ static int set_meta_at (struct wctx *w, int pfd, const char *name, bool is_link,
 /* ---- the destination ---- */
 
 /* Open (O_RDONLY | O_DIRECTORY) the directory path inside the root, creating what is missing:
- * 0755, owned by the --chown user (root without one), as Docker's MkdirAllAndChownNew. */
-static int open_dir_create (struct wctx *w, const char *path, bool *created, berr_t *err)
+ * 0755, owned by root, or by the --chown user with chowned (Docker creates a file's parents
+ * with MkdirAllAndChownNew and the --chown identity, a directory's or an archive's with root). */
+static int open_dir_create (struct wctx *w, const char *path, bool chowned, bool *created,
+                            berr_t *err)
 {
   if (created)
     *created = false;
@@ -244,8 +246,8 @@ static int open_dir_create (struct wctx *w, const char *path, bool *created, ber
   cleanup_close int made = fs_mkdir_in_root (w->root, path, 0755);
   if (made < 0)
     return berr_set (err, errno, "mkdir %s", path);
-  uid_t uid = w->chown_set ? w->uid : 0;
-  gid_t gid = w->chown_set ? w->gid : 0;
+  uid_t uid = chowned && w->chown_set ? w->uid : 0;
+  gid_t gid = chowned && w->chown_set ? w->gid : 0;
   for (size_t i = strv_len (missing); i-- > 0;)
     {
       cleanup_close int dfd = fs_open_in_root (w->root, missing[i], O_RDONLY | O_DIRECTORY, 0);
@@ -461,7 +463,7 @@ static int write_dir_source (struct wctx *w, const struct copy_src *s, const cha
                              berr_t *err)
 {
   bool created;
-  int tfd = open_dir_create (w, target, &created, err);
+  int tfd = open_dir_create (w, target, false, &created, err);
   if (tfd < 0)
     return -1;
   if (created)
@@ -547,7 +549,7 @@ static int write_file_source (struct wctx *w, const struct copy_src *s, berr_t *
 {
   cleanup_free char *target = file_target (w, s->name);
   cleanup_free char *parent = dir_of (target);
-  cleanup_close int pfd = open_dir_create (w, parent, NULL, err);
+  cleanup_close int pfd = open_dir_create (w, parent, true, NULL, err);
   if (pfd < 0)
     return -1;
   const char *name = base_of (target);
@@ -737,7 +739,7 @@ static int extract_archive (struct wctx *w, const struct copy_src *s, berr_t *er
 {
   if (lazy_archive_load (err) < 0)
     return -1;
-  cleanup_close int dfd = open_dir_create (w, w->j->dest, NULL, err);
+  cleanup_close int dfd = open_dir_create (w, w->j->dest, false, NULL, err);
   if (dfd < 0)
     return -1;
   cleanup_close int sfd = copy_open_src_file (s, "");

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -29,6 +30,7 @@
 #include "util/util.h"
 
 static char tmp[] = "/tmp/berth-copytest-XXXXXX";
+static pid_t server_pid = -1;
 static int ctx_fd = -1;
 
 /* ---- filepath.Match ---- */
@@ -239,6 +241,11 @@ static int teardown_all (void **state)
   (void)state;
   if (ctx_fd >= 0)
     close (ctx_fd);
+  if (server_pid > 0)
+    {
+      kill (server_pid, SIGKILL);
+      waitpid (server_pid, NULL, 0);
+    }
   berr_t err = BERR_INIT;
   fs_rm_rf (tmp, &err);
   berr_release (&err);
@@ -577,6 +584,13 @@ static void test_chown_chmod (void **state)
   assert_int_equal (st.st_gid, 1700);
   assert_int_equal (lst ("r6/n3/link", &st), 0);
   assert_int_equal (st.st_uid, 1500);
+  assert_int_equal (lst ("r6/n3", &st), 0); /* the directory's copy */
+  assert_int_equal (st.st_uid, 1500);
+  expect_ok (&(struct req){ .srcs = { "dir" }, .dest = "/n6/p/q", .chown = "app" }, dst);
+  assert_int_equal (lst ("r6/n6/p/q", &st), 0);
+  assert_int_equal (st.st_uid, 1500);
+  assert_int_equal (lst ("r6/n6/p", &st), 0); /* a directory's parents are root's */
+  assert_int_equal (st.st_uid, 0);
   expect_ok (&(struct req){ .srcs = { "a.txt" }, .dest = "/n4/", .chown = "app:staff" }, dst);
   assert_int_equal (lst ("r6/n4/a.txt", &st), 0);
   assert_int_equal (st.st_uid, 1500);
@@ -827,7 +841,13 @@ static void test_add_url (void **state)
   pid_t pid = fork ();
   assert_true (pid >= 0);
   if (pid == 0)
-    serve (ls);
+    {
+      /* never outlive the test, even when an assertion leaves it early */
+      prctl (PR_SET_PDEATHSIG, SIGKILL);
+      alarm (120);
+      serve (ls);
+    }
+  server_pid = pid;
   close (ls);
   int port = ntohs (sa.sin_port);
   cleanup_free char *url = xasprintf ("http://127.0.0.1:%d/files/file.txt", port);
@@ -886,6 +906,7 @@ static void test_add_url (void **state)
   expect_file ("r9/undir/__unnamed__", url_body);
   kill (pid, SIGKILL);
   waitpid (pid, NULL, 0);
+  server_pid = -1;
 }
 
 static void test_url_names (void **state)
