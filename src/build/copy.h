@@ -30,7 +30,7 @@ struct copy_request
   int src_root;         /* directory fd: the context, or a stage's / image's rootfs (--from) */
   bool from_context;    /* sources from the context: owner 0:0 unless --chown, .dockerignore */
   di_matcher_t *ignore; /* the context's .dockerignore, or NULL */
-  char *const *sources; /* expanded source words ("*.go", "/a", ".", "https://…" for ADD) */
+  char *const *sources; /* expanded source words ("*.go", "a/b", "/a", ".", "https://…" for ADD) */
   const struct copy_inline *inline_srcs;
   size_t n_inline;
   const char *dest;     /* expanded destination as written ("/app/", "rel", ".") */
