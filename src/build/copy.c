@@ -257,6 +257,28 @@ static int not_found (struct copy_job *j, const char *given, berr_t *err)
                     j->instr, given);
 }
 
+/* Whether rel, followed as the kernel would from the root, stays beneath it. */
+static bool link_stays_inside (int root, const char *rel)
+{
+  struct open_how how = { .flags = O_PATH | O_CLOEXEC,
+                          .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS };
+  int fd = (int)syscall (SYS_openat2, root, rel, &how, sizeof how);
+  if (fd >= 0)
+    {
+      close (fd);
+      return true;
+    }
+  /* ENOENT: dangling — Docker's "not found" then. EXDEV: absolute or climbing out; Docker
+   * resolves it in the root's scope, so follow it when that finds something. */
+  if (errno != EXDEV)
+    return true;
+  fd = fs_open_in_root (root, rel, O_PATH, 0);
+  if (fd < 0)
+    return false;
+  close (fd);
+  return true;
+}
+
 /* One named (or wildcard-matched) path: followed inside the root, then walked. */
 static int add_path_source (struct copy_job *j, const struct copy_request *r, const char *rel,
                             const char *given, berr_t *err)
@@ -264,8 +286,31 @@ static int add_path_source (struct copy_job *j, const struct copy_request *r, co
   bool ignored;
   if (is_ignored (j, r->ignore, rel, &ignored, err) < 0)
     return -1;
-  cleanup_close int fd = fs_open_in_root (j->src_root, rel, O_PATH, 0);
   struct stat st;
+  /* A named symlink is followed inside the root, as Docker does — unless its target lies
+   * outside it (an absolute path elsewhere, or "../" climbing out): then it is copied as the
+   * link it is, never as the host's file it names nor as whatever the clamped path finds. */
+  {
+    cleanup_close int lfd = fs_open_in_root (j->src_root, rel, O_PATH | O_NOFOLLOW, 0);
+    if (lfd >= 0 && !ignored && fstat (lfd, &st) == 0 && S_ISLNK (st.st_mode)
+        && !link_stays_inside (j->src_root, rel))
+      {
+        cleanup_free char *link = xzalloc ((size_t)st.st_size + 2);
+        ssize_t l = readlinkat (lfd, "", link, (size_t)st.st_size + 1);
+        if (l < 0)
+          return berr_set (err, errno, "%s failed: readlink %s", j->instr, given);
+        link[l] = '\0';
+        struct copy_src *s = new_src (j, COPY_SRC_PATH, given);
+        const char *slash = strrchr (rel, '/');
+        s->name = xstrdup (slash ? slash + 1 : rel);
+        s->rel = xstrdup (rel);
+        s->is_dir = false;
+        push_entry (s, "", &st, link, false);
+        s->fd = steal_fd (&lfd);
+        return 0;
+      }
+  }
+  cleanup_close int fd = fs_open_in_root (j->src_root, rel, O_PATH, 0);
   /* An ignored directory exists only for the files an exception re-includes below it. */
   bool implicit = ignored && fd >= 0 && fstat (fd, &st) == 0 && S_ISDIR (st.st_mode)
                   && di_dir_may_reinclude (r->ignore, rel);
