@@ -495,13 +495,10 @@ static int step_from (struct builder *b, struct stage *st, berr_t *err)
   struct stage *dep = strchr (base, ':') ? NULL : stage_find (b, base, st->index);
   if (dep)
     {
-      if (dep->id[0] == '\0')
-        {
-          st->scratch_base = true;
-          st->config = json_deep_copy (dep->config);
-        }
-      else if (stage_adopt (b, st, dep->id, err) < 0)
-        return -1;
+      /* The stage's result may still be pending: take it from memory. */
+      st->config = json_deep_copy (dep->config);
+      memcpy (st->id, dep->id, DIGEST_STR_LEN);
+      st->scratch_base = dep->id[0] == '\0';
       bout (b, " ---> %s\n", dep->id[0] ? short_id (dep->id) : "scratch");
     }
   else if (strcmp (base, "scratch") == 0)

@@ -101,6 +101,8 @@ static void set_blocking (int fd)
 int step_run (struct builder *b, struct stage *st, struct df_node *n, berr_t *err)
 {
   json_t *cfg = json_object_get (st->config, "config");
+  cleanup_strv char **secret_env = NULL;
+  cleanup_free char *tmp = NULL, *cache_root = NULL;
   /* The command. */
   json_t *argv = json_array ();
   if (n->json)
@@ -237,12 +239,11 @@ int step_run (struct builder *b, struct stage *st, struct df_node *n, berr_t *er
   int ret = -1;
   struct run_mounts *rm = NULL;
   json_t *mjson = NULL;
-  cleanup_strv char **secret_env = NULL;
   struct container_rec *c = NULL;
   struct ingest_layer layer = { 0 };
   bool have_layer = false;
   int devnull = -1;
-  cleanup_free char *tmp = NULL;
+  cache_root = xasprintf ("%s/build/cache", b->e->root);
   if (st->id[0] == '\0')
     {
       berr_setk (err, BERR_INVALID, 0,
@@ -259,7 +260,6 @@ int step_run (struct builder *b, struct stage *st, struct df_node *n, berr_t *er
       berr_set (err, errno, "create %s", tmp);
       goto out;
     }
-  cleanup_free char *cache_root = xasprintf ("%s/build/cache", b->e->root);
   if (n_mounts)
     {
       if (fs_mkdir_p (cache_root, 0700, err) < 0)

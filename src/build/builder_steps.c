@@ -693,6 +693,7 @@ int step_copy (struct builder *b, struct stage *st, struct df_node *n, berr_t *e
     return fail (b, n, err);
   int ret = -1;
   cleanup_free char *dest = NULL, *from = NULL, *chown = NULL, *chmod_v = NULL, *src_root = NULL;
+  cleanup_free char *dl = NULL, *created = NULL, *extra = NULL;
   cleanup_strv char **paths = xcalloc (1, sizeof (char *));
   struct copy_inline *inl = n_docs ? xcalloc (n_docs, sizeof *inl) : NULL;
   char **inl_data = n_docs ? xcalloc (n_docs, sizeof (char *)) : NULL;
@@ -758,7 +759,7 @@ int step_copy (struct builder *b, struct stage *st, struct df_node *n, berr_t *e
       berr_set (err, errno, "open the %s source", instr);
       goto out;
     }
-  cleanup_free char *dl = builder_tmp (b, "download");
+  dl = builder_tmp (b, "download");
   if (mkdir (dl, 0700) < 0)
     {
       berr_set (err, errno, "create %s", dl);
@@ -788,9 +789,9 @@ int step_copy (struct builder *b, struct stage *st, struct df_node *n, berr_t *e
   if (copy_job_hash (job, hash, err) < 0)
     goto out;
   size_t nsrc = strv_len (paths) + n_docs;
-  cleanup_free char *created = xasprintf ("/bin/sh -c #(nop) %s %s:%s in %s ", instr,
-                                          nsrc == 1 ? "file" : "multi", digest_hex (hash), dest);
-  cleanup_free char *extra = xasprintf ("from=%s link=%d", from ? from : "", link);
+  created = xasprintf ("/bin/sh -c #(nop) %s %s:%s in %s ", instr, nsrc == 1 ? "file" : "multi",
+                       digest_hex (hash), dest);
+  extra = xasprintf ("from=%s link=%d", from ? from : "", link);
   char key[DIGEST_STR_LEN];
   step_key (b, st, created, extra, key);
   int r = step_cache_try (b, st, key, err);

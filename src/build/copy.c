@@ -260,8 +260,8 @@ static int not_found (struct copy_job *j, const char *given, berr_t *err)
 /* Whether rel, followed as the kernel would from the root, stays beneath it. */
 static bool link_stays_inside (int root, const char *rel)
 {
-  struct open_how how = { .flags = O_PATH | O_CLOEXEC,
-                          .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS };
+  struct open_how how
+      = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS };
   int fd = (int)syscall (SYS_openat2, root, rel, &how, sizeof how);
   if (fd >= 0)
     {

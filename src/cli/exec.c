@@ -64,7 +64,7 @@ static int exec_in (struct engine *e, struct container_rec *c, const struct exec
                       "Container %s is paused, unpause the container before exec", c->id);
   cleanup_free char *dir = container_dir (e, c->id);
   cleanup_free char *spec_path = xasprintf ("%s/config.json", dir);
-  cleanup_free char *text = NULL;
+  cleanup_free char *text = NULL, *cache = NULL;
   size_t len = 0;
   if (fs_read_file (spec_path, 64 << 20, &text, &len, err) < 0)
     return -1;
@@ -103,7 +103,7 @@ static int exec_in (struct engine *e, struct container_rec *c, const struct exec
         io.has_winsize = ioctl (1, TIOCGWINSZ, &io.winsize) == 0;
     }
   pid_t target = (pid_t)json_integer_value (json_object_get (c->state, "Pid"));
-  cleanup_free char *cache = xasprintf ("%s/cache", e->root);
+  cache = xasprintf ("%s/cache", e->root);
   struct rt_exec_opts xo = {
     .spec = spec,
     .process = process,

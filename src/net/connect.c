@@ -88,6 +88,8 @@ static int attach_running (struct engine *e, struct container_rec *c, struct net
     return -1;
   struct ipv4_net sub;
   uint32_t a, gw;
+  /* declared before the first goto: the cleanup must never see it uninitialized */
+  cleanup_free char *nspath = NULL;
   if (ipam_parse_cidr (net->subnet, false, &sub, err) < 0 || ipam_parse_ip (ip, &a, err) < 0
       || ipam_parse_ip (net->gateway, &gw, err) < 0)
     goto undo;
@@ -110,8 +112,8 @@ static int attach_running (struct engine *e, struct container_rec *c, struct net
     }
   else
     net_mac_from_ip (a, spec.mac);
-  cleanup_free char *nspath = xasprintf (
-      "/proc/%lld/ns/net", (long long)json_integer_value (json_object_get (c->state, "Pid")));
+  nspath = xasprintf ("/proc/%lld/ns/net",
+                      (long long)json_integer_value (json_object_get (c->state, "Pid")));
   {
     cleanup_close int nsfd = open (nspath, O_RDONLY | O_CLOEXEC);
     if (nsfd < 0)

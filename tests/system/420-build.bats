@@ -122,7 +122,7 @@ df() { printf '%s\n' "$@" >"$CTX/Dockerfile"; }
   assert_output_contains '"/data":{}'
   assert_output_contains '"/v2":{}'
   run_berth image inspect -f '{{json .Config.Healthcheck}}|{{json .Config.Shell}}|{{json .Config.Entrypoint}}|{{json .Config.Cmd}}' meta
-  assert_output_contains '"Test":["CMD","true"]'
+  assert_output_contains '"Test":["CMD-SHELL","true"]'
   assert_output_contains '"Interval":5000000000'
   assert_output_contains '"Retries":2'
   assert_output_contains '["/bin/sh","-ec"]|["/bin/echo"]|["/bin/sh","-ec","hi"]'
@@ -372,7 +372,7 @@ df() { printf '%s\n' "$@" >"$CTX/Dockerfile"; }
   run_berth save -o "$BATS_TEST_TMPDIR/v.tar" valid
   assert_success
   "$BERTH" --root "$BATS_TEST_TMPDIR/r2" --runroot "$TEST_RUNROOT/r2" load -i "$BATS_TEST_TMPDIR/v.tar"
-  run "$BERTH" --root "$BATS_TEST_TMPDIR/r2" --runroot "$TEST_RUNROOT/r2" run --rm --network none valid sh -c 'cat /v /g; ls /bin/true 2>&1'
+  run "$BERTH" --root "$BATS_TEST_TMPDIR/r2" --runroot "$TEST_RUNROOT/r2" run --rm --network none valid sh -c 'cat /v /g; ls /bin/true 2>&1; true'
   [[ $status -eq 0 ]] || fail "$output"
   [[ $output == *v*gone*"No such file"* ]] || fail "$output"
   rm -rf "$BATS_TEST_TMPDIR/r2"
