@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "build/builder_int.h"
@@ -30,6 +31,32 @@ void bout (struct builder *b, const char *fmt, ...)
   cleanup_free char *s = xvasprintf (fmt, ap);
   va_end (ap);
   (void)fs_write_all (b->o->out_fd, s, strlen (s));
+}
+
+int64_t mono_ns (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+void bout_step (struct builder *b, const char *original)
+{
+  b->step++;
+  b->step_t0 = mono_ns ();
+  if (b->tty)
+    bout (b, "\033[1;34mStep %d/%d :\033[0m \033[1m%s\033[0m\n", b->step, b->total, original);
+  else
+    bout (b, "Step %d/%d : %s\n", b->step, b->total, original);
+}
+
+void bout_result (struct builder *b, const char *id)
+{
+  if (b->tty)
+    bout (b, " ---> \033[32m%s\033[0m \033[2m(%.2fs)\033[0m\n", id,
+          (double)(mono_ns () - b->step_t0) / 1e9);
+  else
+    bout (b, " ---> %s\n", id);
 }
 
 const char *short_id (const char *id)
@@ -174,7 +201,8 @@ int step_cache_try (struct builder *b, struct stage *st, const char *key, berr_t
     return r < 0 ? -1 : 0;
   if (stage_adopt (b, st, id, err) < 0)
     return -1;
-  bout (b, " ---> Using cache\n ---> %s\n", short_id (id));
+  bout (b, " ---> Using cache\n");
+  bout_result (b, short_id (id));
   return 1;
 }
 
@@ -225,7 +253,7 @@ int step_record (struct builder *b, struct stage *st, struct ingest_layer *layer
   st->config = full;
   memcpy (st->id, id, DIGEST_STR_LEN);
   st->scratch_base = false;
-  bout (b, " ---> %s\n", short_id (id));
+  bout_result (b, short_id (id));
   return 0;
 }
 
@@ -499,14 +527,14 @@ static int step_from (struct builder *b, struct stage *st, berr_t *err)
       st->config = json_deep_copy (dep->config);
       memcpy (st->id, dep->id, DIGEST_STR_LEN);
       st->scratch_base = dep->id[0] == '\0';
-      bout (b, " ---> %s\n", dep->id[0] ? short_id (dep->id) : "scratch");
+      bout_result (b, dep->id[0] ? short_id (dep->id) : "scratch");
     }
   else if (strcmp (base, "scratch") == 0)
     {
       st->scratch_base = true;
       st->config = json_pack ("{s:s, s:s, s:{}, s:{s:s, s:[]}}", "architecture", image_host_arch (),
                               "os", "linux", "config", "rootfs", "type", "layers", "diff_ids");
-      bout (b, " ---> %s\n", "scratch");
+      bout_result (b, "scratch");
     }
   else
     {
@@ -535,7 +563,7 @@ static int step_from (struct builder *b, struct stage *st, berr_t *err)
       image_rec_free (rec);
       if (r < 0)
         return -1;
-      bout (b, " ---> %s\n", short_id (st->id));
+      bout_result (b, short_id (st->id));
     }
 
   /* ONBUILD triggers of the base run now, and the result carries none. */
@@ -584,15 +612,13 @@ static int step_from (struct builder *b, struct stage *st, berr_t *err)
 
 static int run_stage (struct builder *b, struct stage *st, berr_t *err)
 {
-  b->step++;
-  bout (b, "Step %d/%d : %s\n", b->step, b->total, st->from->original);
+  bout_step (b, st->from->original);
   if (step_from (b, st, err) < 0)
     return fail_at (b, st->from, err);
   for (size_t i = st->first; i < st->end; i++)
     {
       struct df_node *n = &b->df->nodes[i];
-      b->step++;
-      bout (b, "Step %d/%d : %s\n", b->step, b->total, n->original);
+      bout_step (b, n->original);
       if (step_dispatch (b, st, n, err) < 0)
         return -1;
     }
@@ -632,6 +658,9 @@ static void builder_free (struct builder *b)
 int build_run (struct engine *e, const struct build_opts *o, char id[DIGEST_STR_LEN], berr_t *err)
 {
   struct builder b = { .e = e, .s = e->store, .o = o, .ctx = o->context, .epoch = -1 };
+  b.tty = !o->quiet && o->out_fd >= 0
+          && (o->progress == BUILD_PROGRESS_TTY
+              || (o->progress == BUILD_PROGRESS_AUTO && isatty (o->out_fd)));
   int ret = -1;
 
   if (o->platform && *o->platform)
@@ -758,8 +787,7 @@ int build_run (struct engine *e, const struct build_opts *o, char id[DIGEST_STR_
   if (labels)
     for (size_t i = 0; i < labels->n_nodes; i++)
       {
-        b.step++;
-        bout (&b, "Step %d/%d : %s\n", b.step, b.total, labels->nodes[i].original);
+        bout_step (&b, labels->nodes[i].original);
         if (step_dispatch (&b, target, &labels->nodes[i], err) < 0)
           goto out_labels;
       }

@@ -48,11 +48,23 @@ struct builder
   size_t n_layers;
   struct ingest_image *images;
   size_t n_images;
-  char **mounts; /* our mounts to take down at the end (deepest last) */
+  char **mounts;   /* our mounts to take down at the end (deepest last) */
+  bool tty;        /* the live view: colours, step times, RUN output framed */
+  int64_t step_t0; /* when the current step began (ns, monotonic) */
 };
 
 /* Output (nothing with -q). */
 void bout (struct builder *b, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+/* A step's header and its result line (" ---> id", with the step's time on a terminal). */
+void bout_step (struct builder *b, const char *original);
+void bout_result (struct builder *b, const char *id);
+/* The live view of a RUN (builder_tty.c): a thread that frames the container's output read from
+ * two pipes and keeps a status line with the elapsed time. */
+struct tty_view;
+int tty_view_start (struct builder *b, const char *what, int *out_w, int *err_w,
+                    struct tty_view **out, berr_t *err);
+void tty_view_finish (struct tty_view *v);
+int64_t mono_ns (void);
 /* The first 12 hex digits of an id ("sha256:…" or bare). */
 const char *short_id (const char *id);
 

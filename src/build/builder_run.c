@@ -310,8 +310,22 @@ int step_run (struct builder *b, struct stage *st, struct df_node *n, berr_t *er
     .attach_stdout = true,
     .attach_stderr = true,
   };
+  struct tty_view *view = NULL;
+  int view_out = -1, view_err = -1;
+  if (b->tty && tty_view_start (b, cmdline.buf, &view_out, &view_err, &view, err) == 0)
+    {
+      so.local_out = view_out;
+      so.local_err = view_err;
+    }
+  berr_release (err);
   struct monitor_result res = { 0 };
   r = container_start (b->e, c, &so, &res, err);
+  if (view)
+    {
+      close (view_out);
+      close (view_err);
+      tty_view_finish (view);
+    }
   if (b->o->out_fd >= 0)
     set_blocking (b->o->out_fd);
   if (b->o->err_fd >= 0)

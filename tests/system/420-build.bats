@@ -411,3 +411,19 @@ df() { printf '%s\n' "$@" >"$CTX/Dockerfile"; }
   run_berth images -aq
   [[ $(wc -l <<<"$output") -eq 1 ]] || fail "only busybox should be left"
 }
+
+@test "build: --progress tty shows a live view (framed RUN output, step times); plain has no escapes" {
+  require_tool script
+  df 'FROM busybox' 'RUN echo to-out; echo to-err >&2'
+  run script -qec "$BERTH --root $TEST_ROOT --runroot $TEST_RUNROOT build --progress tty -t live $CTX" /dev/null
+  [[ $status -eq 0 ]] || fail "$output"
+  [[ $output == *$'│\e[0m to-out'* ]] || fail "no framed stdout: $output"
+  [[ $output == *$'\e[31mto-err'* ]] || fail "no red stderr: $output"
+  [[ $output =~ \(0\.[0-9][0-9]s\) ]] || fail "no step time: $output"
+  run_berth build --no-cache --progress plain -t live "$CTX"
+  assert_success
+  assert_line "to-out"
+  [[ $output != *$'\e['* ]] || fail "escape sequences in plain output"
+  run_berth build --progress fancy "$CTX"
+  assert_failure
+}
