@@ -509,8 +509,7 @@ static int step_from (struct builder *b, struct stage *st, berr_t *err)
       if (expand_word (b, NULL, platform, &p, err) < 0)
         return -1;
       cleanup_free char *want = xasprintf ("linux/%s", image_host_arch ());
-      if (strcmp (p, want) != 0 && strcmp (p, "linux") != 0 && strcmp (p, "$BUILDPLATFORM") != 0
-          && strcmp (p, "$TARGETPLATFORM") != 0)
+      if (strcmp (p, want) != 0 && strcmp (p, "linux") != 0)
         return berr_setk (err, BERR_INVALID, 0,
                           "FROM --platform=%s: only the native platform (%s) can be built here", p,
                           want);
@@ -695,6 +694,17 @@ int build_run (struct engine *e, const struct build_opts *o, char id[DIGEST_STR_
       b.epoch = v;
     }
 
+  /* BuildKit's automatic platform args: global, imported into a stage by a bare ARG. */
+  {
+    const char *arch = image_host_arch ();
+    cleanup_free char *plat = xasprintf ("linux/%s", arch);
+    const char *const pre[][2]
+        = { { "TARGETPLATFORM", plat }, { "TARGETOS", "linux" },   { "TARGETARCH", arch },
+            { "TARGETVARIANT", "" },    { "BUILDPLATFORM", plat }, { "BUILDOS", "linux" },
+            { "BUILDARCH", arch },      { "BUILDVARIANT", "" } };
+    for (size_t i = 0; i < sizeof pre / sizeof pre[0]; i++)
+      kv_set (&b.meta_args, pre[i][0], pre[i][1]);
+  }
   struct build_context *ctx = o->context;
   if (df_parse (ctx->dockerfile_name, ctx->dockerfile, ctx->dockerfile_len, &b.df, err) < 0)
     goto out;

@@ -427,3 +427,20 @@ df() { printf '%s\n' "$@" >"$CTX/Dockerfile"; }
   run_berth build --progress fancy "$CTX"
   assert_failure
 }
+
+@test "build: BuildKit's platform args (FROM --platform=\$BUILDPLATFORM, ARG TARGETARCH), --platform" {
+  df 'FROM --platform=$BUILDPLATFORM busybox AS b' 'ARG TARGETARCH' 'ARG TARGETPLATFORM' \
+    'RUN echo "$TARGETPLATFORM $TARGETARCH" > /p'
+  run_berth build -t plat "$CTX"
+  assert_success
+  run_berth run --rm plat cat /p
+  assert_output_matches '^linux/[a-z0-9]+ [a-z0-9]+$'
+  arch=$(uname -m)
+  [[ $arch == x86_64 ]] && arch=amd64
+  [[ $arch == aarch64 ]] && arch=arm64
+  run_berth build --platform "linux/$arch" -t plat "$CTX"
+  assert_success
+  run_berth build --platform linux/s390x-nope "$CTX"
+  assert_failure
+  assert_output_contains "only the native platform"
+}
