@@ -14,7 +14,9 @@
  * (waiting only for an exclusive holder), "private" tries it exclusively without blocking and,
  * when another build holds it in any mode, uses a fresh directory in tmpdir removed at release.
  * Locks of several caches are taken in the order of the mounts: two builds naming the same two
- * locked caches in opposite orders can deadlock (as they could in BuildKit). */
+ * locked caches in opposite orders can deadlock (as they could in BuildKit). A flock belongs
+ * to the open file: a process forked after prepare that does not exec (the lock fds are
+ * O_CLOEXEC) keeps the lock until it exits. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
