@@ -14,7 +14,9 @@
  * (waiting only for an exclusive holder), "private" tries it exclusively without blocking and,
  * when another build holds it in any mode, uses a fresh directory in tmpdir removed at release.
  * Locks of several caches are taken in the order of the mounts: two builds naming the same two
- * locked caches in opposite orders can deadlock (as they could in BuildKit). */
+ * locked caches in opposite orders can deadlock (as they could in BuildKit). A flock belongs
+ * to the open file: a process forked after prepare that does not exec (the lock fds are
+ * O_CLOEXEC) keeps the lock until it exits. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -55,7 +57,7 @@ struct run_mounts
 {
   struct act *acts;
   size_t n, cap;
-  char *tmpdir;
+  char *dir; /* <tmpdir>/runmount-XXXXXX: everything this step creates */
   unsigned seq;
   char *secrets_dir; /* the tmpfs for secret files, once made */
 };
@@ -98,14 +100,14 @@ void run_mounts_release (struct run_mounts *rm)
       free (a->path);
     }
   free (rm->acts);
-  free (rm->tmpdir);
+  free (rm->dir);
   free (rm->secrets_dir);
   free (rm);
 }
 
 static char *scratch_path (struct run_mounts *rm, const char *what)
 {
-  return xasprintf ("%s/runmount-%u-%s", rm->tmpdir, rm->seq++, what);
+  return xasprintf ("%s/%u-%s", rm->dir, rm->seq++, what);
 }
 
 /* ------------------------------------------------------------------------- resolution */
@@ -392,7 +394,7 @@ static int prepare_bind (struct prep *p, const struct run_mount *m, berr_t *err)
       return berr_set (err, errno, "create %s", mk[i]);
   if (!overlay_safe (pinned) || !overlay_safe (dir))
     return berr_setk (err, BERR_INVALID, 0, "scratch directory %s: unusable in overlay options",
-                      p->rm->tmpdir);
+                      p->rm->dir);
   /* The overlay's root takes the source's mode and owner from the lower directory. */
   cleanup_free char *opts
       = xasprintf ("lowerdir=%s,upperdir=%s,workdir=%s,index=off", pinned, upper, work);
@@ -620,8 +622,12 @@ int run_mounts_prepare (const struct run_mounts_env *env, const struct run_mount
     return berr_setk (err, BERR_INVALID, 0, "RUN --mount: no scratch directory");
   struct prep p = { .env = env, .mounts = json_array (), .secret_env = xzalloc (sizeof (char *)) };
   p.rm = xzalloc (sizeof *p.rm);
-  p.rm->tmpdir = xstrdup (env->tmpdir);
+  p.rm->dir = xasprintf ("%s/runmount-XXXXXX", env->tmpdir);
   int rc = 0;
+  if (mkdtemp (p.rm->dir) == NULL)
+    rc = berr_set (err, errno, "create %s", p.rm->dir);
+  else
+    push_act (p.rm, ACT_RMTREE, p.rm->dir, -1);
   for (size_t i = 0; i < n && rc == 0; i++)
     {
       switch (m[i].type)
