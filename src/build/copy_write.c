@@ -342,6 +342,15 @@ static struct hardlink *find_link (struct wctx *w, const struct stat *st)
   return NULL;
 }
 
+static void forget_links (struct wctx *w)
+{
+  for (size_t i = 0; i < w->n_links; i++)
+    free (w->links[i].path);
+  free (w->links);
+  w->links = NULL;
+  w->n_links = 0;
+}
+
 /* A regular file at pfd/name from sfd; dpath is its path in the root (for hardlinks). */
 static int write_file (struct wctx *w, int pfd, const char *name, int sfd, const struct stat *st,
                        const char *dpath, berr_t *err)
@@ -806,6 +815,9 @@ int copy_write_job (struct copy_job *j, int dst_root, int lookup_root, int64_t c
   int ret = resolve_chown (&w, lookup_root, err);
   for (size_t i = 0; i < j->n_srcs && ret == 0; i++)
     {
+      /* Docker copies each source on its own: hard links are kept within a source directory,
+         never between two sources ("COPY a hardlink-of-a /d/" gives two files). */
+      forget_links (&w);
       const struct copy_src *s = &j->srcs[i];
       if (s->kind == COPY_SRC_PATH && s->is_dir)
         ret = write_dir_source (&w, s, j->dest, err);
@@ -828,8 +840,6 @@ int copy_write_job (struct copy_job *j, int dst_root, int lookup_root, int64_t c
   for (size_t i = 0; i < n; i++)
     free (w.created[i]);
   free (w.created);
-  for (size_t i = 0; i < w.n_links; i++)
-    free (w.links[i].path);
-  free (w.links);
+  forget_links (&w);
   return ret;
 }

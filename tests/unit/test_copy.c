@@ -421,6 +421,12 @@ static void test_dir_rules (void **state)
   assert_int_equal (lst ("r2/d/hl1", &st), 0);
   assert_int_equal (lst ("r2/d/hl2", &st2), 0);
   assert_int_equal (st.st_ino, st2.st_ino);
+  /* but never between two sources: Docker copies each source on its own */
+  expect_ok (&(struct req){ .srcs = { "dir/hl1", "dir/hl2" }, .dest = "/hls/" }, dst);
+  assert_int_equal (lst ("r2/hls/hl1", &st), 0);
+  assert_int_equal (lst ("r2/hls/hl2", &st2), 0);
+  assert_int_not_equal (st.st_ino, st2.st_ino);
+  assert_int_equal (st.st_nlink, 1);
   /* "." is the whole context minus the ignored files */
   expect_ok (&(struct req){ .srcs = { "." }, .dest = "/all/" }, dst);
   expect_file ("r2/all/a.txt", "A\n");
