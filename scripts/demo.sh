@@ -53,6 +53,28 @@ b run -d --name demo-db --network demo-net --network-alias database busybox slee
 b run --rm --network demo-net busybox sh -c 'grep -E "demo-db|database" /etc/hosts; ping -c1 -W2 database | head -2'
 b rm -f demo-httpd demo-db
 b network rm demo-net
+
+echo; echo "== build"
+mkdir -p "$DEMO/app"
+echo "hello from a Dockerfile" >"$DEMO/app/hello.txt"
+cat >"$DEMO/app/Dockerfile" <<'EOF'
+from busybox
+ARG GREETING=hi
+WORKDIR /app
+COPY hello.txt .
+RUN echo "$GREETING, built at build time" > built.txt
+CMD ["sh", "-c", "cat /app/hello.txt /app/built.txt"]
+EOF
+b build --progress plain -t demo/app:v1 "$DEMO/app"
+b run --rm demo/app:v1
+b build --progress plain --build-arg GREETING=bonjour -t demo/app:v1 "$DEMO/app" | grep -E "Using cache|Step 5"
+b run --rm demo/app:v1
+b history demo/app:v1
+b run --name demo-ctr busybox sh -c 'echo changed >/tmp/x; rm /bin/true'
+b diff demo-ctr
+b commit -m "from the demo" demo-ctr demo/snap:1
+b rm demo-ctr
+b rmi demo/app:v1 demo/snap:1
 b system df
 echo
 echo "Demo store: $ROOT — try: $B --root $ROOT images"

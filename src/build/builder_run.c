@@ -283,6 +283,17 @@ int step_run (struct builder *b, struct stage *st, struct df_node *n, berr_t *er
   json_t *ccfg = json_pack ("{s:s, s:O, s:[], s:O, s:b, s:b, s:b, s:{s:[s]}}", "Image", st->id,
                             "Cmd", argv, "Entrypoint", "Env", env, "AttachStdin", 0, "AttachStdout",
                             1, "AttachStderr", 1, "Healthcheck", "Test", "NONE");
+  if (n_mounts)
+    {
+      /* RUN --mount targets are stubs to leave out of the layer (container/commit.c). */
+      json_t *targets = json_array ();
+      for (size_t j = 0; j < n_mounts; j++)
+        if (mounts[j].target)
+          json_array_append_new (targets, json_string (mounts[j].target));
+      cleanup_free char *t = json_dumps (targets, JSON_COMPACT);
+      json_decref (targets);
+      json_object_set_new (ccfg, "Labels", json_pack ("{s:s}", "berth.build.run-mounts", t));
+    }
   const char *user = json_get_str (cfg, "User");
   if (user && *user)
     json_object_set_new (ccfg, "User", json_string (user));

@@ -143,10 +143,43 @@ static void changes_ctx_release (struct changes_ctx *x)
   x->skip = NULL;
 }
 
-/* The mount destinations of the container's runtime spec, relative and clean. */
+/* Whose mount targets are stubs: as Docker's init layer, the engine's own — /proc, /sys, /dev
+ * and below, the /etc files, the init binary —, and a build step's RUN --mount targets (listed
+ * in the container's label berth.build.run-mounts). Volume, -v, --mount and --tmpfs targets are
+ * changes of the container, in `diff` and in a commit, as in Docker. */
+static bool engine_stub (const char *rel, json_t *run_mounts)
+{
+  static const char *const files[]
+      = { "etc/hosts", "etc/hostname", "etc/resolv.conf", "sbin/docker-init", NULL };
+  for (size_t i = 0; files[i]; i++)
+    if (strcmp (rel, files[i]) == 0)
+      return true;
+  static const char *const trees[] = { "proc", "sys", "dev", NULL };
+  for (size_t i = 0; trees[i]; i++)
+    {
+      size_t l = strlen (trees[i]);
+      if (strncmp (rel, trees[i], l) == 0 && (rel[l] == '\0' || rel[l] == '/'))
+        return true;
+    }
+  size_t i;
+  json_t *m;
+  json_array_foreach (run_mounts, i, m)
+  {
+    const char *t = json_string_value (m);
+    if (t && strcmp (t + (*t == '/'), rel) == 0)
+      return true;
+  }
+  return false;
+}
+
+/* The stub candidates among the mount destinations of the container's runtime spec, relative
+ * and clean. */
 static int mount_destinations (struct engine *e, const struct container_rec *c, char ***out,
                                berr_t *err)
 {
+  const char *rm_label = json_get_str (
+      json_object_get (json_object_get (c->config, "Config"), "Labels"), "berth.build.run-mounts");
+  cleanup_json json_t *run_mounts = rm_label ? json_loads (rm_label, 0, NULL) : NULL;
   *out = xzalloc (sizeof (char *));
   cleanup_free char *dir = container_dir (e, c->id);
   cleanup_free char *path = xasprintf ("%s/config.json", dir);
@@ -173,7 +206,8 @@ static int mount_destinations (struct engine *e, const struct container_rec *c, 
       continue;
     cleanup_free char *abs = xasprintf ("/%s", d);
     cleanup_free char *clean = fs_path_clean (abs);
-    if (strcmp (clean, "/") != 0 && !strv_contains (*out, clean + 1))
+    if (strcmp (clean, "/") != 0 && !strv_contains (*out, clean + 1)
+        && engine_stub (clean + 1, run_mounts))
       strv_push (out, clean + 1);
   }
   return 0;

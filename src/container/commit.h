@@ -2,14 +2,16 @@
  * `commit` and for the build's RUN steps (one upper-dir -> layer path for both).
  *
  * The engine's mount stubs never count as changes: the empty files and directories the runtime
- * made in upper/ as targets of the container's mounts (/etc/hosts, /etc/hostname,
- * /etc/resolv.conf, /proc, /sys, /dev, volume, tmpfs and bind destinations from the container's
- * config.json), found after the fact: a path that is a mount destination, is present in upper/
- * as an empty regular file or an empty directory (never a symlink: nothing is followed,
- * RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS), and absent from the image's layers. Directories that
- * only hold stubs (created for them, or copied up from the image with unchanged metadata) are
- * not changes either. CVE-2024-23652: a stub is removed only when it is still such an empty
- * object; anything a process put in its place stays and is part of the layer. */
+ * made in upper/ as targets of the engine's own mounts — as Docker's init layer: /etc/hosts,
+ * /etc/hostname, /etc/resolv.conf, /proc, /sys, /dev, the init binary — and of a build step's
+ * RUN --mount mounts (label berth.build.run-mounts). Volume, -v, --mount and --tmpfs targets
+ * are changes, as in Docker. A stub is found after the fact: a path that is such a mount
+ * destination, is present in upper/ as an empty regular file or an empty directory (never a
+ * symlink: nothing is followed, RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS), and absent from the
+ * image's layers. Directories that only hold stubs (created for them, or copied up from the
+ * image with unchanged metadata) are not changes either. CVE-2024-23652: a stub is removed only
+ * when it is still such an empty object; anything a process put in its place stays and is part of
+ * the layer. */
 #ifndef BERTH_CONTAINER_COMMIT_H
 #define BERTH_CONTAINER_COMMIT_H
 
