@@ -3,6 +3,8 @@
  * in builder_steps.c (metadata, COPY/ADD, WORKDIR) and builder_run.c (RUN). */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -195,7 +197,12 @@ int step_cache_try (struct builder *b, struct stage *st, const char *key, berr_t
   /* Pending results (this build) first. */
   for (size_t i = 0; i < b->n_images; i++)
     if (b->images[i].cache_key && strcmp (b->images[i].cache_key, key) == 0)
-      return 0; /* made by this build: it cannot be a hit for another step */
+      {
+        /* the same step made by this build in another stage: commit it, then reuse it */
+        if (builder_flush (b, err) < 0)
+          return -1;
+        break;
+      }
   int r = store_build_cache_get (b->s, key, id, err);
   if (r != 0)
     return r < 0 ? -1 : 0;
@@ -609,6 +616,30 @@ static int step_from (struct builder *b, struct stage *st, berr_t *err)
   return 0;
 }
 
+static const int cancel_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+
+/* A cancel signal that arrived outside a RUN (they are blocked during the build). */
+static int check_canceled (struct builder *b, berr_t *err)
+{
+  sigset_t set, pending;
+  sigemptyset (&set);
+  for (size_t i = 0; i < sizeof cancel_signals / sizeof cancel_signals[0]; i++)
+    sigaddset (&set, cancel_signals[i]);
+  if (!b->canceled && sigpending (&pending) == 0)
+    for (size_t i = 0; i < sizeof cancel_signals / sizeof cancel_signals[0]; i++)
+      if (sigismember (&pending, cancel_signals[i]))
+        {
+          struct timespec zero = { 0, 0 };
+          int sig = sigtimedwait (&set, NULL, &zero);
+          b->canceled = true;
+          return berr_setk (err, BERR_EXEC, 0, "the build was canceled (%s)",
+                            strsignal (sig > 0 ? sig : cancel_signals[i]));
+        }
+  if (b->canceled)
+    return berr_setk (err, BERR_EXEC, 0, "the build was canceled");
+  return 0;
+}
+
 static int run_stage (struct builder *b, struct stage *st, berr_t *err)
 {
   bout_step (b, st->from->original);
@@ -617,6 +648,8 @@ static int run_stage (struct builder *b, struct stage *st, berr_t *err)
   for (size_t i = st->first; i < st->end; i++)
     {
       struct df_node *n = &b->df->nodes[i];
+      if (check_canceled (b, err) < 0)
+        return -1;
       bout_step (b, n->original);
       if (step_dispatch (b, st, n, err) < 0)
         return -1;
@@ -661,6 +694,8 @@ int build_run (struct engine *e, const struct build_opts *o, char id[DIGEST_STR_
           && (o->progress == BUILD_PROGRESS_TTY
               || (o->progress == BUILD_PROGRESS_AUTO && isatty (o->out_fd)));
   int ret = -1;
+  bool mask_set = false;
+  sigset_t cancel, old_mask;
 
   if (o->platform && *o->platform)
     {
@@ -766,6 +801,13 @@ int build_run (struct engine *e, const struct build_opts *o, char id[DIGEST_STR_
   if (labels)
     b.total += (int)labels->n_nodes;
 
+  /* Cancel signals are taken, not fatal, while the build runs: a RUN's container is killed
+   * (monitor kill_on_signal), other steps stop at the next step; then everything is undone. */
+  sigemptyset (&cancel);
+  for (size_t i = 0; i < sizeof cancel_signals / sizeof cancel_signals[0]; i++)
+    sigaddset (&cancel, cancel_signals[i]);
+  pthread_sigmask (SIG_BLOCK, &cancel, &old_mask);
+  mask_set = true;
   if (store_stage_dir (b.s, "build", &b.scratch, err) < 0)
     goto out_labels;
   if (ctx->size > 0 || ctx->dir)
@@ -801,7 +843,7 @@ int build_run (struct engine *e, const struct build_opts *o, char id[DIGEST_STR_
         if (step_dispatch (&b, target, &labels->nodes[i], err) < 0)
           goto out_labels;
       }
-  if (builder_flush (&b, err) < 0)
+  if (check_canceled (&b, err) < 0 || builder_flush (&b, err) < 0)
     goto out_labels;
   if (target->id[0] == '\0')
     {
@@ -851,6 +893,14 @@ out_labels:
     df_result_free (labels);
 out:
   builder_free (&b);
+  if (mask_set)
+    {
+      /* a cancel that came in: consumed here, the build reports it */
+      struct timespec zero = { 0, 0 };
+      while (sigtimedwait (&cancel, NULL, &zero) > 0)
+        ;
+      pthread_sigmask (SIG_SETMASK, &old_mask, NULL);
+    }
   return ret;
 }
 

@@ -49,6 +49,7 @@ struct builder
   struct ingest_image *images;
   size_t n_images;
   char **mounts;   /* our mounts to take down at the end (deepest last) */
+  bool canceled;   /* SIGINT/SIGTERM/SIGHUP/SIGQUIT arrived: stop at the next step */
   bool tty;        /* the live view: colours, step times, RUN output framed */
   int64_t step_t0; /* when the current step began (ns, monotonic) */
 };

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "build/builder_int.h"
+#include "build/copy.h"
 #include "build/runmount.h"
 #include "container/commit.h"
 #include "util/fs.h"
@@ -89,6 +90,31 @@ static char *mount_from (void *arg, const char *from, berr_t *err)
   if (builder_from_rootfs (fa->b, fa->st, from, &path, err) < 0)
     return NULL;
   return path;
+}
+
+/* The content hash of a context path (COPY's: names, modes, content), for a bind's key. */
+static int context_hash (struct builder *b, const char *source, char out[DIGEST_STR_LEN],
+                         berr_t *err)
+{
+  cleanup_close int root = open (b->ctx->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0)
+    return berr_set (err, errno, "open %s", b->ctx->dir);
+  char *srcs[] = { (char *)(source && *source ? source : "."), NULL };
+  struct copy_request req = {
+    .src_root = root,
+    .from_context = true,
+    .ignore = b->ctx->ignore,
+    .sources = srcs,
+    .dest = "/mnt/",
+    .tmpdir = b->scratch,
+    .instr = "RUN --mount",
+  };
+  struct copy_job *job = NULL;
+  if (copy_prepare (&req, &job, err) < 0)
+    return -1;
+  int r = copy_job_hash (job, out, err);
+  copy_job_free (job);
+  return r;
 }
 
 static void set_blocking (int fd)
@@ -215,8 +241,29 @@ int step_run (struct builder *b, struct stage *st, struct df_node *n, berr_t *er
         if (m->from && (m->type == RUN_MOUNT_BIND || m->type == RUN_MOUNT_CACHE))
           {
             struct stage *dep = stage_find (b, m->from, st->index);
+            struct image_rec *rec = NULL;
+            berr_t e2 = BERR_INIT;
             if (dep)
               sbuf_addf (&extra, "from-id=%s\n", dep->id);
+            else if (store_image_lookup (b->s, m->from, &rec, &e2) == 0)
+              {
+                sbuf_addf (&extra, "from-id=%s\n", rec->id);
+                image_rec_free (rec);
+              }
+            berr_release (&e2);
+          }
+        else if (m->type == RUN_MOUNT_BIND)
+          {
+            /* a bind of the context: the content of what is bound, as COPY hashes it */
+            char h[DIGEST_STR_LEN];
+            if (context_hash (b, m->source, h, err) < 0)
+              {
+                for (size_t j = 0; j < n_mounts; j++)
+                  run_mount_clear (&mounts[j]);
+                free (mounts);
+                goto fail_early;
+              }
+            sbuf_addf (&extra, "context=%s\n", h);
           }
       }
 
@@ -318,6 +365,7 @@ int step_run (struct builder *b, struct stage *st, struct df_node *n, berr_t *er
     .local_out = b->o->quiet || b->o->out_fd < 0 ? devnull : b->o->out_fd,
     .local_err = b->o->quiet || b->o->err_fd < 0 ? devnull : b->o->err_fd,
     .sig_proxy = true,
+    .cancel_on_signal = true,
     .attach_stdout = true,
     .attach_stderr = true,
   };
@@ -343,11 +391,32 @@ int step_run (struct builder *b, struct stage *st, struct df_node *n, berr_t *er
     set_blocking (b->o->err_fd);
   if (r < 0)
     goto out;
+  if (res.interrupted)
+    {
+      berr_setk (err, BERR_EXEC, 0, "the build was canceled (%s)", strsignal (res.interrupted));
+      b->canceled = true;
+      /* nothing of a canceled step is kept */
+      berr_t e2 = BERR_INIT;
+      container_remove (b->e, c, true, true, &e2);
+      berr_release (&e2);
+      container_rec_free (c);
+      c = NULL;
+      goto out;
+    }
   if (res.exit_code != 0)
     {
       berr_setk (err, BERR_EXEC, 0, "The command '%s' returned a non-zero code: %d", cmdline.buf,
                  res.exit_code);
-      if (!b->o->force_rm)
+      if (secret_env && secret_env[0])
+        {
+          /* its config holds the secrets given as environment variables: never kept */
+          berr_t e2 = BERR_INIT;
+          container_remove (b->e, c, true, true, &e2);
+          berr_release (&e2);
+          container_rec_free (c);
+          c = NULL;
+        }
+      else if (!b->o->force_rm)
         {
           container_rec_free (c);
           c = NULL; /* kept for inspection, as Docker keeps it */

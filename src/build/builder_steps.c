@@ -345,6 +345,34 @@ static int step_shell (struct builder *b, struct stage *st, struct df_node *n, b
   return step_commit_meta (b, st, cfg, created, NULL, err) < 0 ? fail (b, n, err) : 0;
 }
 
+/* Go's time.Duration.String for the history line: "0s", "1m30s", "1.5s", "250ms". */
+static void go_duration (int64_t ns, char *buf, size_t len)
+{
+  if (ns == 0)
+    {
+      snprintf (buf, len, "0s");
+      return;
+    }
+  if (ns < 1000000000LL)
+    {
+      if (ns % 1000000 == 0)
+        snprintf (buf, len, "%lldms", (long long)(ns / 1000000));
+      else if (ns % 1000 == 0)
+        snprintf (buf, len, "%gµs", (double)ns / 1e3);
+      else
+        snprintf (buf, len, "%lldns", (long long)ns);
+      return;
+    }
+  long long h = ns / 3600000000000LL, m = ns / 60000000000LL % 60;
+  double sec = (double)(ns % 60000000000LL) / 1e9;
+  int n = 0;
+  if (h)
+    n += snprintf (buf + n, len - (size_t)n, "%lldh", h);
+  if (h || m)
+    n += snprintf (buf + n, len - (size_t)n, "%lldm", m);
+  snprintf (buf + n, len - (size_t)n, "%gs", sec);
+}
+
 static int duration_flag (struct df_node *n, const char *name, json_t *hc, const char *key,
                           berr_t *err)
 {
@@ -427,9 +455,22 @@ static int step_healthcheck (struct builder *b, struct stage *st, struct df_node
         }
       struct sbuf h;
       sbuf_init (&h);
+      /* Docker prints the whole struct (%q): every option is part of the line, and so of the
+       * step's cache key. */
       sbuf_adds (&h, "/bin/sh -c #(nop)  HEALTHCHECK &{");
       add_quoted_list (&h, test);
-      sbuf_addc (&h, '}');
+      static const char *const keys[] = { "Interval", "Timeout", "StartPeriod", "StartInterval" };
+      for (size_t k = 0; k < 4; k++)
+        {
+          char d[64];
+          go_duration (json_integer_value (json_object_get (hc, keys[k])), d, sizeof d);
+          sbuf_addf (&h, " \"%s\"", d);
+        }
+      json_int_t retries = json_integer_value (json_object_get (hc, "Retries"));
+      if (retries >= 0x20 && retries < 0x7f && retries != '\'' && retries != '\\')
+        sbuf_addf (&h, " '%c'}", (char)retries);
+      else
+        sbuf_addf (&h, " '\\x%02llx'}", (unsigned long long)retries & 0xff);
       created = sbuf_detach (&h);
     }
   else
@@ -788,9 +829,10 @@ int step_copy (struct builder *b, struct stage *st, struct df_node *n, berr_t *e
   char hash[DIGEST_STR_LEN];
   if (copy_job_hash (job, hash, err) < 0)
     goto out;
-  size_t nsrc = strv_len (paths) + n_docs;
-  created = xasprintf ("/bin/sh -c #(nop) %s %s:%s in %s ", instr, nsrc == 1 ? "file" : "multi",
-                       digest_hex (hash), dest);
+  /* As Docker: "COPY --chown=1:2file:<hash> in /dst " (the flag glued to the kind). */
+  created = xasprintf ("/bin/sh -c #(nop) %s %s%s%s%s%s:%s in %s ", instr, chown ? "--chown=" : "",
+                       chown ? chown : "", chmod_v ? " --chmod=" : "", chmod_v ? chmod_v : "",
+                       copy_job_kind (job), digest_hex (hash), dest);
   extra = xasprintf ("from=%s link=%d", from ? from : "", link);
   char key[DIGEST_STR_LEN];
   step_key (b, st, created, extra, key);
@@ -802,8 +844,27 @@ int step_copy (struct builder *b, struct stage *st, struct df_node *n, berr_t *e
     }
   if (fs_step_begin (b, st, link, &f, err) < 0)
     goto out;
-  if (copy_job_run (job, f.dst, -1, b->epoch, err) < 0)
-    goto out;
+  {
+    /* --link copies into an empty directory: --chown names are looked up in the parent. */
+    int lookup = -1;
+    cleanup_free char *parent_root = NULL;
+    if (link && chown && st->id[0])
+      {
+        if (builder_image_rootfs (b, st->id, &parent_root, err) < 0)
+          goto out;
+        lookup = open (parent_root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (lookup < 0)
+          {
+            berr_set (err, errno, "open %s", parent_root);
+            goto out;
+          }
+      }
+    int cr = copy_job_run (job, f.dst, lookup, b->epoch, err);
+    if (lookup >= 0)
+      close (lookup);
+    if (cr < 0)
+      goto out;
+  }
   ret = fs_step_record (b, st, &f, cfg, created, key, err);
 out:
   fs_step_end (b, &f);

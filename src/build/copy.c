@@ -86,6 +86,13 @@ void copy_job_stats (const struct copy_job *j, uint64_t *files, uint64_t *bytes)
     *bytes = j->bytes;
 }
 
+const char *copy_job_kind (const struct copy_job *j)
+{
+  if (j->n_srcs != 1)
+    return "multi";
+  return j->srcs[0].is_dir ? "dir" : "file";
+}
+
 static struct copy_src *new_src (struct copy_job *j, int kind, const char *given)
 {
   j->srcs = xrealloc (j->srcs, (j->n_srcs + 1) * sizeof *j->srcs);

@@ -68,6 +68,8 @@ int copy_job_run (struct copy_job *j, int dst_root, int lookup_root, int64_t cla
 /* How many files and bytes the job copies (for messages and benchmarks). */
 void copy_job_stats (const struct copy_job *j, uint64_t *files, uint64_t *bytes);
 void copy_job_free (struct copy_job *j);
+/* How Docker's history names the sources: "file" (one file), "dir" (one directory), "multi". */
+const char *copy_job_kind (const struct copy_job *j);
 
 /* Go's path/filepath.Match for one path (no path separators crossed by '*', '?', '[…]'); 1
  * match, 0 no match, -1 ErrBadPattern. */

@@ -163,7 +163,7 @@ static int open_root (const char *path, berr_t *err)
 }
 
 /* Bind the file or directory fd refers to onto a new node in tmpdir; *out is that node. */
-static int pin (struct run_mounts *rm, int fd, char **out, berr_t *err)
+static int pin (struct run_mounts *rm, int fd, bool ro, char **out, berr_t *err)
 {
   struct stat st;
   if (fstat (fd, &st) < 0)
@@ -189,6 +189,10 @@ static int pin (struct run_mounts *rm, int fd, char **out, berr_t *err)
   push_act (rm, ACT_UNMOUNT, path, -1);
   /* Keep the pin (and its release) from propagating to peers of a shared tmpdir. */
   (void)mount (NULL, path, NULL, MS_REC | MS_PRIVATE, NULL);
+  /* A source that is only read (the context, a stage) is pinned read-only: nothing that walks
+   * the staging area — a crash recovery removing it — can write through it. */
+  if (ro && mount (NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)
+    return berr_set (err, errno, "make %s read-only", path);
   *out = steal_pointer (&path);
   return 0;
 }
@@ -355,7 +359,7 @@ static int prepare_bind (struct prep *p, const struct run_mount *m, berr_t *err)
   if (fd < 0)
     return -1;
   cleanup_free char *pinned = NULL;
-  if (pin (p->rm, fd, &pinned, err) < 0)
+  if (pin (p->rm, fd, true, &pinned, err) < 0)
     return -1;
   if (m->readonly)
     {
@@ -526,7 +530,7 @@ static int prepare_cache (struct prep *p, const struct run_mount *m, berr_t *err
   if (fd < 0)
     return m->from ? berr_set (err, errno, "open %s", dir) : berr_wrap (err, "cache %s", m->id);
   cleanup_free char *pinned = NULL;
-  if (pin (p->rm, fd, &pinned, err) < 0)
+  if (pin (p->rm, fd, false, &pinned, err) < 0)
     return -1;
   json_array_append_new (p->mounts, bind_entry (pinned, m->target, !m->readonly));
   return 0;

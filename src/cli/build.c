@@ -118,6 +118,12 @@ int cmd_build (int argc, char **argv, struct berth_ctx *ctx)
         }
     }
 
+  /* As docker: a stale id file never outlives a failed build. */
+  if (iidfile && unlink (iidfile) < 0 && errno != ENOENT)
+    {
+      build_secrets_free (sv, n_secrets);
+      return cli_errorf ("removing image id file: %s", strerror (errno));
+    }
   struct engine *e;
   if (ctx_engine (ctx, &e) < 0)
     {

@@ -58,6 +58,7 @@ struct start_opts
   bool local_tty;
   const char *detach_keys;
   bool sig_proxy;
+  bool cancel_on_signal; /* with sig_proxy: SIGINT/SIGTERM kill the container (a build step) */
   bool attach_stdin, attach_stdout, attach_stderr;
 };
 

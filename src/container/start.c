@@ -518,6 +518,7 @@ static int start_foreground (struct engine *e, struct container_rec *c, struct p
     .local_tty = o->local_tty,
     .detach_keys = o->detach_keys,
     .sig_proxy = o->sig_proxy,
+    .kill_on_signal = o->cancel_on_signal,
   };
   struct monitor_proxy_spec *proxies = NULL;
   mo.nproxies = proxy_specs (p, &proxies);

@@ -86,6 +86,7 @@ struct mon
   sigset_t blocked, old_mask;
   bool mask_set;
   bool sig_proxy;
+  int interrupted;
 
   bool reaped, detached;
   siginfo_t si;
@@ -483,6 +484,12 @@ static int read_signals (struct mon *m, berr_t *err)
           if (m->resize_local)
             resize_from_local (m);
         }
+      else if (m->sig_proxy && m->o->kill_on_signal
+               && (sig == SIGINT || sig == SIGTERM || sig == SIGHUP || sig == SIGQUIT))
+        {
+          m->interrupted = sig;
+          forward_signal (m, SIGKILL);
+        }
       else if (m->sig_proxy)
         forward_signal (m, sig);
     }
@@ -772,6 +779,7 @@ int monitor_run (const struct monitor_opts *o, struct monitor_result *res, berr_
     {
       cleanup_berr berr_t lerr = BERR_INIT;
       res->finished_ns = now_ns ();
+      res->interrupted = m->interrupted;
       if (m->si.si_code == CLD_EXITED)
         res->exit_code = m->si.si_status;
       else

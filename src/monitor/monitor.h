@@ -84,6 +84,9 @@ struct monitor_opts
   bool local_tty;          /* local_in is a terminal: raw mode, SIGWINCH -> resize pty */
   const char *detach_keys; /* NULL: "ctrl-p,ctrl-q"; as Docker, only with a pty and local_in */
   bool sig_proxy;          /* forward SIGINT/SIGTERM/SIGHUP/SIGQUIT/SIGUSR1/2… to the container */
+  /* With sig_proxy: SIGINT/SIGTERM/SIGHUP/SIGQUIT cancel instead (the container is killed and
+   * monitor_result.interrupted says by which signal) — a build step being interrupted. */
+  bool kill_on_signal;
 
   /* Healthcheck: every interval run argv (a `berth … healthcheck-run <id>` command) and wait at
    * most timeout for it; 0 interval = none. start_period/start_interval as Docker. */
@@ -101,6 +104,7 @@ struct monitor_result
   int signal;          /* killing signal, or 0 */
   bool detached;       /* foreground: the user pressed the detach keys; the container still runs */
   int64_t finished_ns; /* CLOCK_REALTIME when reaped */
+  int interrupted;     /* kill_on_signal: the signal that cancelled the run, or 0 */
 };
 
 /* Run until the container exits (and its output is drained) or, foreground, the user detaches.

@@ -369,8 +369,20 @@ static int recover_dead_stages (struct store *s, int tmpfd, berr_t *err)
       if (ifd >= 0)
         undo_intents (s, ifd);
       berr_t e = BERR_INIT;
-      if (fs_rm_rf_at (tmpfd, id, &e) < 0)
+      /* A dead build may have left mounts there (overlays, binds of the context, caches). */
+      cleanup_free char *rel_area = xasprintf ("%s/tmp/%s", s->root, id);
+      cleanup_free char *area = realpath (rel_area, NULL);
+      if (area == NULL)
+        area = xstrdup (rel_area);
+      if (fs_unmount_under (area, &e) < 0)
         berr_release (&e);
+      if (fs_rm_rf_at (tmpfd, id, &e) < 0)
+        {
+          /* something is still mounted: keep the area (and its lock file) for a later try */
+          log_warn ("store: cannot remove the dead staging area %s: %s", area, e.msg);
+          berr_release (&e);
+          continue;
+        }
       unlinkat (tmpfd, lname, 0);
     }
   return 0;

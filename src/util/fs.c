@@ -5,6 +5,7 @@
 #include <linux/openat2.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -45,6 +46,18 @@ static int rm_rf_fd (int dirfd, berr_t *err)
   return 0;
 }
 
+/* The mount a file descriptor lies on (0 when the kernel cannot tell). */
+static uint64_t mount_id_of (int fd, const char *name)
+{
+  struct statx sx;
+  if (statx (fd, name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | (name[0] ? 0 : AT_EMPTY_PATH),
+             STATX_MNT_ID, &sx)
+          < 0
+      || !(sx.stx_mask & STATX_MNT_ID))
+    return 0;
+  return sx.stx_mnt_id;
+}
+
 int fs_rm_rf_at (int dirfd, const char *name, berr_t *err)
 {
   if (unlinkat (dirfd, name, 0) == 0 || errno == ENOENT)
@@ -57,6 +70,14 @@ int fs_rm_rf_at (int dirfd, const char *name, berr_t *err)
       if (errno == ENOENT)
         return 0;
       return berr_set (err, errno, "open %s", name);
+    }
+  /* Never into another mount: a bind of a user's directory left behind by a crash would be
+   * emptied. The caller unmounts first (fs_unmount_under). */
+  uint64_t here = mount_id_of (fd, ""), parent = mount_id_of (dirfd, "");
+  if (here && parent && here != parent)
+    {
+      close (fd);
+      return berr_set (err, EBUSY, "remove %s: a mount point", name);
     }
   if (rm_rf_fd (fd, err) < 0)
     return berr_wrap (err, "remove %s", name);
@@ -355,4 +376,63 @@ char *fs_path_clean (const char *p)
     out[w++] = '.';
   out[w] = '\0';
   return out;
+}
+
+int fs_unmount_under (const char *dir, berr_t *err)
+{
+  cleanup_free char *data = NULL;
+  size_t len = 0;
+  if (fs_read_file ("/proc/self/mountinfo", 64 << 20, &data, &len, err) < 0)
+    return -1;
+  size_t dl = strlen (dir);
+  char **found = NULL;
+  size_t n = 0;
+  for (char *line = data, *next; line && *line; line = next)
+    {
+      next = strchr (line, '\n');
+      if (next)
+        *next++ = '\0';
+      /* id parent major:minor root mountpoint … ; octal escapes in the mount point */
+      char *f = line;
+      for (int k = 0; k < 4 && f; k++)
+        {
+          f = strchr (f, ' ');
+          if (f)
+            f++;
+        }
+      if (!f)
+        continue;
+      char *end = strchr (f, ' ');
+      if (end)
+        *end = '\0';
+      struct sbuf mp;
+      sbuf_init (&mp);
+      for (char *c = f; *c; c++)
+        if (c[0] == '\\' && c[1] >= '0' && c[1] <= '3' && c[2] >= '0' && c[2] <= '7' && c[3] >= '0'
+            && c[3] <= '7')
+          {
+            sbuf_addc (&mp, (char)((c[1] - '0') * 64 + (c[2] - '0') * 8 + (c[3] - '0')));
+            c += 3;
+          }
+        else
+          sbuf_addc (&mp, *c);
+      char *m = sbuf_detach (&mp);
+      if (strncmp (m, dir, dl) == 0 && (m[dl] == '/' || m[dl] == '\0'))
+        {
+          found = xrealloc (found, (n + 1) * sizeof *found);
+          found[n++] = m;
+        }
+      else
+        free (m);
+    }
+  int unmounted = 0;
+  /* the deepest first (later in mountinfo is mounted later: on top) */
+  for (size_t i = n; i-- > 0;)
+    {
+      if (umount2 (found[i], MNT_DETACH) == 0)
+        unmounted++;
+      free (found[i]);
+    }
+  free (found);
+  return unmounted;
 }

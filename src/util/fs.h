@@ -9,9 +9,13 @@
 
 /* mkdir -p with mode for created components. */
 int fs_mkdir_p (const char *path, mode_t mode, berr_t *err);
-/* Remove dirfd/name recursively without following symlinks; missing is not an error. */
+/* Remove dirfd/name recursively without following symlinks and without entering another mount
+ * (a mount point inside fails with EBUSY); missing is not an error. */
 int fs_rm_rf_at (int dirfd, const char *name, berr_t *err);
 int fs_rm_rf (const char *path, berr_t *err);
+/* Detach every mount at or below dir (from /proc/self/mountinfo, the most recent first).
+ * Returns how many were unmounted, or -1. */
+int fs_unmount_under (const char *dir, berr_t *err);
 /* Write data to path atomically: temp file beside it, fsync, rename, fsync the directory. */
 int fs_write_atomic (const char *path, const void *data, size_t len, mode_t mode, berr_t *err);
 /* Read a whole file (at most max bytes; larger is an error). *out is NUL-terminated. */

@@ -444,3 +444,62 @@ df() { printf '%s\n' "$@" >"$CTX/Dockerfile"; }
   assert_failure
   assert_output_contains "only the native platform"
 }
+
+@test "build: SIGINT cancels a running RUN: failure, no tag, no container, no mount left" {
+  df 'FROM busybox' 'RUN sleep 30'
+  "$BERTH" --root "$TEST_ROOT" --runroot "$TEST_RUNROOT" build -t canceled "$CTX" \
+    >"$BATS_TEST_TMPDIR/out" 2>&1 &
+  pid=$!
+  wait_until 20 grep -q "Running in" "$BATS_TEST_TMPDIR/out"
+  kill -INT "$pid"
+  rc=0
+  wait "$pid" || rc=$?
+  cat "$BATS_TEST_TMPDIR/out"
+  [[ $rc -ne 0 ]] || fail "a canceled build must fail"
+  grep -q "canceled" "$BATS_TEST_TMPDIR/out" || fail "no cancel message"
+  run_berth images -q canceled
+  assert_output ""
+  run_berth ps -aq
+  assert_output ""
+  [[ -z $(_leaked_mounts) ]] || fail "mounts left: $(_leaked_mounts)"
+}
+
+@test "build: the cache key holds HEALTHCHECK options, bound context files, --from images; identical steps in two stages share" {
+  df 'FROM busybox' 'HEALTHCHECK --interval=5s CMD true'
+  run_berth build -t hc "$CTX"
+  df 'FROM busybox' 'HEALTHCHECK --interval=30s --retries=7 CMD true'
+  run_berth build -t hc "$CTX"
+  refute_output_contains "Using cache"
+  run_berth image inspect -f '{{.Config.Healthcheck.Interval}} {{.Config.Healthcheck.Retries}}' hc
+  assert_output "30000000000 7"
+  echo one >"$CTX/data.txt"
+  df 'FROM busybox' 'RUN --mount=type=bind,source=data.txt,target=/d cat /d > /copy'
+  run_berth build -t bindkey "$CTX"
+  echo two >"$CTX/data.txt"
+  run_berth build -t bindkey "$CTX"
+  refute_output_contains "Using cache"
+  run_berth run --rm bindkey cat /copy
+  assert_output "two"
+  df 'FROM busybox AS a' 'RUN echo same > /s' 'FROM busybox AS b' 'RUN echo same > /s' \
+    'FROM busybox' 'COPY --from=a /s /a' 'COPY --from=b /s /b'
+  run_berth build -t shared "$CTX"
+  assert_success
+  [[ $(grep -c "Running in" <<<"$output") -eq 1 ]] || fail "the second stage should reuse the first's RUN"
+}
+
+@test "build: COPY --link --chown by name, and Docker's history text for COPY (file:, dir:, multi:, --chown)" {
+  mkdir -p "$CTX/d"
+  echo x >"$CTX/d/x"
+  echo y >"$CTX/y"
+  df 'FROM busybox' 'COPY --link --chown=nobody:nogroup y /linked' 'COPY d /dd' 'COPY y d /multi/' \
+    'COPY --chown=5:6 y /owned'
+  run_berth build -t hist "$CTX"
+  assert_success
+  run_berth run --rm hist stat -c '%u:%g' /linked
+  assert_output "65534:65534"
+  run_berth history --no-trunc --format '{{.CreatedBy}}' hist
+  assert_output_matches 'COPY --chown=nobody:nogroupfile:[0-9a-f]{64} in /linked '
+  assert_output_matches 'COPY dir:[0-9a-f]{64} in /dd '
+  assert_output_matches 'COPY multi:[0-9a-f]{64} in /multi/ '
+  assert_output_matches 'COPY --chown=5:6file:[0-9a-f]{64} in /owned '
+}
