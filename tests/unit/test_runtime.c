@@ -104,6 +104,7 @@ struct env
   int nfds;
 };
 static struct env E;
+static char *own_mounts (void);
 
 /* ---- fixture ------------------------------------------------------------------------------ */
 
@@ -284,7 +285,7 @@ static int setup (void **state)
   (void)state;
   if (E.ok)
     {
-      E.mountinfo = read_text ("/proc/self/mountinfo");
+      E.mountinfo = own_mounts ();
       E.nfds = count_fds ();
     }
   return 0;
@@ -323,13 +324,32 @@ static int reap_leftovers (void)
   return n;
 }
 
+/* The mount table lines that concern this test (its directory): other processes on the host
+ * mount and unmount meanwhile. */
+static char *own_mounts (void)
+{
+  cleanup_free char *all = read_text ("/proc/self/mountinfo");
+  struct sbuf s;
+  sbuf_init (&s);
+  for (char *line = all, *next; line && *line; line = next)
+    {
+      next = strchr (line, '\n');
+      if (next)
+        *next++ = '\0';
+      if (strstr (line, E.dir))
+        sbuf_addf (&s, "%s\n", line);
+    }
+  sbuf_addc (&s, '\0');
+  return sbuf_detach (&s);
+}
+
 /* Nothing left behind: mounts, children, fds. */
 static int teardown (void **state)
 {
   (void)state;
   if (!E.ok)
     return 0;
-  cleanup_free char *now = read_text ("/proc/self/mountinfo");
+  cleanup_free char *now = own_mounts ();
   int same = strcmp (now, E.mountinfo) == 0;
   free (E.mountinfo);
   E.mountinfo = NULL;
