@@ -67,7 +67,7 @@ CMD ["sh", "-c", "cat /app/hello.txt /app/built.txt"]
 EOF
 b build --progress plain -t demo/app:v1 "$DEMO/app"
 b run --rm demo/app:v1
-b build --progress plain --build-arg GREETING=bonjour -t demo/app:v1 "$DEMO/app" | grep -E "Using cache|Step 5"
+b build --progress plain --build-arg GREETING=bonjour -t demo/app:v1 "$DEMO/app"
 b run --rm demo/app:v1
 b history demo/app:v1
 b run --name demo-ctr busybox sh -c 'echo changed >/tmp/x; rm /bin/true'
@@ -75,6 +75,7 @@ b diff demo-ctr
 b commit -m "from the demo" demo-ctr demo/snap:1
 b rm demo-ctr
 b rmi demo/app:v1 demo/snap:1
+b image prune -f
 b system df
 echo
 echo "Demo store: $ROOT — try: $B --root $ROOT images"

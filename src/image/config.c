@@ -277,6 +277,31 @@ json_t *image_history (struct store *s, const struct image_rec *rec, json_t *con
   }
   if (json_array_size (rows) > 0)
     json_object_set_new (json_array_get (rows, 0), "ID", json_string (rec->id));
+  /* As Docker: each ancestor still in the store (the parent chain a build leaves) names the row
+   * of its own last history entry. */
+  size_t n = json_array_size (rows);
+  cleanup_free char *cur = rec->parent ? xstrdup (rec->parent) : NULL;
+  for (int depth = 0; cur && depth < 1000; depth++)
+    {
+      struct image_rec *p = NULL;
+      json_t *pc = NULL;
+      berr_t e = BERR_INIT;
+      if (store_image_get (s, cur, &p, &e) < 0
+          || store_image_config_unverified (s, p->id, &pc, &e) < 0)
+        {
+          berr_release (&e);
+          if (p)
+            image_rec_free (p);
+          break;
+        }
+      size_t m = json_array_size (json_object_get (pc, "history"));
+      if (m > 0 && m <= n)
+        json_object_set_new (json_array_get (rows, n - m), "ID", json_string (p->id));
+      json_decref (pc);
+      free (cur);
+      cur = p->parent ? xstrdup (p->parent) : NULL;
+      image_rec_free (p);
+    }
   return rows;
 }
 
