@@ -279,10 +279,11 @@ int image_import (struct store *s, int fd, const struct import_opts *opts, char 
   units_rfc3339_nano (now_ns (), now, sizeof now);
   cleanup_free char *comment
       = opts->message ? xstrdup (opts->message) : xasprintf ("Imported from %s", opts->source);
-  json_t *config = json_pack ("{s:s, s:s, s:s, s:O, s:s, s:[{s:s, s:s}], s:{s:s, s:[s]}}",
-                              "architecture", image_host_arch (), "os", "linux", "created", now, "config",
-                              cc, "comment", comment, "history", "created", now, "comment", comment,
-                              "rootfs", "type", "layers", "diff_ids", res.diff_id);
+  json_t *config
+      = json_pack ("{s:s, s:s, s:s, s:O, s:s, s:[{s:s, s:s}], s:{s:s, s:[s]}}", "architecture",
+                   image_host_arch (), "os", "linux", "created", now, "config", cc, "comment",
+                   comment, "history", "created", now, "comment", comment, "rootfs", "type",
+                   "layers", "diff_ids", res.diff_id);
   cleanup_free char *cfg = json_dumps (config, JSON_COMPACT);
   int64_t created = image_config_created (config);
   json_decref (config);
