@@ -21,7 +21,7 @@ declare -A srcs=(
   [template]="src/util/template.c src/util/template_parse.c src/util/template_exec.c src/util/tabwriter.c"
   [layer]="src/image/layer.c src/image/layer_split.c src/util/ahash.c src/util/lazyarchive.c"
   [dockerfile]="src/build/dockerfile.c src/build/dockerfile_dump.c src/build/dockerfile_heredoc.c src/build/dockerfile_instr.c"
-  [shell]="src/build/shell.c"
+  [shell]="src/build/shell.c src/build/shell_glob.c"
   [dockerignore]="src/build/dockerignore.c"
 )
 targets=("$@")
