@@ -28,8 +28,9 @@ enum
   SHELL_MAX_OUTPUT = 1 << 20,
   SHELL_MAX_DEPTH = 64,
 };
-/* About a second of matching; a 10 kB value against a 20-character pattern takes 200 000. */
-#define SHELL_MATCH_BUDGET ((size_t)1 << 28)
+/* A fraction of a second of matching; a 10 kB value against a 20-character pattern takes 200 000.
+ */
+#define SHELL_MATCH_BUDGET ((size_t)1 << 26)
 
 struct lexer
 {
