@@ -528,7 +528,7 @@ static void test_limits (void **state)
   assert_string_equal (same, text);
 
   /* Matching work: 100 000 runes against a 1001-rune pattern that almost matches everywhere
-   * is 10^8 steps, over the budget; it fails instead of running on. */
+   * is 10^8 steps, over the budget (2^25); it fails instead of running on. */
   cleanup_free char *pat = xmalloc (1002 + 3);
   strcpy (pat, "P=");
   memset (pat + 2, 'a', 1000);
