@@ -53,7 +53,8 @@ struct sink
   struct sbuf cur;
   bool split;
   bool in_word;
-  char **words;
+  char **words; /* NULL-terminated once there is one */
+  size_t nwords, capwords;
   size_t total; /* bytes added, over all words */
 };
 
@@ -63,6 +64,7 @@ static void sink_init (struct sink *k, bool split)
   k->split = split;
   k->in_word = false;
   k->words = NULL;
+  k->nwords = k->capwords = 0;
   k->total = 0;
 }
 
@@ -81,6 +83,8 @@ static void sink_raw (struct sink *k, const char *data, size_t len)
   k->in_word = true;
 }
 
+static const char *sink_str (struct sink *k) { return k->cur.buf != NULL ? k->cur.buf : ""; }
+
 static bool is_space (char c)
 {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
@@ -88,7 +92,15 @@ static bool is_space (char c)
 
 static void sink_flush (struct sink *k)
 {
-  strv_push (&k->words, k->cur.buf != NULL ? k->cur.buf : "");
+  /* Grown geometrically: an expansion can yield hundreds of thousands of words, and growing
+   * by one (strv_push) would copy the array each time. */
+  if (k->nwords + 2 > k->capwords)
+    {
+      k->capwords = k->capwords < 8 ? 8 : 2 * k->capwords;
+      k->words = xrealloc (k->words, k->capwords * sizeof (char *));
+    }
+  k->words[k->nwords++] = xstrdup (sink_str (k));
+  k->words[k->nwords] = NULL;
   sbuf_reset (&k->cur);
   k->in_word = false;
 }
@@ -111,8 +123,6 @@ static void sink_split (struct sink *k, const char *data, size_t len)
         sink_raw (k, data + i, 1);
     }
 }
-
-static const char *sink_str (struct sink *k) { return k->cur.buf != NULL ? k->cur.buf : ""; }
 
 static bool is_glob_special (char c, char esc) { return c == '*' || c == '?' || c == esc; }
 
