@@ -5,7 +5,14 @@
  * Pattern words (${VAR#p}, ${VAR/p/r}) are scanned in "raw" mode: escapes are kept rather than
  * removed, and quoted glob characters are escaped, so the glob matcher below still sees which
  * characters were meant literally. Values of variables inserted into a pattern are not escaped:
- * their * ? and escapes act as glob syntax, as BuildKit does it. */
+ * their * ? and escapes act as glob syntax, as BuildKit does it.
+ *
+ * Nothing bounds the result of an expansion in the syntax: ${V//a/${V//a/$V}} multiplies the
+ * length of V by itself at each level, so a line of a few hundred bytes can ask for terabytes.
+ * Every scanned word and every substitution result is therefore limited to SHELL_MAX_OUTPUT
+ * bytes (more the word's own length, so that plain text is never refused), the nesting of
+ * substitutions to SHELL_MAX_DEPTH, and the pattern matching of one word to SHELL_MATCH_BUDGET
+ * automaton steps; past any of them the word is an error. */
 #include "build/shell.h"
 
 #include <ctype.h>
@@ -13,7 +20,17 @@
 #include <string.h>
 #include <strings.h>
 
+#include "build/shell_glob.h"
 #include "util/util.h"
+
+enum
+{
+  SHELL_MAX_OUTPUT = 1 << 20,
+  SHELL_MAX_DEPTH = 64,
+};
+/* Steps of the pattern automaton (value runes x live pattern positions) for one word: about
+ * 0.1 s; a 10 kB value against a 20-character pattern takes at most 200 000. */
+#define SHELL_MATCH_BUDGET ((size_t)1 << 25)
 
 struct lexer
 {
@@ -24,6 +41,9 @@ struct lexer
   const struct shell_env *env;
   struct shell_refs refs;
   berr_t *err;
+  int depth;          /* substitutions being expanded, nested */
+  size_t max_out;     /* the most bytes any (partial) result may have */
+  size_t match_steps; /* pattern matching steps left */
 };
 
 /* Where scanned text goes. With split set, whitespace in unquoted text (and in the results of
@@ -33,7 +53,9 @@ struct sink
   struct sbuf cur;
   bool split;
   bool in_word;
-  char **words;
+  char **words; /* NULL-terminated once there is one */
+  size_t nwords, capwords;
+  size_t total; /* bytes added, over all words */
 };
 
 static void sink_init (struct sink *k, bool split)
@@ -42,6 +64,8 @@ static void sink_init (struct sink *k, bool split)
   k->split = split;
   k->in_word = false;
   k->words = NULL;
+  k->nwords = k->capwords = 0;
+  k->total = 0;
 }
 
 static void sink_release (struct sink *k)
@@ -55,8 +79,11 @@ static void sink_release (struct sink *k)
 static void sink_raw (struct sink *k, const char *data, size_t len)
 {
   sbuf_add (&k->cur, data, len);
+  k->total += len;
   k->in_word = true;
 }
+
+static const char *sink_str (struct sink *k) { return k->cur.buf != NULL ? k->cur.buf : ""; }
 
 static bool is_space (char c)
 {
@@ -65,7 +92,15 @@ static bool is_space (char c)
 
 static void sink_flush (struct sink *k)
 {
-  strv_push (&k->words, k->cur.buf != NULL ? k->cur.buf : "");
+  /* Grown geometrically: an expansion can yield hundreds of thousands of words, and growing
+   * by one (strv_push) would copy the array each time. */
+  if (k->nwords + 2 > k->capwords)
+    {
+      k->capwords = k->capwords < 8 ? 8 : 2 * k->capwords;
+      k->words = xrealloc (k->words, k->capwords * sizeof (char *));
+    }
+  k->words[k->nwords++] = xstrdup (sink_str (k));
+  k->words[k->nwords] = NULL;
   sbuf_reset (&k->cur);
   k->in_word = false;
 }
@@ -88,8 +123,6 @@ static void sink_split (struct sink *k, const char *data, size_t len)
         sink_raw (k, data + i, 1);
     }
 }
-
-static const char *sink_str (struct sink *k) { return k->cur.buf != NULL ? k->cur.buf : ""; }
 
 static bool is_glob_special (char c, char esc) { return c == '*' || c == '?' || c == esc; }
 
@@ -161,6 +194,30 @@ static const char *lookup (struct lexer *lx, const char *name)
 
 static int process (struct lexer *lx, struct sink *k, char stop, bool raw);
 
+/* The errors for the limits name the word (its start, if long). */
+static int too_large (struct lexer *lx)
+{
+  int n = lx->len > 64 ? 64 : (int)lx->len;
+  return berr_setk (lx->err, BERR_INVALID, 0, "expansion of '%.*s%s' is too large (over %d bytes)",
+                    n, lx->s, lx->len > 64 ? "..." : "", SHELL_MAX_OUTPUT);
+}
+
+static int too_costly (struct lexer *lx)
+{
+  int n = lx->len > 64 ? 64 : (int)lx->len;
+  return berr_setk (lx->err, BERR_INVALID, 0,
+                    "expansion of '%.*s%s': pattern matching is too expensive", n, lx->s,
+                    lx->len > 64 ? "..." : "");
+}
+
+static int too_deep (struct lexer *lx)
+{
+  int n = lx->len > 64 ? 64 : (int)lx->len;
+  return berr_setk (lx->err, BERR_INVALID, 0,
+                    "expansion of '%.*s%s': substitutions nested more than %d deep", n, lx->s,
+                    lx->len > 64 ? "..." : "", SHELL_MAX_DEPTH);
+}
+
 /* Scan a nested word up to stop into *out. Missing stop is a syntax error. */
 static int nested_word (struct lexer *lx, char stop, bool raw, char **out)
 {
@@ -179,190 +236,6 @@ static int nested_word (struct lexer *lx, char stop, bool raw, char **out)
   return 0;
 }
 
-/* ---- glob patterns for # ## % %% / // ---- */
-
-enum
-{
-  G_LIT,
-  G_ONE,
-  G_STAR
-};
-
-struct gtok
-{
-  int kind;
-  const char *lit;
-  size_t litlen;
-};
-
-static size_t rune_len (const char *s, size_t left)
-{
-  unsigned char c = (unsigned char)s[0];
-  size_t n = c < 0xC0 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
-  return n > left ? left : n;
-}
-
-static int glob_compile (const char *pat, char esc, struct gtok **out, size_t *nout, berr_t *err)
-{
-  size_t plen = strlen (pat), n = 0;
-  struct gtok *t = xcalloc (plen + 1, sizeof *t);
-  for (size_t i = 0; i < plen;)
-    {
-      char c = pat[i];
-      if (c == esc)
-        {
-          if (i + 1 >= plen)
-            {
-              free (t);
-              return berr_setk (err, BERR_INVALID, 0, "invalid pattern '%s': dangling escape", pat);
-            }
-          /* Only punctuation can be escaped: an escaped letter or digit has no meaning. */
-          if (isalnum ((unsigned char)pat[i + 1]))
-            {
-              free (t);
-              return berr_setk (err, BERR_INVALID, 0, "invalid pattern '%s': unknown escape '%c%c'",
-                                pat, esc, pat[i + 1]);
-            }
-          i++;
-          size_t rl = rune_len (pat + i, plen - i);
-          t[n++] = (struct gtok){ G_LIT, pat + i, rl };
-          i += rl;
-        }
-      else if (c == '*')
-        {
-          if (n == 0 || t[n - 1].kind != G_STAR)
-            t[n++] = (struct gtok){ G_STAR, NULL, 0 };
-          i++;
-        }
-      else if (c == '?')
-        {
-          t[n++] = (struct gtok){ G_ONE, NULL, 0 };
-          i++;
-        }
-      else
-        {
-          size_t rl = rune_len (pat + i, plen - i);
-          t[n++] = (struct gtok){ G_LIT, pat + i, rl };
-          i += rl;
-        }
-    }
-  *out = t;
-  *nout = n;
-  return 0;
-}
-
-/* Does the whole of s[0:len] match? Wildcard matching with one backtrack point, O(n*m). */
-static bool glob_match (const struct gtok *t, size_t n, const char *s, size_t len)
-{
-  size_t p = 0, i = 0, star_i = 0;
-  bool have_star = false;
-  size_t star_p = 0;
-  while (i < len)
-    {
-      if (p < n && t[p].kind == G_LIT && t[p].litlen <= len - i
-          && memcmp (s + i, t[p].lit, t[p].litlen) == 0)
-        {
-          i += t[p].litlen;
-          p++;
-        }
-      else if (p < n && t[p].kind == G_ONE)
-        {
-          i += rune_len (s + i, len - i);
-          p++;
-        }
-      else if (p < n && t[p].kind == G_STAR)
-        {
-          have_star = true;
-          star_p = p++;
-          star_i = i;
-        }
-      else if (have_star)
-        {
-          p = star_p + 1;
-          star_i += rune_len (s + star_i, len - star_i);
-          i = star_i;
-        }
-      else
-        return false;
-    }
-  while (p < n && t[p].kind == G_STAR)
-    p++;
-  return p == n;
-}
-
-/* Offsets of rune boundaries in s, 0 and len included. */
-static size_t *rune_bounds (const char *s, size_t len, size_t *nb)
-{
-  size_t *b = xcalloc (len + 2, sizeof *b);
-  size_t n = 0;
-  for (size_t i = 0; i < len; i += rune_len (s + i, len - i))
-    b[n++] = i;
-  b[n++] = len;
-  *nb = n;
-  return b;
-}
-
-/* ${v#p} ${v##p} ${v%p} ${v%%p} */
-static char *trim_pattern (const char *v, const struct gtok *t, size_t n, bool prefix, bool longest)
-{
-  size_t len = strlen (v), nb;
-  cleanup_free size_t *b = rune_bounds (v, len, &nb);
-  for (size_t k = 0; k < nb; k++)
-    {
-      /* prefix: try lengths short to long (or long to short); suffix: start offsets from the
-       * end (shortest suffix) or from the beginning (longest). */
-      size_t idx = (prefix != longest) ? k : nb - 1 - k;
-      size_t off = b[idx];
-      if (prefix && glob_match (t, n, v, off))
-        return xstrdup (v + off);
-      if (!prefix && glob_match (t, n, v + off, len - off))
-        return xstrndup (v, off);
-    }
-  return xstrdup (v);
-}
-
-/* ${v/p/r} ${v//p/r}: leftmost match, longest at that position. */
-static char *replace_pattern (const char *v, const struct gtok *t, size_t n, const char *repl,
-                              bool global)
-{
-  size_t len = strlen (v), nb;
-  cleanup_free size_t *b = rune_bounds (v, len, &nb);
-  struct sbuf out;
-  sbuf_init (&out);
-  size_t k = 0;
-  bool done = false;
-  while (k < nb)
-    {
-      size_t start = b[k];
-      size_t match_end = 0;
-      bool found = false;
-      if (!done)
-        for (size_t e = nb; e-- > k;)
-          if (glob_match (t, n, v + start, b[e] - start))
-            {
-              found = true;
-              match_end = e;
-              break;
-            }
-      if (found)
-        {
-          sbuf_adds (&out, repl);
-          done = !global;
-          if (match_end > k)
-            {
-              k = match_end;
-              continue;
-            }
-        }
-      if (k + 1 < nb)
-        sbuf_add (&out, v + start, b[k + 1] - start);
-      k++;
-    }
-  char *r = xstrdup (out.buf != NULL ? out.buf : "");
-  sbuf_release (&out);
-  return r;
-}
-
 static int apply_pattern (struct lexer *lx, const char *name, char op, bool twice, char **val)
 {
   cleanup_free char *pat = NULL;
@@ -375,15 +248,20 @@ static int apply_pattern (struct lexer *lx, const char *name, char op, bool twic
   else if (nested_word (lx, '}', true, &pat) < 0)
     return -1;
   const char *v = lookup (lx, name);
-  struct gtok *t = NULL;
-  size_t n = 0;
-  if (glob_compile (pat, lx->esc, &t, &n, lx->err) < 0)
+  struct shell_glob *g = NULL;
+  if (shell_glob_compile (pat, lx->esc, &g, lx->err) < 0)
     return -1;
+  /* The replacement was expanded once, above; every match inserts that same string. */
+  int r;
   if (op == '/')
-    *val = replace_pattern (v != NULL ? v : "", t, n, repl, twice);
+    r = shell_glob_replace (g, v != NULL ? v : "", repl, twice, lx->max_out, &lx->match_steps, val);
   else
-    *val = trim_pattern (v != NULL ? v : "", t, n, op == '#', twice);
-  free (t);
+    r = shell_glob_trim (g, v != NULL ? v : "", op == '#', twice, &lx->match_steps, val);
+  shell_glob_free (g);
+  if (r == SHELL_GLOB_TOO_LARGE)
+    return too_large (lx);
+  if (r == SHELL_GLOB_TOO_COSTLY)
+    return too_costly (lx);
   return 0;
 }
 
@@ -417,7 +295,7 @@ static int apply_word_op (struct lexer *lx, const char *name, char op, bool colo
 }
 
 /* After a '$': the expansion into *val. A '$' not followed by a name stays a literal '$'. */
-static int expand (struct lexer *lx, char **val)
+static int expand_one (struct lexer *lx, char **val)
 {
   if (lx->pos >= lx->len || lx->s[lx->pos] != '{')
     {
@@ -477,6 +355,18 @@ static int expand (struct lexer *lx, char **val)
     }
 }
 
+/* expand_one, counting how deeply substitutions nest inside one another: each level costs
+ * stack in this recursive scanner and keeps its partial result alive. */
+static int expand (struct lexer *lx, char **val)
+{
+  if (lx->depth >= SHELL_MAX_DEPTH)
+    return too_deep (lx);
+  lx->depth++;
+  int r = expand_one (lx, val);
+  lx->depth--;
+  return r;
+}
+
 static int double_quoted (struct lexer *lx, struct sink *k, bool raw)
 {
   for (;;)
@@ -493,6 +383,8 @@ static int double_quoted (struct lexer *lx, struct sink *k, bool raw)
           if (expand (lx, &v) < 0)
             return -1;
           sink_raw (k, v, strlen (v));
+          if (k->total > lx->max_out)
+            return too_large (lx);
         }
       else if (c == lx->esc && lx->pos < lx->len)
         {
@@ -555,6 +447,8 @@ static int process (struct lexer *lx, struct sink *k, char stop, bool raw)
           if (expand (lx, &v) < 0)
             return -1;
           sink_split (k, v, strlen (v));
+          if (k->total > lx->max_out)
+            return too_large (lx);
         }
       else
         sink_split (k, &c, 1);
@@ -565,7 +459,14 @@ static int process (struct lexer *lx, struct sink *k, char stop, bool raw)
 static int run (const char *word, const struct shell_env *env, char escape, struct sink *k,
                 struct shell_refs *refs, berr_t *err)
 {
-  struct lexer lx = { .s = word, .len = strlen (word), .esc = escape, .env = env, .err = err };
+  size_t len = strlen (word);
+  struct lexer lx = { .s = word,
+                      .len = len,
+                      .esc = escape,
+                      .env = env,
+                      .err = err,
+                      .max_out = SHELL_MAX_OUTPUT + len,
+                      .match_steps = SHELL_MATCH_BUDGET };
   int r = process (&lx, k, '\0', false);
   if (r >= 0 && refs != NULL)
     *refs = lx.refs;

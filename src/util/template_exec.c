@@ -9,6 +9,15 @@
 
 #include <string.h>
 
+/* Go sets no bound on execution, but {{range 2000000000}}…{{end}} (ranging over an integer)
+ * would then run for minutes and buffer gigabytes: one execution stops with an error past these
+ * many walked nodes or this much output. Real --format templates stay far below both. */
+enum
+{
+  TMPL_MAX_STEPS = 1 << 22,
+  TMPL_MAX_OUTPUT = 1 << 26,
+};
+
 enum
 {
   WALK_OK = 0,
@@ -30,6 +39,8 @@ struct exec
   size_t nvars, cap;
   bool header;
   berr_t *err;
+  size_t steps;     /* nodes walked */
+  size_t out_start; /* out->len when the execution began */
 };
 
 /* A function's complaint; type errors are reported without Go's "error calling f:" prefix,
@@ -1029,6 +1040,10 @@ static int walk_range (struct exec *ex, json_t *dot, const struct tnode *n)
 
 static int walk (struct exec *ex, json_t *dot, const struct tnode *n)
 {
+  if (++ex->steps > TMPL_MAX_STEPS)
+    return ex_error (ex, n, "execution stopped after %d steps", TMPL_MAX_STEPS);
+  if (ex->out->len - ex->out_start > TMPL_MAX_OUTPUT)
+    return ex_error (ex, n, "execution stopped: output over %d bytes", TMPL_MAX_OUTPUT);
   switch (n->type)
     {
     case TN_LIST:
@@ -1091,6 +1106,7 @@ static int exec_common (const struct tmpl *t, json_t *data, struct sbuf *out, bo
 
   ex.t = t;
   ex.out = out;
+  ex.out_start = out->len;
   ex.header = header;
   ex.err = err;
   var_push (&ex, "$", root);

@@ -378,6 +378,200 @@ static void test_words_edge (void **state)
     }
 }
 
+static double elapsed_ms (int64_t since) { return (double)(now_ns () - since) / 1e6; }
+
+/* Nested replacements multiply the length at each level: with V=a the result stays one
+ * character, with V=aa it would double 30 times and must be refused at once, not built. */
+static void test_nested_replace (void **state)
+{
+  (void)state;
+  cleanup_free char *word = NULL;
+  struct sbuf b;
+  sbuf_init (&b);
+  for (int i = 0; i < 30; i++)
+    sbuf_adds (&b, "${V//a/");
+  sbuf_adds (&b, "xa");
+  for (int i = 0; i < 30; i++)
+    sbuf_adds (&b, "}");
+  word = sbuf_detach (&b);
+
+  char *one[] = { "V=ab", NULL };
+  struct shell_env env = { one, false };
+  cleanup_free char *out = NULL;
+  berr_t e = BERR_INIT;
+  int64_t t0 = now_ns ();
+  assert_int_equal (shell_process_word (word, &env, '\\', &out, NULL, &e), 0);
+  /* The innermost level gives "xab"; each level around it puts the level below in place of
+   * the a of "ab", adding one b: "x" "a" and 30 b's. */
+  char want[64] = "xa";
+  memset (want + 2, 'b', 30);
+  want[32] = '\0';
+  assert_string_equal (out, want);
+
+  char *two[] = { "V=aa", NULL };
+  struct shell_env env2 = { two, false };
+  char *o2 = NULL;
+  assert_int_equal (shell_process_word (word, &env2, '\\', &o2, NULL, &e), -1);
+  assert_int_equal (e.kind, BERR_INVALID);
+  assert_non_null (strstr (e.msg, "is too large"));
+  berr_release (&e);
+  cleanup_strv char **words = NULL;
+  assert_int_equal (shell_process_words (word, &env2, '\\', &words, NULL, &e), -1);
+  assert_non_null (strstr (e.msg, "is too large"));
+  berr_release (&e);
+  double ms = elapsed_ms (t0);
+  printf ("# 30-deep ${V//a/...}: %.1f ms\n", ms);
+  assert_true (ms < 2000);
+}
+
+/* Patterns with many stars against a long value: a backtracking matcher, or one that tries
+ * every (start, end) pair, takes minutes here. */
+static void test_many_stars (void **state)
+{
+  (void)state;
+  cleanup_free char *a = xmalloc (10002 + 3);
+  strcpy (a, "A=");
+  memset (a + 2, 'a', 10000);
+  a[10002] = '\0';
+  char *kv[] = { a, NULL };
+  struct shell_env env = { kv, false };
+  const char *keep[]
+      = { "${A#*a*a*a*a*a*a*a*a*b}",  "${A##*a*a*a*a*a*a*a*a*b}",  "${A%*a*a*a*a*a*a*a*a*b}",
+          "${A%%*a*a*a*a*a*a*a*a*b}", "${A/*a*a*a*a*a*a*a*a*b/x}", "${A//*a*a*a*a*a*a*a*a*b/x}" };
+  int64_t t0 = now_ns ();
+  for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
+    {
+      cleanup_free char *out = NULL;
+      berr_t e = BERR_INIT;
+      assert_int_equal (shell_process_word (keep[i], &env, '\\', &out, NULL, &e), 0);
+      assert_string_equal (out, a + 2);
+    }
+  struct
+  {
+    const char *in;
+    size_t len;
+  } cut[] = {
+    { "${A#*a*a*a*a*a*a*a*a}", 10000 - 8 }, { "${A##*a*a*a*a*a*a*a*a}", 0 },
+    { "${A%a*a*a*a*a*a*a*a*}", 10000 - 8 }, { "${A%%a*a*a*a*a*a*a*a*}", 0 },
+    { "${A/a*a*a*a*a*a*a*a/x}", 1 },        { "${A//a?a/x}", 3333 + 1 },
+  };
+  for (size_t i = 0; i < sizeof cut / sizeof cut[0]; i++)
+    {
+      cleanup_free char *out = NULL;
+      berr_t e = BERR_INIT;
+      assert_int_equal (shell_process_word (cut[i].in, &env, '\\', &out, NULL, &e), 0);
+      assert_int_equal (strlen (out), cut[i].len);
+    }
+  double ms = elapsed_ms (t0);
+  printf ("# *a*a*a*a*a*a*a*a*b against 10 kB: %.1f ms for 12 expansions\n", ms);
+  assert_true (ms < 2000);
+}
+
+static void test_limits (void **state)
+{
+  (void)state;
+  /* 64 nested substitutions are fine, 65 are not. */
+  struct sbuf b;
+  sbuf_init (&b);
+  for (int i = 0; i < 64; i++)
+    sbuf_adds (&b, "${U:-");
+  sbuf_adds (&b, "x");
+  for (int i = 0; i < 64; i++)
+    sbuf_adds (&b, "}");
+  cleanup_free char *ok = sbuf_detach (&b);
+  sbuf_init (&b);
+  sbuf_addf (&b, "${U:-%s}", ok);
+  cleanup_free char *deep = sbuf_detach (&b);
+  struct shell_env env = { NULL, false };
+  cleanup_free char *out = NULL;
+  berr_t e = BERR_INIT;
+  assert_int_equal (shell_process_word (ok, &env, '\\', &out, NULL, &e), 0);
+  assert_string_equal (out, "x");
+  char *o = NULL;
+  assert_int_equal (shell_process_word (deep, &env, '\\', &o, NULL, &e), -1);
+  assert_int_equal (e.kind, BERR_INVALID);
+  assert_non_null (strstr (e.msg, "nested more than 64 deep"));
+  berr_release (&e);
+
+  /* Size: just under 512 kB tripled is over the 1 MiB bound, as a replacement result and as
+   * a word; doubled it is not. */
+  size_t half = (1 << 19) - 16;
+  cleanup_free char *big = xmalloc (half + 3);
+  strcpy (big, "B=");
+  memset (big + 2, 'b', half);
+  big[half + 2] = '\0';
+  char *kv[] = { big, NULL };
+  struct shell_env benv = { kv, false };
+  const char *large[] = { "${B//b/bbb}", "$B$B$B", "\"$B$B$B\"", "${U:-$B$B$B}" };
+  for (size_t i = 0; i < sizeof large / sizeof large[0]; i++)
+    {
+      o = NULL;
+      assert_int_equal (shell_process_word (large[i], &benv, '\\', &o, NULL, &e), -1);
+      assert_int_equal (e.kind, BERR_INVALID);
+      if (i == 0)
+        assert_string_equal (e.msg, "expansion of '${B//b/bbb}' is too large (over 1048576 bytes)");
+      assert_non_null (strstr (e.msg, "is too large (over 1048576 bytes)"));
+      berr_release (&e);
+    }
+  cleanup_free char *two = NULL;
+  assert_int_equal (shell_process_word ("${B//b/bb}", &benv, '\\', &two, NULL, &e), 0);
+  assert_int_equal (strlen (two), 2 * half);
+  cleanup_free char *twice = NULL;
+  assert_int_equal (shell_process_word ("$B\"$B\"", &benv, '\\', &twice, NULL, &e), 0);
+  assert_int_equal (strlen (twice), 2 * half);
+  /* Plain text longer than the bound is not refused. */
+  cleanup_free char *text = xmalloc ((2 << 20) + 1);
+  memset (text, 't', 2 << 20);
+  text[2 << 20] = '\0';
+  cleanup_free char *same = NULL;
+  assert_int_equal (shell_process_word (text, &env, '\\', &same, NULL, &e), 0);
+  assert_string_equal (same, text);
+
+  /* Matching work: 100 000 runes against a 1001-rune pattern that almost matches everywhere
+   * is 10^8 steps, over the budget (2^25); it fails instead of running on. */
+  cleanup_free char *pat = xmalloc (1002 + 3);
+  strcpy (pat, "P=");
+  memset (pat + 2, 'a', 1000);
+  strcpy (pat + 1002, "b");
+  cleanup_free char *val = xmalloc (100000 + 3);
+  strcpy (val, "V=");
+  memset (val + 2, 'a', 100000);
+  val[100002] = '\0';
+  char *kv2[] = { pat, val, NULL };
+  struct shell_env penv = { kv2, false };
+  int64_t t0 = now_ns ();
+  o = NULL;
+  assert_int_equal (shell_process_word ("${V//$P/x}", &penv, '\\', &o, NULL, &e), -1);
+  assert_string_equal (e.msg, "expansion of '${V//$P/x}': pattern matching is too expensive");
+  berr_release (&e);
+  printf ("# matching budget exhausted after %.1f ms\n", elapsed_ms (t0));
+}
+
+/* One expansion can split into hundreds of thousands of words; collecting them must not copy
+ * the list once per word. */
+static void test_many_words (void **state)
+{
+  (void)state;
+  size_t n = 300000;
+  cleanup_free char *v = xmalloc (2 * n + 3);
+  strcpy (v, "V=");
+  for (size_t i = 0; i < n; i++)
+    memcpy (v + 2 + 2 * i, "w ", 2);
+  v[2 * n + 2] = '\0';
+  char *kv[] = { v, NULL };
+  struct shell_env env = { kv, false };
+  cleanup_strv char **words = NULL;
+  berr_t e = BERR_INIT;
+  int64_t t0 = now_ns ();
+  assert_int_equal (shell_process_words ("$V${V%% }x", &env, '\\', &words, NULL, &e), 0);
+  double ms = elapsed_ms (t0);
+  assert_int_equal (strv_len (words), 2 * n);
+  assert_string_equal (words[0], "w");
+  assert_string_equal (words[2 * n - 1], "wx");
+  printf ("# 600 000 words from two expansions: %.1f ms\n", ms);
+  assert_true (ms < 2000);
+}
+
 int main (void)
 {
   conf_dir = getenv ("CONFORMANCE_DIR");
@@ -387,10 +581,18 @@ int main (void)
       return 1;
     }
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test (test_env_var_test),          cmocka_unit_test (test_words_test),
-    cmocka_unit_test (test_process_with_matches),  cmocka_unit_test (test_mandatory_env),
-    cmocka_unit_test (test_platform_release_name), cmocka_unit_test (test_pattern_escapes),
-    cmocka_unit_test (test_backtick_escape),       cmocka_unit_test (test_words_edge),
+    cmocka_unit_test (test_env_var_test),
+    cmocka_unit_test (test_words_test),
+    cmocka_unit_test (test_process_with_matches),
+    cmocka_unit_test (test_mandatory_env),
+    cmocka_unit_test (test_platform_release_name),
+    cmocka_unit_test (test_pattern_escapes),
+    cmocka_unit_test (test_backtick_escape),
+    cmocka_unit_test (test_words_edge),
+    cmocka_unit_test (test_nested_replace),
+    cmocka_unit_test (test_many_stars),
+    cmocka_unit_test (test_limits),
+    cmocka_unit_test (test_many_words),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -298,6 +298,12 @@ static void test_range (void **state)
   check ("{{$i := 9}}{{$e := 9}}{{range $i, $e = .RepoTags}}{{end}}{{$i}} {{$e}}", d,
          "1 busybox:1.36");
   check ("{{range .RepoTags -}}\n  {{.}}\n{{end}}", d, "busybox:latest\nbusybox:1.36\n");
+  /* Ranging over a huge integer (found by the template fuzzer) stops with an error instead of
+   * running for minutes; so does a loop whose output grows past 64 MiB. */
+  check_exec_error ("{{range 0000000000000000001214506314}}no{{end}}", d,
+                    "execution stopped after 4194304 steps");
+  check_exec_error ("{{range 4000000}}{{json $}}{{end}}", d,
+                    "execution stopped: output over 67108864 bytes");
   check_exec_error ("{{range .S}}{{end}}", "{\"S\":\"abc\"}", "range can't iterate over abc");
   check_parse_error ("{{range $a, $b, $c := .L}}{{end}}", "too many declarations in range");
   check_parse_error ("{{$a, $b := .L}}", "too many declarations in command");
