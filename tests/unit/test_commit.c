@@ -188,7 +188,11 @@ static struct container_rec *make_container (const char *image_id, const char *h
   memset (c->id, hexchar[0], 64);
   c->name = xstrdup ("c");
   c->image_id = xstrdup (image_id);
-  c->config = json_pack ("{s:{s:[s,s,s]}}", "Config", "Cmd", "sh", "-c", "echo hi");
+  /* A build step's container: its non-engine mount targets are RUN --mount stubs (for a plain
+   * container they would be changes, as volumes and binds are in Docker). */
+  c->config
+      = json_pack ("{s:{s:[s,s,s], s:{s:s}}}", "Config", "Cmd", "sh", "-c", "echo hi", "Labels",
+                   "berth.build.run-mounts", "[\"/data/sub\",\"/tt\",\"/keep\",\"/outfile\"]");
   c->state = json_pack ("{s:b}", "Running", 0);
   cleanup_free char *dir = container_dir (&eng, c->id);
   berr_t err = BERR_INIT;
