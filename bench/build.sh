@@ -65,11 +65,11 @@ EOF
 cold=("$(bench_quote "${BERTH_CMD[@]}" build -q --no-cache --network none -t ref "$REF")")
 cached=("$(bench_quote "${BERTH_CMD[@]}" build -q --network none -t ref "$REF")")
 if [[ ${#DOCKER[@]} -gt 0 ]]; then
-  cold+=("DOCKER_BUILDKIT=0 $(bench_quote "${DOCKER[@]}" build -q --no-cache --network none -t ref "$REF")")
-  cached+=("DOCKER_BUILDKIT=0 $(bench_quote "${DOCKER[@]}" build -q --network none -t ref "$REF")")
+  cold+=("env DOCKER_BUILDKIT=0 $(bench_quote "${DOCKER[@]}" build -q --no-cache --network none -t ref "$REF")")
+  cached+=("env DOCKER_BUILDKIT=0 $(bench_quote "${DOCKER[@]}" build -q --network none -t ref "$REF")")
   if DOCKER_BUILDKIT=1 "${DOCKER[@]}" build -q --network none -t refbk "$REF" >/dev/null 2>&1; then
-    cold+=("DOCKER_BUILDKIT=1 $(bench_quote "${DOCKER[@]}" build -q --no-cache --network none -t refbk "$REF")")
-    cached+=("DOCKER_BUILDKIT=1 $(bench_quote "${DOCKER[@]}" build -q --network none -t refbk "$REF")")
+    cold+=("env DOCKER_BUILDKIT=1 $(bench_quote "${DOCKER[@]}" build -q --no-cache --network none -t refbk "$REF")")
+    cached+=("env DOCKER_BUILDKIT=1 $(bench_quote "${DOCKER[@]}" build -q --network none -t refbk "$REF")")
   else
     bench_skip "docker BuildKit" "the daemon's BuildKit did not build offline"
   fi
@@ -106,7 +106,7 @@ if [[ ! -f $BIG/.done ]]; then
 fi
 printf '.done\n' >"$BIG/.dockerignore"
 big=("$(bench_quote "${BERTH_CMD[@]}" build -q --no-cache -t big "$BIG")")
-[[ ${#DOCKER[@]} -gt 0 ]] && big+=("DOCKER_BUILDKIT=0 $(bench_quote "${DOCKER[@]}" build -q --no-cache -t big "$BIG")")
+[[ ${#DOCKER[@]} -gt 0 ]] && big+=("env DOCKER_BUILDKIT=0 $(bench_quote "${DOCKER[@]}" build -q --no-cache -t big "$BIG")")
 bench_hyperfine build-big "build --no-cache: COPY . of ${BIG_MB} MB in 10,000 files" -N --warmup 1 \
   --min-runs 3 --prepare "sync" "${big[@]}"
 "${BERTH_CMD[@]}" rmi big >/dev/null 2>&1 || true
