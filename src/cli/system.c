@@ -253,6 +253,40 @@ int cmd_info (int argc, char **argv, struct berth_ctx *ctx)
   return 0;
 }
 
+/* docker system df -v's last section: "Build cache usage: SIZE" and one row per record. */
+static int print_build_cache (struct store *s, const char *total)
+{
+  berr_t err = BERR_INIT;
+  cleanup_json json_t *list = NULL;
+  if (store_build_cache_list (s, &list, &err) < 0)
+    return cli_error (&err);
+  printf ("\nBuild cache usage: %s\n\n", total);
+  fflush (stdout);
+  cleanup_json json_t *rows = json_array ();
+  size_t i;
+  json_t *r;
+  json_array_foreach (list, i, r)
+  {
+    cleanup_free char *id = fmt_short_id (json_get_str (r, "ID"));
+    cleanup_free char *size = fmt_size4 (json_integer_value (json_object_get (r, "Size")));
+    cleanup_free char *created = fmt_since (json_integer_value (json_object_get (r, "Created")));
+    cleanup_free char *used = fmt_since (json_integer_value (json_object_get (r, "LastUsed")));
+    json_array_append_new (
+        rows, json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", id, "CacheType", "regular",
+                         "Size", size, "CreatedSince", created, "LastUsedSince", used, "UsageCount",
+                         json_is_true (json_object_get (r, "InUse")) ? "1" : "0", "Shared",
+                         json_is_true (json_object_get (r, "Shared")) ? "true" : "false"));
+  }
+  cleanup_json json_t *headers
+      = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", "CACHE ID", "CacheType",
+                   "CACHE TYPE", "Size", "SIZE", "CreatedSince", "CREATED", "LastUsedSince",
+                   "LAST USED", "UsageCount", "USAGE", "Shared", "SHARED");
+  return print_rows (rows, NULL,
+                     "table {{.ID}}\t{{.CacheType}}\t{{.Size}}\t{{.CreatedSince}}\t"
+                     "{{.LastUsedSince}}\t{{.UsageCount}}\t{{.Shared}}",
+                     headers);
+}
+
 int cmd_system_df (int argc, char **argv, struct berth_ctx *ctx)
 {
   const char *format = NULL;
@@ -342,7 +376,9 @@ int cmd_system_df (int argc, char **argv, struct berth_ctx *ctx)
       char *av[] = { (char *)"images", NULL };
       printf ("\nImages space usage:\n\n");
       fflush (stdout);
-      return cmd_images (1, av, ctx);
+      rc = cmd_images (1, av, ctx);
+      if (rc == 0)
+        rc = print_build_cache (s, bsz);
     }
   return rc;
 }

@@ -311,6 +311,10 @@ int store_build_cache_usage (struct store *s, int64_t *entries, int64_t *size, i
                              berr_t *err);
 /* Entries whose image a container uses (system df's ACTIVE for the build cache). */
 int store_build_cache_active (struct store *s, int64_t *active, berr_t *err);
+/* The cache records for `system df -v`: [{ID (image), Created, LastUsed (ns), Size (the layer
+ * the step added), InUse (a container uses it), Shared (several steps built on it)}], most
+ * recently used first. */
+int store_build_cache_list (struct store *s, json_t **out, berr_t *err);
 /* `builder prune`: all = every cache row, else only rows older than until_ns (0: no limit)…
  * then every untagged image with no tagged descendant and no container that was a build result
  * is deleted (with its layers when nothing else uses them). lines: "Deleted: sha256:…" per

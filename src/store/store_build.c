@@ -232,3 +232,40 @@ int store_build_cache_prune (struct store *s, int64_t until_ns, char ***lines, i
 {
   return store_build_cache_prune_ex (s, true, until_ns, lines, reclaimed, err);
 }
+
+int store_build_cache_list (struct store *s, json_t **out, berr_t *err)
+{
+  /* A record's size is the layer its step added: the image's top layer when it has more
+   * layers than its parent. */
+  cleanup_stmt sqlite3_stmt *st = db_prep (
+      s,
+      "SELECT b.image_id, COALESCE(b.created, 0), COALESCE(b.last_used, b.created, 0),"
+      " COALESCE((SELECT l.size FROM image_layers il JOIN layers l ON l.diff_id = il.diff_id"
+      "  WHERE il.image_id = b.image_id AND il.idx = (SELECT MAX(idx) FROM image_layers"
+      "   WHERE image_id = b.image_id)"
+      "  AND (SELECT COUNT(*) FROM image_layers WHERE image_id = b.image_id)"
+      "   > (SELECT COUNT(*) FROM image_layers WHERE image_id = i.parent)), 0),"
+      " b.image_id IN (SELECT image_id FROM containers),"
+      " (SELECT COUNT(*) FROM images c WHERE c.parent = b.image_id) > 1"
+      " FROM build_cache b JOIN images i ON i.id = b.image_id"
+      " ORDER BY COALESCE(b.last_used, b.created, 0) DESC, b.image_id",
+      err);
+  if (st == NULL)
+    return -1;
+  json_t *rows = json_array ();
+  int r;
+  while ((r = sqlite3_step (st)) == SQLITE_ROW)
+    json_array_append_new (
+        rows, json_pack ("{s:s, s:I, s:I, s:I, s:b, s:b}", "ID", col_text (st, 0), "Created",
+                         (json_int_t)sqlite3_column_int64 (st, 1), "LastUsed",
+                         (json_int_t)sqlite3_column_int64 (st, 2), "Size",
+                         (json_int_t)sqlite3_column_int64 (st, 3), "InUse",
+                         sqlite3_column_int (st, 4), "Shared", sqlite3_column_int (st, 5)));
+  if (r != SQLITE_DONE)
+    {
+      json_decref (rows);
+      return db_err (s, err, "build cache list");
+    }
+  *out = rows;
+  return 0;
+}

@@ -404,6 +404,10 @@ df() { printf '%s\n' "$@" >"$CTX/Dockerfile"; }
   [[ $(wc -l <<<"$output") -ge 3 ]] || fail "images -a should show intermediate images"
   run_berth system df
   assert_output_contains "Build Cache"
+  run_berth system df -v
+  assert_output_contains "Build cache usage:"
+  assert_output_matches "CACHE ID +CACHE TYPE +SIZE +CREATED +LAST USED +USAGE +SHARED"
+  assert_output_matches "[0-9a-f]{12} +regular "
   run_berth rmi inter
   assert_success
   run_berth builder prune -f
