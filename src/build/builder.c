@@ -695,6 +695,7 @@ int build_run (struct engine *e, const struct build_opts *o, char id[DIGEST_STR_
               || (o->progress == BUILD_PROGRESS_AUTO && isatty (o->out_fd)));
   int ret = -1;
   bool mask_set = false;
+  int build_lock = -1;
   sigset_t cancel, old_mask;
 
   if (o->platform && *o->platform)
@@ -808,6 +809,9 @@ int build_run (struct engine *e, const struct build_opts *o, char id[DIGEST_STR_
     sigaddset (&cancel, cancel_signals[i]);
   pthread_sigmask (SIG_BLOCK, &cancel, &old_mask);
   mask_set = true;
+  build_lock = store_build_lock (b.s, err);
+  if (build_lock < 0)
+    goto out_labels;
   if (store_stage_dir (b.s, "build", &b.scratch, err) < 0)
     goto out_labels;
   if (ctx->size > 0 || ctx->dir)
@@ -893,6 +897,8 @@ out_labels:
     df_result_free (labels);
 out:
   builder_free (&b);
+  if (build_lock >= 0)
+    close (build_lock);
   if (mask_set)
     {
       /* a cancel that came in: consumed here, the build reports it */

@@ -15,6 +15,11 @@ int prune_build_cache (struct berth_ctx *ctx, bool all, int64_t until_ns, int64_
     return 1;
   berr_t err = BERR_INIT;
   cleanup_strv char **lines = NULL;
+  if (store_build_running (s))
+    {
+      fprintf (stderr, "WARNING: a build is running: the build cache was left as it is\n");
+      return 0;
+    }
   if (store_build_cache_prune_ex (s, all, until_ns, &lines, reclaimed, &err) < 0)
     return cli_error (&err);
   if (lines)

@@ -911,6 +911,10 @@ int cmd_image_prune (int argc, char **argv, struct berth_ctx *ctx)
    * later in the list, so go round again while something was deleted. Untagged parents left
    * childless go with the image they parented (Docker's prune of parents). */
   cleanup_free bool *gone = xzalloc ((n + 1) * sizeof *gone);
+  /* A running build stacks on its untagged results: they stay until it ends. */
+  bool building = store_build_running (s);
+  for (size_t i = 0; building && i < n; i++)
+    gone[i] = store_image_is_build_result (s, recs[i]->id);
   for (bool progress = true; progress;)
     {
       progress = false;

@@ -311,6 +311,12 @@ int store_build_cache_usage (struct store *s, int64_t *entries, int64_t *size, i
                              berr_t *err);
 /* Entries whose image a container uses (system df's ACTIVE for the build cache). */
 int store_build_cache_active (struct store *s, int64_t *active, berr_t *err);
+/* A running build holds a shared lock (returned fd; close to release) on <root>/build.lock;
+ * store_build_running tells a prune that one runs: then the build's results (images with a
+ * cache record) are not pruned — the build is still stacking on them. */
+int store_build_lock (struct store *s, berr_t *err);
+bool store_build_running (struct store *s);
+bool store_image_is_build_result (struct store *s, const char *id);
 /* The cache records for `system df -v`: [{ID (image), Created, LastUsed (ns), Size (the layer
  * the step added), InUse (a container uses it), Shared (several steps built on it)}], most
  * recently used first. */

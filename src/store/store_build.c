@@ -4,7 +4,11 @@
 #include "store.h"
 #include "store_int.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "util/log.h"
 #include "util/util.h"
@@ -268,4 +272,41 @@ int store_build_cache_list (struct store *s, json_t **out, berr_t *err)
     }
   *out = rows;
   return 0;
+}
+
+/* builds hold $root/build.lock shared; a prune asks for it exclusively without waiting */
+static int build_lock_fd (struct store *s)
+{
+  cleanup_free char *path = xasprintf ("%s/build.lock", s->root);
+  return open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+}
+
+int store_build_lock (struct store *s, berr_t *err)
+{
+  int fd = build_lock_fd (s);
+  if (fd < 0)
+    return berr_set (err, errno, "open %s/build.lock", s->root);
+  while (flock (fd, LOCK_SH) < 0)
+    if (errno != EINTR)
+      {
+        int saved = errno;
+        close (fd);
+        return berr_set (err, saved, "lock %s/build.lock", s->root);
+      }
+  return fd;
+}
+
+bool store_build_running (struct store *s)
+{
+  int fd = build_lock_fd (s);
+  if (fd < 0)
+    return false;
+  bool busy = flock (fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+  close (fd); /* drops the lock if we got it */
+  return busy;
+}
+
+bool store_image_is_build_result (struct store *s, const char *id)
+{
+  return row_exists (s, "SELECT 1 FROM build_cache WHERE image_id = ?", id);
 }
