@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "util/err.h"
 
@@ -14,10 +15,11 @@
  * "\"device=0,1\"", "count=2,capabilities=utility,compute", "driver=nvidia,…". */
 struct gpu_request
 {
-  char *driver;       /* "" or "nvidia" */
-  int count;          /* -1: all; 0: not given (devices are) */
-  char **device_ids;  /* "0", "1", "GPU-<uuid>", or NULL */
+  char *driver;        /* "" or "nvidia" */
+  int count;           /* -1: all; 0: not given (devices are) */
+  char **device_ids;   /* "0", "1", "GPU-<uuid>", or NULL */
   char **capabilities; /* ["gpu"] and any given ("compute", "utility", …) */
+  char **options;      /* "options=k=v,…" as "k=v" strings (docker's Options map), or NULL */
 };
 void gpu_request_clear (struct gpu_request *r);
 /* Parse one --gpus value; errors as docker's ("invalid count …", "cannot set both Count and
@@ -31,10 +33,10 @@ int gpu_request_from_json (const json_t *j, struct gpu_request *out, berr_t *err
 /* Where the host's NVIDIA driver is looked for (tests point these at a fake layout). */
 struct gpu_host
 {
-  const char *dev_dir;      /* "/dev" */
-  const char *ldcache;      /* "/etc/ld.so.cache" */
-  const char *driver_root;  /* "/" : binaries searched in <root>/usr/bin, <root>/bin, … */
-  const char *proc_driver;  /* "/proc/driver/nvidia" (version, gpus/<bus>/information) */
+  const char *dev_dir;     /* "/dev" */
+  const char *ldcache;     /* "/etc/ld.so.cache" */
+  const char *driver_root; /* "/" : binaries searched in <root>/usr/bin, <root>/bin, … */
+  const char *proc_driver; /* "/proc/driver/nvidia" (version, gpus/<bus>/information) */
 };
 
 /* A CDI spec (JSON, kind "nvidia.com/gpu", one device per GPU by index and UUID, and "all")
@@ -49,5 +51,25 @@ int gpu_generate_spec (const struct gpu_host *host, json_t **spec, berr_t *err);
  * …, or "nvidia.com/gpu=all" for all): count N takes the first N by index; an unknown id is an
  * error naming it. known: the qualified names available. */
 int gpu_select (const struct gpu_request *r, char *const *known, char ***devices, berr_t *err);
+
+/* Docker's error for a request no driver can serve: BERR_NOT_FOUND "could not select device
+ * driver \"<driver>\" with capabilities: [[cap cap …]]" (r NULL: the plain [[gpu]] form). */
+int gpu_error_no_driver (const struct gpu_request *r, berr_t *err);
+
+/* The glibc loader cache (/etc/ld.so.cache), both layouts: the old "ld.so-1.7.0" table (alone, or
+ * followed by the new one) and the new "glibc-ld.so.cache1.1". Entries of the new table when
+ * present, else of the old. Every offset and count is checked against the buffer. */
+struct gpu_ldcache_entry
+{
+  char *key;     /* the library name ("libcuda.so.1") */
+  char *value;   /* its path ("/usr/lib/x86_64-linux-gnu/libcuda.so.1") */
+  int32_t flags; /* FLAG_ELF_LIBC6 | arch bits (x86-64: 0x0303) */
+  uint64_t hwcap;
+};
+int gpu_ldcache_parse (const char *data, size_t len, struct gpu_ldcache_entry **entries, size_t *n,
+                       berr_t *err);
+void gpu_ldcache_free (struct gpu_ldcache_entry *entries, size_t n);
+/* Does an entry's flags name a library this process can load (libc6 and the same ABI)? */
+bool gpu_ldcache_native (int32_t flags);
 
 #endif
