@@ -89,10 +89,14 @@ static int csv_read_record (const char *in, char ***fields, berr_t *err)
           if (q)
             {
               for (const char *s = p; s < q; s++)
-                if (*s == '\n')
-                  line++, col = 1;
+                {
+                  if (*s == '\n')
+                    line++, col = 1;
+                  else
+                    col++;
+                }
               sbuf_add (&f, p, (size_t)(q - p));
-              col += (int)(q - p) + 1;
+              col++;
               p = q + 1;
               if (*p == '"')
                 {
