@@ -39,12 +39,18 @@ struct gpu_host
   const char *proc_driver; /* "/proc/driver/nvidia" (version, gpus/<bus>/information) */
 };
 
-/* A CDI spec (JSON, kind "nvidia.com/gpu", one device per GPU by index and UUID, and "all")
- * generated from the host driver: /dev/nvidia* nodes (ctl, uvm, uvm-tools, modeset, per GPU),
- * the libraries of the driver version from the ldconfig cache (libcuda, libnvidia-ml, …),
- * nvidia-smi and friends, and a createContainer hook that runs ldconfig in the container (or
- * an equivalent), NVIDIA_VISIBLE_DEVICES=void. No driver: BERR_NOT_FOUND with docker's
- * message "could not select device driver \"\" with capabilities: [[gpu]]". */
+/* A CDI spec (JSON, cdiVersion 0.5.0, kind "nvidia.com/gpu", one device per GPU by index and by
+ * UUID, and "all") generated from the host driver: per-GPU /dev/nvidiaN nodes in the devices;
+ * spec-level nvidiactl, nvidia-uvm, nvidia-uvm-tools, nvidia-modeset and the nodes of
+ * /dev/nvidia-caps; the libraries of the driver version from the ldconfig cache (libcuda,
+ * libnvidia-ml, …, plus libnvidia-nvvm70), each bind-mounted ro,nosuid,nodev at its own path AND at
+ * the path of its cache entry (the SONAME link, libcuda.so.1), which stands in for running ldconfig
+ * in the container (no hook; see gpus_discover.c); nvidia-smi and friends;
+ * NVIDIA_VISIBLE_DEVICES=void. Paths from the cache and the bin directories are resolved inside
+ * driver_root; host paths in the spec are the resolved ones, container paths relative to
+ * driver_root. No driver (no version file, no GPU node or no nvidiactl): BERR_NOT_FOUND with
+ * docker's message "could not select device driver \"\" with capabilities: [[gpu]]". An unreadable
+ * or corrupt cache: an error. */
 int gpu_generate_spec (const struct gpu_host *host, json_t **spec, berr_t *err);
 
 /* The CDI device names a request selects from the devices a registry knows ("nvidia.com/gpu=0",

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dlfcn.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -582,6 +583,69 @@ static void test_spec (void **state)
   assert_int_equal (json_array_size (mounts), 7);
   assert_null (json_object_get (edits, "hooks"));
   json_decref (steal_pointer (&spec));
+
+  /* The fixture itself: its libcuda loads through the SONAME link and reports the fake count;
+   * its nvidia-smi lists the GPUs. */
+  {
+    cleanup_free char *lib = xasprintf ("%s" LIBDIR "/libcuda.so.1", dir);
+    cleanup_free char *cmd = xasprintf ("%s/usr/bin/nvidia-smi -L", dir);
+    void *h = dlopen (lib, RTLD_NOW | RTLD_LOCAL);
+    int (*init) (unsigned), (*count) (int *), n = -1;
+    char line[256];
+    FILE *p;
+    assert_non_null (h);
+    *(void **)&init = dlsym (h, "cuInit");
+    *(void **)&count = dlsym (h, "cuDeviceGetCount");
+    assert_non_null (init);
+    assert_non_null (count);
+    assert_int_equal (init (0), 0);
+    unsetenv ("FAKE_CUDA_DEVICE_COUNT");
+    assert_int_equal (count (&n), 0);
+    assert_int_equal (n, 2);
+    setenv ("FAKE_CUDA_DEVICE_COUNT", "5", 1);
+    assert_int_equal (count (&n), 0);
+    assert_int_equal (n, 5);
+    unsetenv ("FAKE_CUDA_DEVICE_COUNT");
+    dlclose (h);
+    p = popen (cmd, "r");
+    assert_non_null (p);
+    assert_non_null (fgets (line, sizeof (line), p));
+    assert_string_equal (line,
+                         "GPU 0: Fake GPU (UUID: GPU-00000001-1111-2222-3333-444455556666)\n");
+    assert_non_null (fgets (line, sizeof (line), p));
+    assert_null (fgets (line, sizeof (line), p));
+    assert_int_equal (pclose (p), 0);
+  }
+
+  /* The open kernel module's version line, and an aarch64 one. */
+  {
+    static const char *lines[]
+        = { "NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  " VER
+            "  Release Build  (dvs-builder@U16-T02-35-3)  Sat Aug 19 01:13:57 UTC 2023",
+            "NVRM version: NVIDIA UNIX Open Kernel Module for aarch64  " VER "  Release Build" };
+    for (size_t i = 0; i < ARRAY_SIZE (lines); i++)
+      {
+        cleanup_free char *vf = xasprintf ("%s/proc/driver/nvidia/version", dir);
+        cleanup_free char *text = xasprintf ("%s\nGCC version:  gcc version 12.2.0\n", lines[i]);
+        assert_int_equal (fs_write_atomic (vf, text, strlen (text), 0644, &err), 0);
+        if (gpu_generate_spec (&host, &spec, &err) < 0)
+          fail_msg ("%s", err.msg);
+        mounts = json_object_get (json_object_get (spec, "containerEdits"), "mounts");
+        assert_int_equal (json_array_size (mounts), 7);
+        json_decref (steal_pointer (&spec));
+      }
+  }
+
+  /* No loader cache: an error naming it, not a spec without libraries. */
+  {
+    cleanup_berr berr_t e2 = BERR_INIT;
+    cleanup_free char *cmd = xasprintf ("mv %s/etc/ld.so.cache %s/etc/c.bak", dir, dir);
+    cleanup_free char *back = xasprintf ("mv %s/etc/c.bak %s/etc/ld.so.cache", dir, dir);
+    assert_int_equal (system (cmd), 0);
+    assert_int_equal (gpu_generate_spec (&host, &spec, &e2), -1);
+    assert_non_null (strstr (e2.msg, "ld.so.cache"));
+    assert_int_equal (system (back), 0);
+  }
 
   /* A driver of another version: its libraries are not these. */
   {
