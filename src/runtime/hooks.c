@@ -224,7 +224,10 @@ int rt_hook_run (const struct rt_hook *h, int stage, const char *state, pid_t ns
           }
         nsfds[nns++] = fd;
       }
-  if (pipe2 (inp, O_CLOEXEC) < 0 || pipe2 (outp, O_CLOEXEC) < 0 || pipe2 (errp, O_CLOEXEC) < 0)
+  /* stdin is a socket: send (MSG_NOSIGNAL) to a hook that exits without reading gets EPIPE,
+   * where a pipe would raise SIGPIPE in berth */
+  if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, inp) < 0 || pipe2 (outp, O_CLOEXEC) < 0
+      || pipe2 (errp, O_CLOEXEC) < 0)
     {
       berr_set (err, errno, "%s hook %s: pipe", sname, h->path);
       goto out;
@@ -255,7 +258,6 @@ int rt_hook_run (const struct rt_hook *h, int stage, const char *state, pid_t ns
       goto out;
     }
   pidfd = (int)syscall (SYS_pidfd_open, pid, 0);
-  fcntl (inp[1], F_SETFL, O_NONBLOCK);
   size_t slen = strlen (state), sent = 0;
   int64_t deadline = h->timeout > 0 ? now_ms () + (int64_t)h->timeout * 1000 : -1;
   bool out_open = true, exited = false;
@@ -307,7 +309,7 @@ int rt_hook_run (const struct rt_hook *h, int stage, const char *state, pid_t ns
             }
           else if (pf[i].fd == inp[1] && pf[i].revents)
             {
-              ssize_t w = write (inp[1], state + sent, slen - sent);
+              ssize_t w = send (inp[1], state + sent, slen - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
               if (w > 0)
                 sent += (size_t)w;
               /* a hook that closes its stdin early has simply read all it wanted */
