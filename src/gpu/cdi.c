@@ -106,6 +106,22 @@ static struct cdi_spec *add_spec (struct cdi_registry *r, json_t *json, const ch
   return s;
 }
 
+/* YAML reads an unquoted `name: 0` as a number; the reference (sigs.k8s.io/yaml) converts by
+ * the target's type and takes it as the string "0".  Only device names get this: the other
+ * string fields have no numeric spelling that a valid spec could use. */
+static void yaml_names_as_strings (json_t *spec)
+{
+  size_t i;
+  json_t *d;
+  json_array_foreach (json_object_get (spec, "devices"), i, d)
+  {
+    json_t *n = json_object_get (d, "name");
+    if (json_is_integer (n) && json_integer_value (n) >= 0)
+      json_object_set_new (d, "name",
+                           json_sprintf ("%" JSON_INTEGER_FORMAT, json_integer_value (n)));
+  }
+}
+
 static int load_file (const char *path, json_t **out, berr_t *err)
 {
   cleanup_free char *data = NULL;
@@ -115,6 +131,8 @@ static int load_file (const char *path, json_t **out, berr_t *err)
   cleanup_json json_t *j = NULL;
   if (cdi_yaml_parse (data, len, &j, err) < 0)
     return -1;
+  if (str_has_suffix (path, ".yaml"))
+    yaml_names_as_strings (j);
   if (cdi_spec_validate (j, err) < 0)
     return -1;
   *out = steal_pointer (&j);

@@ -258,6 +258,8 @@ int rt_hook_run (const struct rt_hook *h, int stage, const char *state, pid_t ns
       goto out;
     }
   pidfd = (int)syscall (SYS_pidfd_open, pid, 0);
+  /* a daemon the hook leaves behind may hold its stdout: never block on it */
+  fcntl (outp[0], F_SETFL, O_NONBLOCK);
   size_t slen = strlen (state), sent = 0;
   int64_t deadline = h->timeout > 0 ? now_ms () + (int64_t)h->timeout * 1000 : -1;
   bool out_open = true, exited = false;

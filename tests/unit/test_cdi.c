@@ -170,6 +170,24 @@ static void test_yaml_rejects (void **state)
   cdi_registry_free (r);
 }
 
+/* An unquoted numeric device name in YAML is the string the reference makes of it; in JSON a
+ * number is a type error. */
+static void test_yaml_numeric_name (void **state)
+{
+  write_file ("n1", "num.yaml",
+              "cdiVersion: 0.5.0\nkind: a.com/b\ndevices:\n- name: 7\n  containerEdits:\n"
+              "    env: [A=1]\n");
+  write_file ("n1", "num.json",
+              "{\"cdiVersion\":\"0.5.0\",\"kind\":\"c.com/d\",\"devices\":[{\"name\":7,"
+              "\"containerEdits\":{\"env\":[\"A=1\"]}}]}");
+  struct cdi_registry *r = load ("n1", NULL);
+  cleanup_strv char **names = cdi_device_names (r);
+  assert_int_equal (strv_len (names), 1);
+  assert_string_equal (names[0], "a.com/b=7");
+  assert_true (errors_contain (r, "num.json", "spec.devices[0].name: must be a string"));
+  cdi_registry_free (r);
+}
+
 struct vcase
 {
   const char *json;
@@ -581,7 +599,7 @@ int main (void)
     cmocka_unit_test (test_names),        cmocka_unit_test (test_parse_json_yaml),
     cmocka_unit_test (test_yaml_rejects), cmocka_unit_test (test_validation),
     cmocka_unit_test (test_priorities),   cmocka_unit_test (test_unknown_device),
-    cmocka_unit_test (test_apply),
+    cmocka_unit_test (test_apply),        cmocka_unit_test (test_yaml_numeric_name),
   };
   return cmocka_run_group_tests (tests, setup, teardown);
 }

@@ -1765,6 +1765,15 @@ static void test_hook_failures (void **state)
   assert_int_equal (spawn_with_id (s3, &r, &err), -1);
   assert_string_equal (err.msg, "startContainer hook /no/such/hook: No such file or directory");
   berr_release (&err);
+  /* a hook that leaves a process holding its output behind: done when the hook exits */
+  cleanup_json json_t *s7 = make_spec ("true", NULL);
+  add_hook (s7, "createRuntime",
+            hook ("/bin/sh", NULL, 0, "sh", "-c", "/bin/sleep 3 & exit 0", NULL));
+  t0 = now_ns ();
+  if (spawn_with_id (s7, &r, &err) < 0)
+    fail_msg ("%s", err.msg);
+  assert_true (now_ns () - t0 < 2000000000LL);
+  result_release (&r);
   /* a failing poststart hook is only a warning: the container runs */
   cleanup_json json_t *s4 = make_spec ("true", NULL);
   add_hook (s4, "poststart", hook (fail, NULL, 0, "fail.sh", NULL));
