@@ -8,7 +8,16 @@
  * (createContainer before pivot_root, startContainer before the payload's exec) are asked for
  * by the child over the sync socket; the hook process then joins the child's namespaces, so
  * its path resolves in the host's filesystem view for createContainer (the mount namespace is
- * not pivoted yet) and in the container's for startContainer. */
+ * not pivoted yet) and in the container's for startContainer.
+ *
+ * Where each stage runs: prestart, then createRuntime, in berth's namespaces once the child is
+ * in its namespaces and cgroup (after the network prestart callback), before it mounts
+ * anything; createContainer after all mounts and /dev, just before pivot_root; startContainer
+ * after the masked/read-only paths, before the user, capabilities and seccomp are applied and
+ * the payload is executed; poststart after rt_spawn saw the exec (failures are warnings);
+ * poststop through rt_run_poststop_hooks.  Not exact: createContainer/startContainer hooks join
+ * the ipc, uts, net and mount namespaces but not the pid, cgroup or user namespace, nor the
+ * container's cgroup (for a rootless user namespace they would need the mapping). */
 #include "rt_internal.h"
 
 #include <errno.h>
@@ -18,6 +27,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -386,6 +396,10 @@ int rt_hooks_run (const struct rt_hooks *h, int stage, const char *state, pid_t 
 int rt_child_hook (struct rt_child *ch, int stage)
 {
   const struct rt_cfg *c = ch->cfg;
+  /* This process holds a copy of the parent's end of the socket too, so the parent's death
+   * would never show as EOF: die with it instead.  The parent's thread is inside rt_spawn,
+   * waiting for us, for as long as this is set. */
+  prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   if (rt_sync_send (c->sync_fd, RT_SYNC_HOOK, 0, 0, stage, NULL, -1) < 0)
     return rt_child_fail (ch, errno, "write to the sync socket");
   struct rt_sync_msg go;
@@ -395,6 +409,7 @@ int rt_child_hook (struct rt_child *ch, int stage)
   while (n < 0 && errno == EINTR);
   if (n != (ssize_t)sizeof go || go.type != RT_SYNC_GO)
     _exit (1); /* the hook failed: the parent reports it and reaps us */
+  prctl (PR_SET_PDEATHSIG, 0, 0, 0, 0);
   return 0;
 }
 
