@@ -13,6 +13,7 @@
 #include "container/container.h"
 #include "container/internal.h"
 #include "net/attach.h"
+#include "runtime/runtime.h"
 #include "util/fs.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -301,6 +302,26 @@ static bool should_restart (const struct container_rec *c, int exit_code, int64_
   return false;
 }
 
+/* The built-in runtime has no delete step: the spec's poststop hooks run here, once the
+ * container is gone (runc and crun run them themselves when their `run` ends).  A failing one
+ * is a warning, as the runtime-spec asks. */
+static void run_poststop_hooks (struct engine *e, struct container_rec *c)
+{
+  const char *rt = json_get_str (json_object_get (c->config, "HostConfig"), "Runtime");
+  if (rt && rt[0] && strcmp (rt, "berth") != 0)
+    return;
+  cleanup_free char *dir = container_dir (e, c->id);
+  cleanup_free char *path = xasprintf ("%s/config.json", dir);
+  json_error_t je;
+  cleanup_json json_t *spec = json_load_file (path, 0, &je);
+  if (spec == NULL || json_object_get (json_object_get (spec, "hooks"), "poststop") == NULL)
+    return;
+  berr_t e2 = BERR_INIT;
+  if (rt_run_poststop_hooks (spec, c->id, dir, &e2) < 0)
+    log_warn ("container %.12s: %s", c->id, e2.msg);
+  berr_release (&e2);
+}
+
 int cleanup_locked (struct engine *e, struct container_rec *c, const struct monitor_result *res,
                     bool allow_restart, berr_t *err)
 {
@@ -330,6 +351,7 @@ int cleanup_locked (struct engine *e, struct container_rec *c, const struct moni
       log_warn ("container %.12s: %s", c->id, e2.msg);
       berr_release (&e2);
     }
+  run_poststop_hooks (e, c);
   cleanup_free char *run = container_run_dir (e, c->id);
   if (fs_rm_rf (run, &e2) < 0)
     berr_release (&e2);

@@ -69,6 +69,7 @@ struct prepared
   int in[2], out[2], errp[2]; /* pipes: [0] read, [1] write */
   bool tty, open_stdin;
   struct net_plan net;
+  char *bundle; /* the container's directory, holding config.json: for OCI hooks' state */
 };
 
 static void close_pair (int p[2])
@@ -102,6 +103,8 @@ static void prepared_release (struct engine *e, struct container_rec *c, struct 
   net_plan_free (&p->net);
   free (p->rootfs);
   p->rootfs = NULL;
+  free (p->bundle);
+  p->bundle = NULL;
   json_decref (p->spec);
   p->spec = NULL;
 }
@@ -154,6 +157,8 @@ static int prepare (struct engine *e, struct container_rec *c, struct prepared *
     return -1;
 
   cleanup_free char *dir = container_dir (e, c->id);
+  free (p->bundle);
+  p->bundle = xstrdup (dir);
   cleanup_free char *hostname_p = xasprintf ("%s/hostname", dir);
   cleanup_free char *hosts_p = xasprintf ("%s/hosts", dir);
   cleanup_free char *resolv_p = xasprintf ("%s/resolv.conf", dir);
@@ -409,6 +414,7 @@ static size_t proxy_specs (const struct prepared *p, struct monitor_proxy_spec *
 /* The new network namespace is configured between clone and the payload. */
 static void set_prestart (struct rt_spawn_opts *so, struct prepared *p)
 {
+  so->bundle = p->bundle;
   if (p->net.kind == NET_KIND_NONE || p->net.kind == NET_KIND_BRIDGE)
     {
       so->prestart = net_plan_prestart;
@@ -444,6 +450,7 @@ static int start_foreground (struct engine *e, struct container_rec *c, struct p
     io.has_winsize = ioctl (o->local_out, TIOCGWINSZ, &io.winsize) == 0;
   struct rt_spawn_opts so = { .spec = p->spec, .io = &io, .cg = p->cg, .cache_dir = NULL };
   set_prestart (&so, p);
+  so.id = c->id;
   cleanup_free char *cache = xasprintf ("%s/cache", e->root);
   so.cache_dir = cache;
   struct rt_proc proc = { .pid = -1, .pidfd = -1 };
@@ -744,6 +751,7 @@ static void monitor_process (struct engine *e, struct container_rec *c, struct p
   cleanup_free char *cache = xasprintf ("%s/cache", e->root);
   struct rt_spawn_opts so = { .spec = p->spec, .io = &io, .cg = p->cg, .cache_dir = cache };
   set_prestart (&so, p);
+  so.id = c->id;
   struct rt_proc proc = { .pid = -1, .pidfd = -1 };
   berr_t err = BERR_INIT;
   struct spawn_report r = { 0 };

@@ -273,6 +273,8 @@ static int child_setup (struct rt_child *ch)
   /* sysctls before the read-only paths: /proc/sys is one of them */
   if (rt_sysctls_apply (ch) < 0 || rt_mounts_finalize (ch) < 0)
     return -1;
+  if (c->child_hooks[1] && rt_child_hook (ch, RT_HOOK_START_CONTAINER) < 0)
+    return -1;
   return rt_child_finish (ch);
 }
 

@@ -717,6 +717,10 @@ int rt_mounts_setup (struct rt_child *ch)
   if (cwd < 0)
     return rt_child_fail (ch, errno, "create the working directory %s", c->cwd);
   close (cwd);
+  /* createContainer hooks see the container's mounts (CDI's bind mounts, say) from the host's
+   * view of paths: after the mounts, before pivot_root. */
+  if (c->child_hooks[0] && rt_child_hook (ch, RT_HOOK_CREATE_CONTAINER) < 0)
+    return -1;
   return pivot (ch);
 }
 

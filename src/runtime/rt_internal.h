@@ -141,6 +141,12 @@ struct rt_cfg
   size_t ncg_self_fds;
   int tramp_fd;
   bool is_exec;
+
+  /* OCI hooks the child asks the parent to run (RT_SYNC_HOOK): createContainer before
+   * pivot_root, startContainer before exec.  on_hook runs in the parent (rt_sync_wait). */
+  bool child_hooks[2]; /* [0] createContainer, [1] startContainer */
+  int (*on_hook) (int stage, void *arg, berr_t *err);
+  void *on_hook_arg;
 };
 
 /* spec.c: flatten the spec (and, for exec, a process object) into cfg.  Errors are
@@ -197,6 +203,46 @@ int rt_lookup_exec (struct rt_child *ch, char *out, size_t outlen);
 int rt_exec_payload (struct rt_child *ch, const char *path);
 /* Parent side: the message for a failed execve of argv0 (from the trampoline). */
 void rt_exec_errno_message (berr_t *err, const char *argv0, int errnum);
+
+/* hooks.c */
+enum
+{
+  RT_HOOK_PRESTART,
+  RT_HOOK_CREATE_RUNTIME,
+  RT_HOOK_CREATE_CONTAINER,
+  RT_HOOK_START_CONTAINER,
+  RT_HOOK_POSTSTART,
+  RT_HOOK_POSTSTOP,
+  RT_HOOK_NSTAGES,
+};
+struct rt_hook
+{
+  const char *path; /* pointers into the spec */
+  char **argv;      /* argv[0] included; {path} when the spec has no args */
+  char **envp;      /* exactly the hook's env: empty when it has none */
+  int timeout;      /* seconds, 0: none */
+};
+struct rt_hooks
+{
+  struct rt_hook *h[RT_HOOK_NSTAGES];
+  size_t n[RT_HOOK_NSTAGES];
+};
+int rt_hooks_parse (const json_t *spec, struct rt_hooks *h, berr_t *err);
+void rt_hooks_release (struct rt_hooks *h);
+const char *rt_hook_stage_name (int stage);
+/* The OCI state JSON for a hook's stdin (new string): ociVersion, id, status, pid (when > 0),
+ * bundle, root (root.path, which NVIDIA's hooks read) and the annotations. */
+char *rt_hook_state (const json_t *spec, const char *id, const char *bundle, const char *status,
+                     pid_t pid);
+/* Run one hook / every hook of a stage in order, stopping at the first failure (an error that
+ * names the stage and the hook's path, with the end of its output).  ns_pid > 0: the hook joins
+ * that process's ipc, uts, net and mount namespaces first. */
+int rt_hook_run (const struct rt_hook *h, int stage, const char *state, pid_t ns_pid, berr_t *err);
+int rt_hooks_run (const struct rt_hooks *h, int stage, const char *state, pid_t ns_pid,
+                  berr_t *err);
+/* Child side: have the parent run the hooks of stage; returns once they succeeded (on failure
+ * the parent kills the child). */
+int rt_child_hook (struct rt_child *ch, int stage);
 
 /* spawn.c */
 /* Send a message (and optionally one fd) on the sync socket. */

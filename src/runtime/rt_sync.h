@@ -14,6 +14,7 @@ enum rt_sync_type
   RT_SYNC_EXEC,       /* child -> parent: setup done, about to exec the trampoline */
   RT_SYNC_EXEC_ERRNO, /* trampoline -> parent: execve of the payload failed with errnum */
   RT_SYNC_PID,        /* exec helper -> parent: value is the new process's pid */
+  RT_SYNC_HOOK,       /* child -> parent: run the hooks of stage `value` now; answered by GO */
 };
 
 struct rt_sync_msg

@@ -60,6 +60,10 @@ struct rt_spawn_opts
    * start with that error. NULL: nothing to do. */
   int (*prestart) (pid_t pid, int netns_fd, void *arg, berr_t *err);
   void *prestart_arg;
+  /* For OCI hooks' state (stdin of each hook): the container's id and the bundle directory
+   * holding its config.json.  NULL: "" (hooks that need the bundle cannot work then). */
+  const char *id;
+  const char *bundle;
   /* The caller's process is not changed (no setns/unshare/signal dispositions left behind). */
 };
 
@@ -84,6 +88,10 @@ struct rt_exec_opts
 
 /* Join the namespaces of a running container and start another process in it (docker exec). */
 int rt_exec (const struct rt_exec_opts *o, struct rt_proc *out, berr_t *err);
+
+/* Run the spec's poststop hooks (state "stopped"), all of them even when one fails; the
+ * engine calls this once the container is gone.  The first failure is returned. */
+int rt_run_poststop_hooks (const json_t *spec, const char *id, const char *bundle, berr_t *err);
 
 /* Read field 22 (starttime) of /proc/<pid>/stat; 0 when the process is gone. */
 uint64_t rt_proc_start_time (pid_t pid);

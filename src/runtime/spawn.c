@@ -140,6 +140,18 @@ int rt_sync_wait (int fd, const struct rt_cfg *cfg, int *pty, pid_t *pid_out, be
         case RT_SYNC_EXEC:
           reached_exec = true;
           break;
+        case RT_SYNC_HOOK:
+          if (passed >= 0)
+            close (passed);
+          if (cfg->on_hook && cfg->on_hook (h.value, cfg->on_hook_arg, err) < 0)
+            return -1; /* the child waits for an answer: the caller kills it */
+          if (rt_sync_send (fd, RT_SYNC_GO, 0, 0, 0, NULL, -1) < 0)
+            {
+              if (!berr_is_set (err))
+                berr_set (err, errno, "write to the container's sync socket");
+              return -1;
+            }
+          continue;
         case RT_SYNC_PID:
           if (pid_out)
             {
@@ -287,6 +299,32 @@ uint64_t rt_proc_start_time (pid_t pid)
 
 /* Release the cfg on every path out of rt_spawn. */
 static void cfg_cleanup (struct rt_cfg *c) { rt_cfg_release (c); }
+static void hooks_cleanup (struct rt_hooks *h) { rt_hooks_release (h); }
+
+struct hook_ctx
+{
+  const struct rt_hooks *hooks;
+  const struct rt_spawn_opts *o;
+  pid_t pid;
+};
+
+static int run_stage (struct hook_ctx *hc, int stage, const char *status, pid_t ns_pid, berr_t *err)
+{
+  if (hc->hooks->n[stage] == 0)
+    return 0;
+  cleanup_free char *state = rt_hook_state (hc->o->spec, hc->o->id, hc->o->bundle, status, hc->pid);
+  return rt_hooks_run (hc->hooks, stage, state, ns_pid, err);
+}
+
+/* The child reached a stage whose hooks run in its namespaces. */
+static int on_child_hook (int stage, void *arg, berr_t *err)
+{
+  struct hook_ctx *hc = arg;
+  if (stage != RT_HOOK_CREATE_CONTAINER && stage != RT_HOOK_START_CONTAINER)
+    return berr_set (err, 0, "the container process asked for unknown hooks %d", stage);
+  return run_stage (hc, stage, stage == RT_HOOK_CREATE_CONTAINER ? "creating" : "created", hc->pid,
+                    err);
+}
 
 int rt_spawn (const struct rt_spawn_opts *o, struct rt_proc *out, berr_t *err)
 {
@@ -298,6 +336,14 @@ int rt_spawn (const struct rt_spawn_opts *o, struct rt_proc *out, berr_t *err)
     o->io->pty_master = -1;
   if (rt_cfg_init (&cfg, o->spec, NULL, false, err) < 0)
     return -1;
+  __attribute__ ((cleanup (hooks_cleanup))) struct rt_hooks hooks;
+  if (rt_hooks_parse (o->spec, &hooks, err) < 0)
+    return -1;
+  struct hook_ctx hc = { &hooks, o, 0 };
+  cfg.child_hooks[0] = hooks.n[RT_HOOK_CREATE_CONTAINER] > 0;
+  cfg.child_hooks[1] = hooks.n[RT_HOOK_START_CONTAINER] > 0;
+  cfg.on_hook = on_child_hook;
+  cfg.on_hook_arg = &hc;
   if (cfg.terminal && o->io == NULL)
     return berr_setk (err, BERR_INVALID, 0, "process.terminal needs somewhere to send the pty");
   json_t *sc = json_object_get (json_object_get (o->spec, "linux"), "seccomp");
@@ -378,6 +424,7 @@ int rt_spawn (const struct rt_spawn_opts *o, struct rt_proc *out, berr_t *err)
   if (pid < 0)
     return berr_set (err, clone_errno, "clone the container process");
   close (steal_fd (&csync));
+  hc.pid = pid;
 
   int ret = 0;
   /* v1: the child moves itself; v2 without clone-into: the parent moves it. */
@@ -400,6 +447,12 @@ int rt_spawn (const struct rt_spawn_opts *o, struct rt_proc *out, berr_t *err)
           close (nsfd);
         }
     }
+  /* The container's namespaces and cgroup exist, nothing of it runs yet: the runtime
+   * namespace's hooks (the deprecated prestart first, as runc orders them). */
+  if (ret == 0)
+    ret = run_stage (&hc, RT_HOOK_PRESTART, "creating", 0, err);
+  if (ret == 0)
+    ret = run_stage (&hc, RT_HOOK_CREATE_RUNTIME, "creating", 0, err);
   if (ret == 0 && rt_sync_send (psync, RT_SYNC_GO, 0, 0, 0, NULL, -1) < 0)
     ret = berr_set (err, errno, "start the container process");
   int pty = -1;
@@ -423,5 +476,13 @@ int rt_spawn (const struct rt_spawn_opts *o, struct rt_proc *out, berr_t *err)
     o->io->pty_master = pty;
   else if (pty >= 0)
     close (pty);
+  /* The payload runs: a failing poststart hook is a warning (runtime-spec), not a failure. */
+  for (size_t i = 0; i < hooks.n[RT_HOOK_POSTSTART]; i++)
+    {
+      cleanup_berr berr_t e = BERR_INIT;
+      cleanup_free char *state = rt_hook_state (o->spec, o->id, o->bundle, "running", pid);
+      if (rt_hook_run (&hooks.h[RT_HOOK_POSTSTART][i], RT_HOOK_POSTSTART, state, 0, &e) < 0)
+        log_warn ("%s", e.msg);
+    }
   return 0;
 }
