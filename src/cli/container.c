@@ -84,6 +84,9 @@ int ctx_engine (struct berth_ctx *ctx, struct engine **out)
       json_t *pp = json_object_get (ctx->config, "network-pool-prefix");
       e.network_pool_prefix = json_is_integer (pp) ? (int)json_integer_value (pp) : 24;
       e.nft_table = (v = json_get_str (ctx->config, "nft-table")) ? v : "berth";
+      json_t *cdi = json_object_get (ctx->config, "cdi-spec-dirs");
+      e.cdi_spec_dirs = json_is_array (cdi) ? json_to_strv (cdi) : NULL;
+      e.nvidia_driver_root = json_get_str (ctx->config, "nvidia-driver-root");
     }
   *out = &e;
   return 0;

@@ -38,6 +38,11 @@ struct engine
   const char *network_pool;  /* "10.211.0.0/16" */
   int network_pool_prefix;   /* 24 */
   const char *nft_table;     /* "berth" */
+  /* GPUs (config keys "cdi-spec-dirs", an array, and "nvidia-driver-root"): where CDI specs
+   * are read (NULL: /etc/cdi, /var/run/cdi) and the root of the host's NVIDIA driver for
+   * --gpus without a spec (NULL: "/"). */
+  char **cdi_spec_dirs;
+  const char *nvidia_driver_root;
 };
 
 /* Create a container from an Engine-API create body {"Name","Config","HostConfig",…}.

@@ -21,6 +21,7 @@
 
 #include "container/container.h"
 #include "container/internal.h"
+#include "gpu/gpus.h"
 #include "container/spec.h"
 #include "monitor/logfile.h"
 #include "net/attach.h"
@@ -193,6 +194,17 @@ static int prepare (struct engine *e, struct container_rec *c, struct prepared *
   };
   if (spec_build (&in, &p->spec, err) < 0)
     return -1;
+  {
+    /* --gpus, --device vendor/class=name: CDI edits on the spec */
+    const char *r = e->nvidia_driver_root ? e->nvidia_driver_root : "/";
+    bool slash = r[strlen (r) - 1] == '/';
+    cleanup_free char *dev = xasprintf ("%s%sdev", r, slash ? "" : "/");
+    cleanup_free char *ldc = xasprintf ("%s%setc/ld.so.cache", r, slash ? "" : "/");
+    cleanup_free char *proc = xasprintf ("%s%sproc/driver/nvidia", r, slash ? "" : "/");
+    struct gpu_host host = { dev, ldc, r, proc };
+    if (gpu_apply_device_requests (hc, p->spec, e->cdi_spec_dirs, &host, err) < 0)
+      return -1;
+  }
   if (external_runtime (c) && net_plan_add_hook (e, c, &p->net, p->spec) < 0)
     return -1;
   log_debug ("start %.12s: spec built", c->id);

@@ -78,4 +78,9 @@ void gpu_ldcache_free (struct gpu_ldcache_entry *entries, size_t n);
 /* Does an entry's flags name a library this process can load (libc6 and the same ABI)? */
 bool gpu_ldcache_native (int32_t flags);
 
+/* At container start: apply HostConfig.DeviceRequests (--gpus, --device vendor/class=name) to
+ * the OCI spec through CDI; cdi_dirs NULL: /etc/cdi, /var/run/cdi. No request: nothing. */
+int gpu_apply_device_requests (const json_t *host_config, json_t *oci_spec, char *const *cdi_dirs,
+                               const struct gpu_host *host, berr_t *err);
+
 #endif
