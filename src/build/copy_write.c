@@ -279,43 +279,6 @@ static const char *base_of (const char *path)
   return slash ? slash + 1 : path;
 }
 
-static int copy_data (int sfd, int dfd)
-{
-  bool use_cfr = true;
-  char buf[65536];
-  for (;;)
-    {
-      ssize_t n;
-      if (use_cfr)
-        {
-          n = copy_file_range (sfd, NULL, dfd, NULL, 1 << 30, 0);
-          if (n < 0
-              && (errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP
-                  || errno == EBADF))
-            {
-              use_cfr = false;
-              continue;
-            }
-          if (n < 0 && errno == EINTR)
-            continue;
-          if (n < 0)
-            return -1;
-          if (n == 0)
-            return 0;
-          continue;
-        }
-      n = read (sfd, buf, sizeof buf);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        return -1;
-      if (n == 0)
-        return 0;
-      if (fs_write_all (dfd, buf, (size_t)n) < 0)
-        return -1;
-    }
-}
-
 /* Make room for name in pfd: an existing entry goes unless both are directories. 1 when an
  * existing directory is kept. */
 static int make_room (int pfd, const char *name, bool want_dir, berr_t *err)
@@ -373,7 +336,7 @@ static int write_file (struct wctx *w, int pfd, const char *name, int sfd, const
       = openat (pfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (dfd < 0)
     return berr_set (err, errno, "create %s", name);
-  if (sfd >= 0 && copy_data (sfd, dfd) < 0)
+  if (sfd >= 0 && fs_copy_data (sfd, dfd) < 0)
     return berr_set (err, errno, "copy %s", name);
   uid_t uid;
   gid_t gid;

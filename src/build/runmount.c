@@ -199,23 +199,6 @@ static int pin (struct run_mounts *rm, int fd, bool ro, char **out, berr_t *err)
 
 /* ------------------------------------------------------------------------- copies */
 
-static int copy_fd_data (int in, int out)
-{
-  char buf[65536];
-  for (;;)
-    {
-      ssize_t n = read (in, buf, sizeof buf);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        return -1;
-      if (n == 0)
-        return 0;
-      if (fs_write_all (out, buf, (size_t)n) < 0)
-        return -1;
-    }
-}
-
 /* Copy the tree under sdir into ddir (both directory fds): directories, regular files,
  * symlinks as symlinks, devices and fifos; modes and owners kept. Nothing is followed. */
 static int copy_tree (int sdir, int ddir, int depth, berr_t *err)
@@ -256,7 +239,7 @@ static int copy_tree (int sdir, int ddir, int depth, berr_t *err)
           cleanup_close int s = openat (sdir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
           cleanup_close int t
               = openat (ddir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-          if (s < 0 || t < 0 || copy_fd_data (s, t) < 0)
+          if (s < 0 || t < 0 || fs_copy_data (s, t) < 0)
             return berr_set (err, errno, "copy %s", name);
         }
       else if (S_ISLNK (st.st_mode))
@@ -382,7 +365,7 @@ static int prepare_bind (struct prep *p, const struct run_mount *m, berr_t *err)
       cleanup_close int in = open (pinned, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
       cleanup_close int out
           = open (copy, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, st.st_mode & 07777);
-      if (in < 0 || out < 0 || copy_fd_data (in, out) < 0)
+      if (in < 0 || out < 0 || fs_copy_data (in, out) < 0)
         return berr_set (err, errno, "copy mount source to %s", copy);
       if (fchmod (out, st.st_mode & 07777) < 0 || fchown (out, st.st_uid, st.st_gid) < 0)
         return berr_set (err, errno, "copy mount source to %s", copy);

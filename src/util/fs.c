@@ -1,6 +1,7 @@
 #include "fs.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <stdlib.h>
@@ -435,4 +436,42 @@ int fs_unmount_under (const char *dir, berr_t *err)
     }
   free (found);
   return unmounted;
+}
+
+/* in-kernel when the filesystems allow it (copy_file_range), else read/write */
+int fs_copy_data (int sfd, int dfd)
+{
+  bool use_cfr = true;
+  char buf[65536];
+  for (;;)
+    {
+      ssize_t n;
+      if (use_cfr)
+        {
+          n = copy_file_range (sfd, NULL, dfd, NULL, 1 << 30, 0);
+          if (n < 0
+              && (errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP
+                  || errno == EBADF))
+            {
+              use_cfr = false;
+              continue;
+            }
+          if (n < 0 && errno == EINTR)
+            continue;
+          if (n < 0)
+            return -1;
+          if (n == 0)
+            return 0;
+          continue;
+        }
+      n = read (sfd, buf, sizeof buf);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return -1;
+      if (n == 0)
+        return 0;
+      if (fs_write_all (dfd, buf, (size_t)n) < 0)
+        return -1;
+    }
 }

@@ -22,6 +22,9 @@ int fs_write_atomic (const char *path, const void *data, size_t len, mode_t mode
 int fs_read_file (const char *path, size_t max, char **out, size_t *len, berr_t *err);
 int fs_read_fd (int fd, size_t max, char **out, size_t *len, berr_t *err);
 int fs_fsync_dir (const char *path, berr_t *err);
+/* Copy everything from in (at its offset) to out: copy_file_range where the filesystems allow
+ * it, else read/write. 0, or -1 with errno. */
+int fs_copy_data (int in, int out);
 /* write(2) everything, retrying on EINTR and short writes. */
 int fs_write_all (int fd, const void *data, size_t len);
 
