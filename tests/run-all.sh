@@ -11,6 +11,8 @@ BUILD=${BUILD:-build}
 ASAN_BUILD=${ASAN_BUILD:-build-asan}
 LOG_DIR=${LOG_DIR:-$(mktemp -d /tmp/berth-test-logs.XXXXXX)}
 export CONFORMANCE_DIR=${CONFORMANCE_DIR:-$(cd .. && pwd)/shared/conformance}
+# tests that run the fixture scripts (test_gpus: tests/fixtures/fake-nvidia.sh)
+export BERTH_SOURCE_DIR=${BERTH_SOURCE_DIR:-$(pwd)}
 passed=0 failed=0 skipped=0
 failures=()
 

@@ -355,6 +355,23 @@ static char *make_fake (const char *env)
   char tmpl[] = "/tmp/berth-test-gpus-XXXXXX";
   char *dir = mkdtemp (tmpl);
   cleanup_free char *cmd = NULL;
+  char exe[4096];
+  if (src == NULL)
+    {
+      /* <source>/<build>/tests/unit/test_gpus, when run by hand */
+      ssize_t n = readlink ("/proc/self/exe", exe, sizeof exe - 1);
+      if (n > 0)
+        {
+          exe[n] = '\0';
+          for (int up = 0; up < 4; up++)
+            {
+              char *slash = strrchr (exe, '/');
+              if (slash)
+                *slash = '\0';
+            }
+          src = exe;
+        }
+    }
 
   assert_non_null (src);
   assert_non_null (dir);
