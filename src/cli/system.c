@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "gpu/cdi.h"
 #include "config.h"
 #include "container/container.h"
 #include "runtime/cgroup.h"
@@ -211,6 +212,31 @@ int cmd_info (int argc, char **argv, struct berth_ctx *ctx)
       (int)sysconf (_SC_NPROCESSORS_ONLN), "MemTotal", (json_int_t)mem_total (), "DockerRootDir",
       ctx->root, "RunRoot", ctx->runroot, "ConfigFile", ctx->config_path, "Name", u.nodename,
       "DefaultRuntime", "berth");
+  /* CDI: the spec directories and the devices they name (docker 27's info shows both). */
+  json_t *cdi_cfg = json_object_get (ctx->config, "cdi-spec-dirs");
+  cleanup_strv char **cdi_dirs = json_is_array (cdi_cfg) ? json_to_strv (cdi_cfg) : NULL;
+  if (cdi_dirs == NULL)
+    {
+      strv_push (&cdi_dirs, "/etc/cdi");
+      strv_push (&cdi_dirs, "/var/run/cdi");
+    }
+  cleanup_strv char **cdi_names = NULL;
+  {
+    struct cdi_registry *reg = NULL;
+    berr_t e = BERR_INIT;
+    if (cdi_registry_load (cdi_dirs, &reg, &e) == 0)
+      {
+        cdi_names = cdi_device_names (reg);
+        cdi_registry_free (reg);
+      }
+    berr_release (&e);
+  }
+  json_t *discovered = json_array ();
+  for (size_t i = 0; cdi_names && cdi_names[i]; i++)
+    json_array_append_new (discovered,
+                           json_pack ("{s:s, s:s}", "Source", "cdi", "ID", cdi_names[i]));
+  json_object_set_new (info, "CDISpecDirs", json_from_strv (cdi_dirs));
+  json_object_set_new (info, "DiscoveredDevices", discovered);
   if (format)
     {
       cleanup_json json_t *objs = json_array ();
@@ -249,6 +275,15 @@ int cmd_info (int argc, char **argv, struct berth_ctx *ctx)
           (long long)cu.stopped, (long long)nimages, BERTH_VERSION, cgv[0] ? cgv : "none",
           cgroup_mode_name (cm), u.release, os, u.machine, sysconf (_SC_NPROCESSORS_ONLN), mem,
           u.nodename, ctx->root, ctx->runroot, ctx->config_path);
+  printf (" CDI spec directories:\n");
+  for (size_t i = 0; cdi_dirs[i]; i++)
+    printf ("  %s\n", cdi_dirs[i]);
+  if (cdi_names && cdi_names[0])
+    {
+      printf (" Discovered Devices:\n");
+      for (size_t i = 0; cdi_names[i]; i++)
+        printf ("  cdi: %s\n", cdi_names[i]);
+    }
   usage_release (&cu);
   return 0;
 }

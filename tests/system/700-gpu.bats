@@ -99,3 +99,13 @@ PY
   assert_line "no-smi"
   refute_output_contains "libcuda"
 }
+
+@test "gpu: info lists the CDI spec directories and the devices they name" {
+  run_berth info
+  assert_success
+  assert_output_contains " CDI spec directories:"
+  assert_line "  $G/cdi"
+  assert_line "  cdi: example.com/gpu=0"
+  run_berth info --format '{{json .DiscoveredDevices}}'
+  assert_output '[{"Source":"cdi","ID":"example.com/gpu=0"}]'
+}
