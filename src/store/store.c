@@ -16,7 +16,7 @@
 #include "util/json.h"
 #include "util/log.h"
 
-#define SCHEMA_VERSION 4
+#define SCHEMA_VERSION 5
 
 static const char schema[]
     = "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
@@ -77,7 +77,15 @@ static const char schema[]
       "  image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,"
       "  created INTEGER, last_used INTEGER);"
       "CREATE INDEX IF NOT EXISTS build_cache_image ON build_cache(image_id);"
-      "CREATE INDEX IF NOT EXISTS images_parent ON images(parent);";
+      "CREATE INDEX IF NOT EXISTS images_parent ON images(parent);"
+      /* version 5: registry blobs (store_registry.c): compressed blobs known for a layer, and
+       * the repositories ("host/path") where each is known to exist, for push and pull. */
+      "CREATE TABLE IF NOT EXISTS blob_map("
+      "  digest TEXT PRIMARY KEY,"
+      "  diff_id TEXT NOT NULL REFERENCES layers(diff_id) ON DELETE CASCADE, media_type TEXT NOT "
+      "NULL,"
+      "  size INTEGER NOT NULL, sources TEXT NOT NULL DEFAULT '[]');"
+      "CREATE INDEX IF NOT EXISTS blob_map_diff ON blob_map(diff_id);";
 
 static void undo_own_intents (struct store *s);
 

@@ -335,4 +335,30 @@ int store_build_cache_prune (struct store *s, int64_t until_ns, char ***lines, i
 int store_build_cache_prune_ex (struct store *s, bool all, int64_t until_ns, char ***lines,
                                 int64_t *reclaimed, berr_t *err);
 
+/* ---------- registry blobs (store_registry.c) ----------
+ * blob_map records the compressed blobs known for a layer (pulled, or made by a push) and the
+ * repositories ("registry-host/path") where each is known to exist, so a push sends the same
+ * digests again and can mount across repositories, and a pull finds a layer by blob digest.
+ * Rows go away with their layer. */
+/* A stored layer whose blob (layers.blob, or a blob_map row) is digest: 0 found, 1 none. */
+int store_layer_by_blob (struct store *s, const char *digest, struct layer_info *out, berr_t *err);
+/* Record (or update) digest -> diff_id (the layer must be stored); source (may be NULL) is
+ * added to the row's repositories. */
+int store_blob_map_put (struct store *s, const char *digest, const char *diff_id,
+                        const char *media_type, int64_t size, const char *source, berr_t *err);
+struct blob_map_row
+{
+  char digest[DIGEST_STR_LEN];
+  char *media_type;
+  int64_t size;
+  char **sources;
+};
+void blob_map_rows_free (struct blob_map_row *v, size_t n);
+/* Every compressed blob known for diff_id, most recently recorded first. */
+int store_blob_map_list (struct store *s, const char *diff_id, struct blob_map_row **out, size_t *n,
+                         berr_t *err);
+/* An exclusive lock on one blob digest across processes (<root>/locks/<hex>): two pulls of the
+ * same layer at once download it once. Blocks; *fd receives the lock (close it to release). */
+int store_blob_lock (struct store *s, const char *digest, int *fd, berr_t *err);
+
 #endif
