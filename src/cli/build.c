@@ -80,28 +80,16 @@ int cmd_build (int argc, char **argv, struct berth_ctx *ctx)
   cleanup_strv char **full_tags = NULL;
   for (size_t i = 0; tags && tags[i]; i++)
     {
-      struct image_ref ref = { 0 };
       berr_t err = BERR_INIT;
-      if (ref_parse_normalized (tags[i], &ref, &err) < 0)
+      char *full = NULL;
+      if (ref_tag_target (tags[i], &full, &err) < 0)
         {
           fprintf (stderr, "invalid argument \"%s\" for \"-t, --tag\" flag: %s\n", tags[i],
                    err.msg);
           berr_release (&err);
           return EXIT_ENGINE;
         }
-      if (ref.digest)
-        {
-          ref_release (&ref);
-          fprintf (stderr,
-                   "invalid argument \"%s\" for \"-t, --tag\" flag: refusing to create "
-                   "a tag with a digest reference\n",
-                   tags[i]);
-          return EXIT_ENGINE;
-        }
-      if (ref.tag == NULL)
-        ref.tag = xstrdup ("latest");
-      strv_push_take (&full_tags, ref_string (&ref));
-      ref_release (&ref);
+      strv_push_take (&full_tags, full);
     }
   size_t n_secrets = secrets ? strv_len (secrets) : 0;
   struct build_secret *sv = n_secrets ? xcalloc (n_secrets, sizeof *sv) : NULL;

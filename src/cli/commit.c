@@ -56,23 +56,17 @@ int cmd_diff (int argc, char **argv, struct berth_ctx *ctx)
 /* REPOSITORY[:TAG] as `tag` takes it: normalized, ":latest" implied, no digest. */
 static int commit_tag (const char *arg, char **full)
 {
-  struct image_ref ref = { 0 };
   berr_t err = BERR_INIT;
-  if (ref_parse_normalized (arg, &ref, &err) < 0)
+  int r = ref_tag_target (arg, full, &err);
+  if (r < 0)
     {
-      cli_errorf ("invalid reference format: \"%s\": %s", arg, err.msg);
+      if (r == -1)
+        cli_errorf ("invalid reference format: \"%s\": %s", arg, err.msg);
+      else
+        cli_errorf ("%s", err.msg);
       berr_release (&err);
       return 1;
     }
-  if (ref.digest)
-    {
-      ref_release (&ref);
-      return cli_errorf ("refusing to create a tag with a digest reference");
-    }
-  if (ref.tag == NULL)
-    ref.tag = xstrdup ("latest");
-  *full = ref_string (&ref);
-  ref_release (&ref);
   return 0;
 }
 

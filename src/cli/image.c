@@ -544,23 +544,18 @@ int cmd_tag (int argc, char **argv, struct berth_ctx *ctx)
   int r = opts_parse (&spec, ctx->cmdpath, argc, argv, &args);
   if (r)
     return r < 0 ? 0 : r;
-  struct image_ref ref = { 0 };
   berr_t err = BERR_INIT;
-  if (ref_parse_normalized (args[1], &ref, &err) < 0)
+  cleanup_free char *full = NULL;
+  int tr = ref_tag_target (args[1], &full, &err);
+  if (tr < 0)
     {
-      cli_errorf ("invalid reference format: \"%s\": %s", args[1], err.msg);
+      if (tr == -1)
+        cli_errorf ("invalid reference format: \"%s\": %s", args[1], err.msg);
+      else
+        cli_errorf ("%s", err.msg);
       berr_release (&err);
       return 1;
     }
-  if (ref.digest)
-    {
-      ref_release (&ref);
-      return cli_errorf ("refusing to create a tag with a digest reference");
-    }
-  if (ref.tag == NULL)
-    ref.tag = xstrdup ("latest");
-  cleanup_free char *full = ref_string (&ref);
-  ref_release (&ref);
   struct store *s;
   if (ctx_store (ctx, &s) < 0)
     return 1;

@@ -832,3 +832,21 @@ int ref_familiar_match (const char *pattern, const struct image_ref *r, bool *ma
   *matched = m == GLOB_MATCH;
   return 0;
 }
+
+int ref_tag_target (const char *s, char **full, berr_t *err)
+{
+  struct image_ref ref = { 0 };
+  if (ref_parse_normalized (s, &ref, err) < 0)
+    return -1;
+  if (ref.digest)
+    {
+      ref_release (&ref);
+      berr_setk (err, BERR_INVALID, 0, "refusing to create a tag with a digest reference");
+      return -2;
+    }
+  if (ref.tag == NULL)
+    ref.tag = xstrdup ("latest");
+  *full = ref_string (&ref);
+  ref_release (&ref);
+  return 0;
+}

@@ -57,6 +57,11 @@ char *ref_familiarize (const char *full);
  * returns -1 with "syntax error in pattern" for a malformed pattern. */
 int ref_familiar_match (const char *pattern, const struct image_ref *r, bool *matched, berr_t *err);
 
+/* The full tag name a new tag s names (tag, commit, build -t): normalized, ":latest" added.
+ * -1: s does not parse (err has the parser's message); -2: s has a digest (err: "refusing to
+ * create a tag with a digest reference"). *full is set only on success (caller frees). */
+int ref_tag_target (const char *s, char **full, berr_t *err);
+
 /* True for exactly 64 lowercase hex characters (an image ID). */
 bool ref_is_full_id (const char *s);
 /* True for 1..64 lowercase hex characters, optionally prefixed "sha256:": a candidate ID prefix. */
