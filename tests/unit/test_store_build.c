@@ -468,7 +468,7 @@ static void test_migrate_v3 (void **state)
   struct store *s = NULL;
   berr_t err = BERR_INIT;
   assert_int_equal (store_open (root, RUNROOT, &s, &err), 0);
-  assert_int_equal (db_int ("SELECT value FROM meta WHERE key = 'schema_version'"), 4);
+  assert_int_equal (db_int ("SELECT value FROM meta WHERE key = 'schema_version'"), 5);
   assert_int_equal (db_int ("SELECT COUNT(*) FROM sqlite_master WHERE name = 'build_cache'"), 1);
   assert_int_equal (db_int ("SELECT COUNT(*) FROM sqlite_master WHERE name = 'build_cache_image'"),
                     1);

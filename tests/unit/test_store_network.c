@@ -654,7 +654,7 @@ static void test_upgrade_from_v2 (void **state)
                                           -1, &q, NULL),
                       SQLITE_OK);
     assert_int_equal (sqlite3_step (q), SQLITE_ROW);
-    assert_string_equal ((const char *)sqlite3_column_text (q, 0), "4");
+    assert_string_equal ((const char *)sqlite3_column_text (q, 0), "5");
     sqlite3_finalize (q);
     sqlite3_close (db);
   }
