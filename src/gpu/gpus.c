@@ -210,7 +210,8 @@ static char **split_commas (const char *val)
     }
 }
 
-int gpu_request_parse (const char *value, struct gpu_request *out, berr_t *err)
+static int parse_request (const char *value, bool daemon_checks, struct gpu_request *out,
+                          berr_t *err)
 {
   cleanup_strv char **fields = NULL;
   cleanup_strv char **seen = NULL;
@@ -308,7 +309,7 @@ int gpu_request_parse (const char *value, struct gpu_request *out, berr_t *err)
     strv_push (&r.capabilities, "gpu");
   /* The CLI accepts this; the daemon refuses it when the container starts. berth has no daemon
    * between the two, so it is refused here, with the daemon's words. */
-  if (r.count != 0 && have_ids)
+  if (daemon_checks && r.count != 0 && have_ids)
     {
       berr_setk (err, BERR_INVALID, 0, "cannot set both Count and DeviceIDs on device request");
       goto fail;
@@ -318,6 +319,16 @@ int gpu_request_parse (const char *value, struct gpu_request *out, berr_t *err)
 fail:
   gpu_request_clear (&r);
   return -1;
+}
+
+int gpu_request_parse (const char *value, struct gpu_request *out, berr_t *err)
+{
+  return parse_request (value, true, out, err);
+}
+
+int gpu_request_parse_flag (const char *value, struct gpu_request *out, berr_t *err)
+{
+  return parse_request (value, false, out, err);
 }
 
 /* ---------- Engine API form ---------- */
