@@ -20,7 +20,7 @@ teardown() {
 # df -k's 1K-blocks column for /dev/shm, as the container sees it
 shm_kb='df -k /dev/shm | awk "NR==2{print \$2}"'
 
-@test "dl: /dev/shm is 64m by default, --shm-size sets it (k, m, g, bytes)" {
+@test "dl: /dev/shm is 64m by default, --shm-size sets it (m, g, bytes)" {
   run_berth run --rm busybox sh -c "$shm_kb"
   assert_success
   assert_output "65536"
@@ -64,7 +64,7 @@ shm_kb='df -k /dev/shm | awk "NR==2{print \$2}"'
   # and the other way round: the donor sees what the joiner wrote
   run_berth exec trainer cat /dev/shm/back
   assert_output "from-worker"
-  # a SysV segment made in one is visible in the other (same IPC namespace)
+  # a container of its own has another IPC namespace
   run_berth exec trainer readlink /proc/self/ns/ipc
   local ns=$output
   run_berth run --rm busybox readlink /proc/self/ns/ipc
@@ -190,4 +190,79 @@ shm_kb='df -k /dev/shm | awk "NR==2{print \$2}"'
   done
   run_berth ps -aq
   assert_output ""
+}
+
+# The examples need python:3.11-slim and PyPI, neither of which exists offline. They are built
+# here on a stand-in base tagged python:3.11-slim: busybox whose `pip` and `apt-get` only print
+# their arguments, the requirements file they were given, and whether their cache directory
+# still holds the file the previous build left there. What this verifies is berth's side: every
+# instruction of the examples parses and runs, the RUN --mount=type=cache directories survive
+# from one build to the next and stay out of the image, and the layer order makes a code edit
+# skip the pip step. Not verified: that pip and apt really install those packages.
+make_standin_python() {
+  local d=$BATS_TEST_TMPDIR/standin
+  mkdir -p "$d"
+  cat >"$d/stub" <<'STUB'
+#!/bin/sh
+tool=$(basename "$0")
+case $tool in pip) cache=/root/.cache/pip ;; *) cache=/var/cache/apt ;; esac
+if [ -f "$cache/stand-in-marker" ]; then echo "$tool-cache: warm"; else echo "$tool-cache: cold"; fi
+echo "$tool $*"
+for a in "$@"; do [ -f "$a" ] && sed 's/^/  req: /' "$a"; done
+mkdir -p "$cache" && echo downloaded >"$cache/stand-in-marker"
+STUB
+  printf '%s\n' 'FROM busybox' 'COPY stub /usr/local/bin/pip' 'COPY stub /usr/bin/apt-get' \
+    'RUN chmod 755 /usr/local/bin/pip /usr/bin/apt-get && mkdir -p /etc/apt/apt.conf.d && touch /etc/apt/apt.conf.d/docker-clean' \
+    >"$d/Dockerfile"
+  run_berth build -q -t python:3.11-slim "$d"
+  assert_success
+}
+
+@test "dl: examples/deep-learning builds (stand-in base): cache mounts kept across builds, not in the image" {
+  make_standin_python
+  local ctx=$BATS_TEST_TMPDIR/dl
+  cp -r "$BERTH_REPO/examples/deep-learning" "$ctx"
+  run_berth build -t dl:1 "$ctx"
+  assert_success
+  assert_line "pip-cache: cold"
+  assert_line "pip install -r requirements.txt"
+  assert_line "  req: torch==2.3.1"
+  assert_line "apt-get install -y --no-install-recommends git libgomp1"
+  # a new requirement: pip runs again and finds the previous build's downloads
+  echo "einops" >>"$ctx/requirements.txt"
+  run_berth build -t dl:2 "$ctx"
+  assert_success
+  assert_line "pip-cache: warm"
+  assert_line "  req: einops"
+  refute_line "apt-get update"
+  # a code edit: only the last COPY runs, pip is not called
+  echo "# edited" >>"$ctx/train.py"
+  run_berth build -t dl:3 "$ctx"
+  assert_success
+  refute_line "pip install -r requirements.txt"
+  assert_output_contains "Step 7/8 : COPY train.py ."
+  run_berth run --rm dl:3 sh -c 'ls -A /root/.cache/pip /var/cache/apt 2>&1; tail -1 train.py; pwd'
+  assert_success
+  refute_output_contains "stand-in-marker"
+  assert_line "# edited"
+  assert_line "/workspace"
+  run_berth inspect -f '{{json .Config.Cmd}} {{.Config.WorkingDir}}' dl:3
+  assert_output '["python","train.py"] /workspace'
+}
+
+@test "dl: examples/jupyter builds (stand-in base): port, command, a HOME any --user can write" {
+  make_standin_python
+  run_berth build -t nb:1 "$BERTH_REPO/examples/jupyter"
+  assert_success
+  assert_line "pip install notebook==7.2.1 ipykernel matplotlib"
+  run_berth inspect -f '{{json .Config.ExposedPorts}} {{json .Config.Cmd}} {{.Config.WorkingDir}}' nb:1
+  assert_output '{"8888/tcp":{}} ["jupyter","notebook","--ip","0.0.0.0","--no-browser"] /work'
+  mkdir -p "$BATS_TEST_TMPDIR/proj"
+  chown 4321:4321 "$BATS_TEST_TMPDIR/proj"
+  run_berth run --rm -v "$BATS_TEST_TMPDIR/proj:/work" -w /work --user 4321:4321 nb:1 \
+    sh -c 'mkdir -p "$HOME/.local" && touch notebook.ipynb && id -u && echo "$HOME"'
+  assert_success
+  assert_line "4321"
+  assert_line "/tmp/home"
+  [[ $(stat -c %u:%g "$BATS_TEST_TMPDIR/proj/notebook.ipynb") == 4321:4321 ]]
 }
