@@ -1,4 +1,5 @@
 #!/bin/bash
+# shellcheck disable=SC2317,SC2015 # cleanup runs from a trap; pass/failed always return 0
 # real-gpu-check.sh — the check of issue 7 §5, for a machine WITH an NVIDIA GPU and its driver
 # (not part of CI: the CPU-only tests are tests/system/700-gpu.bats and 710-dl-workflow.bats).
 # Run as root from anywhere:
@@ -20,7 +21,6 @@
 # Everything is printed and written to REPORT; the exit status is the number of failed checks.
 # Paste the report into docs/deep-learning.md ("Real GPU check").
 set -u
-# shellcheck disable=SC2317 # cleanup runs from the EXIT trap
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${GPUCHECK_BUILD:-$REPO/build-gpucheck} # an existing build dir may be given
