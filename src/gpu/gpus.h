@@ -22,7 +22,7 @@ struct gpu_request
   char **options;      /* "options=k=v,…" as "k=v" strings (docker's Options map), or NULL */
 };
 void gpu_request_clear (struct gpu_request *r);
-/* Parse one --gpus value; errors as docker's ("count must be an integer: strconv.Atoi: …",
+/* Parse one --gpus value; errors as docker 28 words them ("invalid count (x): value must be …",
  * "unexpected key 'x' in 'x=y'", the CSV reader's), and the daemon's "cannot set both Count and
  * DeviceIDs on device request" (for callers with no daemon step after them, e.g. compose). */
 int gpu_request_parse (const char *value, struct gpu_request *out, berr_t *err);

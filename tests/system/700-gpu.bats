@@ -94,7 +94,7 @@ PY
   # the flag's own errors (one parser: src/gpu/gpus.c)
   run_berth run --rm --network none --gpus count=x busybox true
   assert_failure 125
-  assert_output_contains 'invalid argument "count=x" for "--gpus" flag: count must be an integer: strconv.Atoi: parsing "x": invalid syntax'
+  assert_output_contains 'invalid argument "count=x" for "--gpus" flag: invalid count (x): value must be either "all" or an integer: invalid syntax'
   run_berth run --rm --network none --gpus all,mode=x busybox true
   assert_failure 125
   assert_output_contains "invalid argument \"all,mode=x\" for \"--gpus\" flag: unexpected key 'mode' in 'mode=x'"
