@@ -2,6 +2,9 @@
 # bench/run.sh: container start-up and supervision, berth side by side with docker and podman.
 #
 #   run --rm --network none busybox true      (target: median <= 10 ms)
+#   run --rm --gpus all, fake NVIDIA driver (tests/fixtures/fake-nvidia.sh) through a CDI spec
+#   and through the spec berth generates from the driver, against the same run without --gpus
+#   (target: --gpus all adds <= 5 ms)
 #   exec <running container> true             (target: median <= 10 ms)
 #   100 detached containers: wall time to start them (target <= 2 s), monitor memory per
 #   container from /proc/<pid>/smaps_rollup (target <= 1 MiB PSS, <= 2 MiB RSS), and
@@ -62,6 +65,54 @@ run_cmds=("$(bench_quote "${BERTH_CMD[@]}" run --rm --network none busybox true)
 [[ ${#PODMAN_RUN[@]} -gt 0 ]] && run_cmds+=("$(bench_quote "${PODMAN_RUN[@]}" --rm --network none busybox true)")
 bench_hyperfine run "run --rm --network none busybox true" -N --warmup 5 --min-runs 30 \
   "${run_cmds[@]}"
+
+# ---- run --rm --gpus all (fake driver) ----
+# A fake driver root (nodes, libcuda/libnvidia-ml in an ld.so.cache, nvidia-smi), a CDI spec for
+# it as `nvidia-ctk cdi generate` would write one (per-GPU nodes, "all", the control nodes and
+# the libraries at spec level), and two berth configs: one reading that spec, one with no spec
+# so that berth generates it from the driver root. The baseline runs with the first config.
+GPU=$BENCH_WORK/gpu
+mkdir -p "$GPU/cdi" "$GPU/nocdi"
+sh "$BENCH_REPO/tests/fixtures/fake-nvidia.sh" "$GPU/nv" >/dev/null
+python3 - "$GPU" <<'PY'
+import json, os, sys
+g = sys.argv[1]
+nv = g + "/nv"
+lib = "/usr/lib/x86_64-linux-gnu"
+node = lambda p: {"path": p, "hostPath": nv + p}
+libs = [f for f in sorted(os.listdir(nv + lib))
+        if f.startswith(("libcuda.so.", "libnvidia-ml.so.")) and not f.endswith(".so.1")]
+opts = ["ro", "nosuid", "nodev", "bind"]
+mounts = [{"hostPath": nv + lib + "/" + f, "containerPath": lib + "/" + f, "options": opts}
+          for f in libs]
+mounts.append({"hostPath": nv + "/usr/bin/nvidia-smi", "containerPath": "/usr/bin/nvidia-smi",
+               "options": opts})
+all_nodes = [node("/dev/nvidia0"), node("/dev/nvidia1")]
+spec = {"cdiVersion": "0.5.0", "kind": "nvidia.com/gpu",
+        "devices": [{"name": "0", "containerEdits": {"deviceNodes": [all_nodes[0]]}},
+                    {"name": "1", "containerEdits": {"deviceNodes": [all_nodes[1]]}},
+                    {"name": "all", "containerEdits": {"deviceNodes": all_nodes}}],
+        "containerEdits": {"env": ["NVIDIA_VISIBLE_DEVICES=void"],
+                           "deviceNodes": [node("/dev/nvidiactl"), node("/dev/nvidia-uvm"),
+                                           node("/dev/nvidia-uvm-tools")],
+                           "mounts": mounts}}
+json.dump(spec, open(g + "/cdi/nvidia.json", "w"), indent=1)
+json.dump({"cdi-spec-dirs": [g + "/cdi"]}, open(g + "/with-spec.json", "w"))
+json.dump({"cdi-spec-dirs": [g + "/nocdi"], "nvidia-driver-root": nv},
+          open(g + "/no-spec.json", "w"))
+PY
+for c in with-spec no-spec; do
+  BERTH_CONFIG=$GPU/$c.json "${BERTH_CMD[@]}" run --rm --network none --gpus all busybox \
+    sh -c 'test -c /dev/nvidia1 && ls /usr/lib/x86_64-linux-gnu | grep -q "^libcuda\.so\."' \
+    || bench_die "--gpus all with the fake driver ($c) does not give the devices"
+done
+gpu_cmds=(
+  "$(bench_quote env "BERTH_CONFIG=$GPU/with-spec.json" "${BERTH_CMD[@]}" run --rm --network none busybox true)"
+  "$(bench_quote env "BERTH_CONFIG=$GPU/with-spec.json" "${BERTH_CMD[@]}" run --rm --network none --gpus all busybox true)"
+  "$(bench_quote env "BERTH_CONFIG=$GPU/no-spec.json" "${BERTH_CMD[@]}" run --rm --network none --gpus all busybox true)"
+)
+bench_hyperfine gpus "run --rm --gpus all (fake driver: CDI spec, then generated) vs without" \
+  -N --warmup 5 --min-runs 40 "${gpu_cmds[@]}"
 
 # ---- exec ----
 "${BERTH_CMD[@]}" run -d --name bench-exec --network none busybox sleep 100000 >/dev/null

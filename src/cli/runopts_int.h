@@ -45,7 +45,8 @@ int parse_ulimit (const char *s, json_t **out, berr_t *err);
 /* opts.ParseRestartPolicy "name[:count]" → {"Name","MaximumRetryCount"} (syntax only;
  * runopts_verify checks the name and count as the daemon does). */
 int parse_restart_policy (const char *s, json_t **out, berr_t *err);
-/* opts.GpuOpts.Set → a DeviceRequest {"Driver","Count","DeviceIDs","Capabilities","Options"}. */
+/* opts.GpuOpts.Set → a DeviceRequest {"Driver","Count","DeviceIDs","Capabilities","Options"}:
+ * the core's parser (gpu_request_parse_flag, src/gpu/gpus.h) and its API form. */
 int parse_gpus (const char *s, json_t **out, berr_t *err);
 /* ---- runopts_validate.c ---- */
 

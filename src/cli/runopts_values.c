@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "cli/runopts_int.h"
+#include "gpu/gpus.h"
 #include "util/json.h"
 
 static char lower (char c) { return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c; }
@@ -515,114 +516,12 @@ int parse_restart_policy (const char *s, json_t **out, berr_t *err)
   return 0;
 }
 
-static int gpu_count (const char *s, int64_t *out, berr_t *err)
-{
-  if (strcmp (s, "all") == 0)
-    {
-      *out = -1;
-      return 0;
-    }
-  int r = go_parse_int (s, 10, out);
-  if (r != GO_NUM_OK)
-    return berr_setk (err, BERR_INVALID, 0,
-                      "invalid count (%s): value must be either \"all\" or an integer: %s", s,
-                      r == GO_NUM_RANGE ? "value out of range" : "invalid syntax");
-  return 0;
-}
-
-static json_t *split_to_json (const char *s, char sep)
-{
-  json_t *a = json_array ();
-  const char *p = s;
-  for (;;)
-    {
-      const char *e = strchr (p, sep);
-      size_t n = e ? (size_t)(e - p) : strlen (p);
-      json_array_append_new (a, json_stringn (p, n));
-      if (!e)
-        break;
-      p = e + 1;
-    }
-  return a;
-}
-
 int parse_gpus (const char *s, json_t **out, berr_t *err)
 {
-  cleanup_strv char **fields = NULL;
-  cleanup_strv char **seen = NULL;
-  cleanup_json json_t *device_ids = NULL, *caps = NULL, *options = NULL;
-  cleanup_free char *driver = xstrdup ("");
-  int64_t count = 0;
-
-  if (go_csv_record (s, &fields, err) < 0)
+  struct gpu_request r;
+  if (gpu_request_parse_flag (s, &r, err) < 0)
     return -1;
-  for (char **f = fields; *f; f++)
-    {
-      char *eq = strchr (*f, '=');
-      cleanup_free char *key = eq ? xstrndup (*f, (size_t)(eq - *f)) : xstrdup (*f);
-      const char *val = eq ? eq + 1 : "";
-      if (strv_contains (seen, key))
-        return berr_setk (err, BERR_INVALID, 0, "gpu request key '%s' can be specified only once",
-                          key);
-      strv_push (&seen, key);
-      if (!eq)
-        {
-          strv_push (&seen, "count");
-          if (gpu_count (key, &count, err) < 0)
-            return -1;
-          continue;
-        }
-      if (strcmp (key, "driver") == 0)
-        {
-          free (driver);
-          driver = xstrdup (val);
-        }
-      else if (strcmp (key, "count") == 0)
-        {
-          if (gpu_count (val, &count, err) < 0)
-            return -1;
-        }
-      else if (strcmp (key, "device") == 0)
-        {
-          json_decref (device_ids);
-          device_ids = split_to_json (val, ',');
-        }
-      else if (strcmp (key, "capabilities") == 0)
-        {
-          json_t *c = split_to_json (val, ',');
-          json_array_append_new (c, json_string ("gpu"));
-          json_decref (caps);
-          caps = json_pack ("[o]", c);
-        }
-      else if (strcmp (key, "options") == 0)
-        {
-          cleanup_strv char **ofs = NULL;
-          berr_t e2 = BERR_INIT;
-          if (go_csv_record (val, &ofs, &e2) < 0)
-            {
-              berr_setk (err, BERR_INVALID, 0, "failed to read gpu options: %s", e2.msg);
-              berr_release (&e2);
-              return -1;
-            }
-          json_decref (options);
-          options = json_object ();
-          for (char **o = ofs; *o; o++)
-            {
-              char *oe = strchr (*o, '=');
-              cleanup_free char *k = oe ? xstrndup (*o, (size_t)(oe - *o)) : xstrdup (*o);
-              json_object_set_new (options, k, json_string (oe ? oe + 1 : ""));
-            }
-          json_sort_object (options);
-        }
-      else
-        return berr_setk (err, BERR_INVALID, 0, "unexpected key '%s' in '%s'", key, *f);
-    }
-  if (!strv_contains (seen, "count") && device_ids == NULL)
-    count = 1;
-  json_t *ids = device_ids ? steal_pointer (&device_ids) : json_null ();
-  json_t *cp = caps ? steal_pointer (&caps) : json_pack ("[[s]]", "gpu");
-  json_t *op = options ? steal_pointer (&options) : json_object ();
-  *out = json_pack ("{s:s, s:I, s:o, s:o, s:o}", "Driver", driver, "Count", (json_int_t)count,
-                    "DeviceIDs", ids, "Capabilities", cp, "Options", op);
+  *out = gpu_request_to_json (&r);
+  gpu_request_clear (&r);
   return 0;
 }

@@ -22,9 +22,13 @@ struct gpu_request
   char **options;      /* "options=k=v,…" as "k=v" strings (docker's Options map), or NULL */
 };
 void gpu_request_clear (struct gpu_request *r);
-/* Parse one --gpus value; errors as docker's ("invalid count …", "cannot set both Count and
- * DeviceIDs on device request", "unexpected key 'x' in 'x=y'"). */
+/* Parse one --gpus value; errors as docker 28 words them ("invalid count (x): value must be …",
+ * "unexpected key 'x' in 'x=y'", the CSV reader's), and the daemon's "cannot set both Count and
+ * DeviceIDs on device request" (for callers with no daemon step after them, e.g. compose). */
 int gpu_request_parse (const char *value, struct gpu_request *out, berr_t *err);
+/* The same, as docker's CLI flag parser: the Count-and-DeviceIDs refusal is left to the daemon
+ * side (gpu_select, when the container starts), as docker leaves it. */
+int gpu_request_parse_flag (const char *value, struct gpu_request *out, berr_t *err);
 /* The Engine API form: HostConfig.DeviceRequests[] entry {Driver, Count, DeviceIDs,
  * Capabilities: [[...]], Options: {}}. */
 json_t *gpu_request_to_json (const struct gpu_request *r);

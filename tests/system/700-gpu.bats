@@ -87,6 +87,19 @@ PY
   assert_output_contains "/dev/nvidia0: No such file or directory"
   run_berth run --rm --network none --gpus device=7 busybox true
   assert_failure 125
+  # unquoted, "1" is a count beside device 0: docker's CLI takes it, its daemon refuses it
+  run_berth run --rm --network none --gpus device=0,1 busybox true
+  assert_failure 125
+  assert_output_contains "cannot set both Count and DeviceIDs on device request"
+  # the flag's own errors (one parser: src/gpu/gpus.c)
+  run_berth run --rm --network none --gpus count=x busybox true
+  assert_failure 125
+  assert_output_contains 'invalid argument "count=x" for "--gpus" flag: invalid count (x): value must be either "all" or an integer: invalid syntax'
+  run_berth run --rm --network none --gpus all,mode=x busybox true
+  assert_failure 125
+  assert_output_contains "invalid argument \"all,mode=x\" for \"--gpus\" flag: unexpected key 'mode' in 'mode=x'"
+  run_berth ps -aq
+  assert_output ""
 }
 
 @test "gpu: nothing GPU-related without the flags, whatever NVIDIA_VISIBLE_DEVICES says" {

@@ -95,17 +95,18 @@ struct parse_bad
 static const struct parse_bad parse_bad[] = {
   { "", "EOF" },
   { "\n\n", "EOF" },
-  { "foo", "count must be an integer: strconv.Atoi: parsing \"foo\": invalid syntax" },
-  { "count=", "count must be an integer: strconv.Atoi: parsing \"\": invalid syntax" },
-  { "count=two", "count must be an integer: strconv.Atoi: parsing \"two\": invalid syntax" },
-  { "1.5", "count must be an integer: strconv.Atoi: parsing \"1.5\": invalid syntax" },
-  { "-", "count must be an integer: strconv.Atoi: parsing \"-\": invalid syntax" },
-  { "99999999999999999999",
-    "count must be an integer: strconv.Atoi: parsing \"99999999999999999999\": value out of "
-    "range" },
+  { "foo", "invalid count (foo): value must be either \"all\" or an integer: invalid syntax" },
+  { "count=", "invalid count (): value must be either \"all\" or an integer: invalid syntax" },
+  { "count=two",
+    "invalid count (two): value must be either \"all\" or an integer: invalid syntax" },
+  { "1.5", "invalid count (1.5): value must be either \"all\" or an integer: invalid syntax" },
+  { "-", "invalid count (-): value must be either \"all\" or an integer: invalid syntax" },
+  { "99999999999999999999", "invalid count (99999999999999999999): value must be either \"all\" or "
+                            "an integer: value out of "
+                            "range" },
   /* unquoted, the comma splits the value and "utility" becomes a count */
   { "capabilities=compute,utility",
-    "count must be an integer: strconv.Atoi: parsing \"utility\": invalid syntax" },
+    "invalid count (utility): value must be either \"all\" or an integer: invalid syntax" },
   { "all,all", "gpu request key 'all' can be specified only once" },
   { "1,count=2", "gpu request key 'count' can be specified only once" },
   { "driver=a,driver=b", "gpu request key 'driver' can be specified only once" },
@@ -114,8 +115,8 @@ static const struct parse_bad parse_bad[] = {
   /* unquoted, "1" becomes a count beside the device ids: the daemon's refusal */
   { "device=0,1", "cannot set both Count and DeviceIDs on device request" },
   { "count=1,device=0", "cannot set both Count and DeviceIDs on device request" },
-  { "a\"b", "parse error on line 1, column 2: bare \" in non-quoted field" },
-  { "all,x\"", "parse error on line 1, column 6: bare \" in non-quoted field" },
+  { "a\"b", "parse error on line 1, column 2: bare \" in non-quoted-field" },
+  { "all,x\"", "parse error on line 1, column 6: bare \" in non-quoted-field" },
   { "\"all", "parse error on line 1, column 5: extraneous or missing \" in quoted-field" },
   { "\"a\"b", "parse error on line 1, column 3: extraneous or missing \" in quoted-field" },
   { "\n\"a\"b", "parse error on line 2, column 3: extraneous or missing \" in quoted-field" },

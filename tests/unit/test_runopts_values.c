@@ -292,8 +292,20 @@ static void test_csv_gpus_devices (void **state)
   assert_int_equal (parse_gpus ("bogus=1", &g, &e), -1);
   assert_string_equal (e.msg, "unexpected key 'bogus' in 'bogus=1'");
   assert_int_equal (parse_gpus ("count=99999999999999999999", &g, &e), -1);
+  /* docker 28's text (test_runopts_cases.h: captured from its CLI) */
   assert_string_equal (e.msg, "invalid count (99999999999999999999): value must be either \"all\" "
                               "or an integer: value out of range");
+  /* the CLI takes a count beside device ids; the daemon side refuses it (gpu_select) */
+  assert_int_equal (parse_gpus ("device=0,1", &g, &e), 0);
+  cleanup_json json_t *want2 = sq_json ("{'Driver':'','Count':1,'DeviceIDs':['0'],"
+                                        "'Capabilities':[['gpu']],'Options':{}}");
+  assert_true (json_equal (g, want2));
+  json_decref (g);
+  assert_int_equal (parse_gpus ("\"device=0,1\",options=a=b", &g, &e), 0);
+  cleanup_json json_t *want3 = sq_json ("{'Driver':'','Count':0,'DeviceIDs':['0','1'],"
+                                        "'Capabilities':[['gpu']],'Options':{'a':'b'}}");
+  assert_true (json_equal (g, want3));
+  json_decref (g);
 
   assert_true (is_cdi_device_name ("nvidia.com/gpu=all"));
   assert_true (is_cdi_device_name ("vendor.com/class=dev:1"));
