@@ -81,7 +81,11 @@ struct cnode *cnode_copy (const struct cnode *n)
   cnode_pos_from (c, n);
   if (n->kind == CN_MAP)
     for (size_t i = 0; i < n->n; i++)
-      cnode_set (c, n->ents[i].key, cnode_copy (n->ents[i].val));
+      {
+        cnode_set (c, n->ents[i].key, cnode_copy (n->ents[i].val));
+        c->ents[c->n - 1].kline = n->ents[i].kline;
+        c->ents[c->n - 1].kcol = n->ents[i].kcol;
+      }
   if (n->kind == CN_SEQ)
     for (size_t i = 0; i < n->n; i++)
       cnode_push (c, cnode_copy (n->items[i]));
@@ -114,6 +118,7 @@ void cnode_set (struct cnode *map, const char *key, struct cnode *val)
     }
   map->ents[map->n].key = xstrdup (key);
   map->ents[map->n].val = val;
+  map->ents[map->n].kline = map->ents[map->n].kcol = 0;
   map->n++;
 }
 

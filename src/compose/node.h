@@ -26,6 +26,7 @@ struct centry
 {
   char *key;
   struct cnode *val;
+  unsigned kline, kcol; /* where the key is (0: unknown) */
 };
 
 struct cnode

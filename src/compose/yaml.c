@@ -167,6 +167,8 @@ static int parse_mapping (struct yload *y, yaml_event_t *start, int depth, struc
           break;
         }
       cnode_set (m, key, val);
+      m->ents[m->n - 1].kline = (unsigned)kmark.line + 1;
+      m->ents[m->n - 1].kcol = (unsigned)kmark.column + 1;
     }
   /* Merged entries never override the mapping's own keys; in a list, earlier maps win. */
   for (size_t i = 0; i < nmerges; i++)
@@ -366,9 +368,7 @@ static int emit_scalar (yaml_emitter_t *e, const char *s, bool typed, berr_t *er
       else if (needs_quotes (s))
         style = YAML_DOUBLE_QUOTED_SCALAR_STYLE;
     }
-  yaml_scalar_event_initialize (&ev, NULL, NULL, (yaml_char_t *)s, (int)strlen (s), 1,
-                                style == YAML_ANY_SCALAR_STYLE || style == YAML_LITERAL_SCALAR_STYLE,
-                                style);
+  yaml_scalar_event_initialize (&ev, NULL, NULL, (yaml_char_t *)s, (int)strlen (s), 1, 1, style);
   return emit (e, &ev, err);
 }
 
