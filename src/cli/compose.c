@@ -10,20 +10,19 @@
 
 static void compose_help (FILE *out)
 {
-  fprintf (out,
-           "\nUsage:  berth compose [OPTIONS] COMMAND\n\n"
-           "Define and run multi-container applications\n\n"
-           "Options:\n"
-           "      --env-file stringArray       Specify an alternate environment file\n"
-           "  -f, --file stringArray           Compose configuration files\n"
-           "      --profile stringArray        Specify a profile to enable\n"
-           "      --project-directory string   Specify an alternate working directory\n"
-           "  -p, --project-name string        Project name\n\n"
-           "Commands:\n"
-           "  config      Parse, resolve and render compose file in canonical format\n"
-           "  version     Show the Docker Compose version information\n\n"
-           "Not implemented yet: build, down, exec, images, kill, logs, ls, pause, port, ps,\n"
-           "pull, push, restart, rm, run, start, stop, top, unpause, up\n");
+  fprintf (out, "\nUsage:  berth compose [OPTIONS] COMMAND\n\n"
+                "Define and run multi-container applications\n\n"
+                "Options:\n"
+                "      --env-file stringArray       Specify an alternate environment file\n"
+                "  -f, --file stringArray           Compose configuration files\n"
+                "      --profile stringArray        Specify a profile to enable\n"
+                "      --project-directory string   Specify an alternate working directory\n"
+                "  -p, --project-name string        Project name\n\n"
+                "Commands:\n"
+                "  config      Parse, resolve and render compose file in canonical format\n"
+                "  version     Show the Docker Compose version information\n\n"
+                "Not implemented yet: build, down, exec, images, kill, logs, ls, pause, port, ps,\n"
+                "pull, push, restart, rm, run, start, stop, top, unpause, up\n");
 }
 
 /* "--flag value", "--flag=value" and "-f value"; *i advances past what it takes. */
@@ -201,9 +200,10 @@ int cmd_compose (int argc, char **argv, struct berth_ctx *ctx)
       return 0;
     }
   static const char *const known[]
-      = { "build", "create", "down", "events", "exec", "images", "kill", "logs", "ls", "pause",
-          "port", "ps", "pull", "push", "restart", "rm", "run", "start", "stop", "top",
-          "unpause", "up", "wait", "watch", "cp", "attach", "stats", "scale", NULL };
+      = { "build", "create", "down",  "events", "exec",    "images", "kill",    "logs",
+          "ls",    "pause",  "port",  "ps",     "pull",    "push",   "restart", "rm",
+          "run",   "start",  "stop",  "top",    "unpause", "up",     "wait",    "watch",
+          "cp",    "attach", "stats", "scale",  NULL };
   for (size_t k = 0; known[k]; k++)
     if (strcmp (sub, known[k]) == 0)
       {

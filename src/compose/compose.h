@@ -28,11 +28,13 @@ struct compose_options
   char **profiles;          /* --profile; NULL: COMPOSE_PROFILES */
   char **environ;           /* the process environment ("K=V"); NULL: environ */
   const char *cwd;          /* where relative -f paths start; NULL: getcwd */
+  bool skip_consistency;    /* no cross-service reference/port checks (compose-go's option of
+                               the same name, for its test corpus) */
 };
 
 struct compose_port
 {
-  char *host_ip;   /* NULL: all addresses */
+  char *host_ip; /* NULL: all addresses */
   uint32_t target;
   char *published; /* "8080", "8080-8090" or NULL (an ephemeral port) */
   char *protocol;  /* tcp, udp, sctp */
@@ -130,8 +132,8 @@ struct compose_service
   bool command_set;
   char **entrypoint;
   bool entrypoint_set;
-  char **environment;          /* "K=V"; "K" alone: no value (left unset in the container) */
-  char **labels;               /* "K=V" */
+  char **environment; /* "K=V"; "K" alone: no value (left unset in the container) */
+  char **labels;      /* "K=V" */
   struct compose_port *ports;
   size_t nports;
   char **expose;
@@ -158,7 +160,7 @@ struct compose_service
   char **extra_hosts; /* "host=ip" */
   char **security_opt;
   char **tmpfs;
-  char **sysctls;      /* "k=v" */
+  char **sysctls; /* "k=v" */
   char *stop_signal;
   int64_t stop_grace_period_ns; /* -1: unset */
   char **profiles;
@@ -184,19 +186,19 @@ struct compose_resource /* a top-level network, volume, config or secret */
   bool internal;      /* networks */
   bool enable_ipv6;
   char **subnets, **gateways, **ip_ranges; /* networks: ipam.config */
-  char *file;         /* configs/secrets: absolute path */
-  char *environment;  /* configs/secrets: from this variable */
-  char *content;      /* configs: inline */
+  char *file;                              /* configs/secrets: absolute path */
+  char *environment;                       /* configs/secrets: from this variable */
+  char *content;                           /* configs: inline */
 };
 
 struct compose_project
 {
   char *name;
   char *working_dir;
-  char **config_files; /* absolute paths, in -f order */
-  char **profiles;     /* the active ones */
-  char **environment;  /* what interpolation saw: process env over .env, "K=V" */
-  struct cnode *tree;  /* the normalised document */
+  char **config_files;              /* absolute paths, in -f order */
+  char **profiles;                  /* the active ones */
+  char **environment;               /* what interpolation saw: process env over .env, "K=V" */
+  struct cnode *tree;               /* the normalised document */
   struct compose_service *services; /* sorted by name; inactive profiles dropped */
   size_t nservices;
   struct compose_resource *networks, *volumes, *configs, *secrets;
@@ -224,8 +226,8 @@ int compose_start_order (const struct compose_project *p, const struct compose_s
 struct compose_loadctx;
 /* One parsed file: syntax checks and normalisation in place (paths resolved against
  * working_dir, env_file read with lookup). */
-int compose_normalize_file (struct cnode *doc, const char *working_dir,
-                            const struct cnode *env, berr_t *err);
+int compose_normalize_file (struct cnode *doc, const char *working_dir, const struct cnode *env,
+                            berr_t *err);
 /* Merge src into dst in place (dst and src normalised), Compose's rules. */
 void compose_merge (struct cnode *dst, const struct cnode *src);
 /* Split a command string like a POSIX shell would (quotes, backslashes), no expansion. */

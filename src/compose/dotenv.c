@@ -48,16 +48,36 @@ static void unescape_double (const char *s, size_t n, struct sbuf *out)
       char c = s[++i];
       switch (c)
         {
-        case 'a': sbuf_addc (out, '\a'); break;
-        case 'b': sbuf_addc (out, '\b'); break;
-        case 'f': sbuf_addc (out, '\f'); break;
-        case 'n': sbuf_addc (out, '\n'); break;
-        case 'r': sbuf_addc (out, '\r'); break;
-        case 't': sbuf_addc (out, '\t'); break;
-        case 'v': sbuf_addc (out, '\v'); break;
-        case '\\': sbuf_addc (out, '\\'); break;
-        case '"': sbuf_addc (out, '"'); break;
-        case '$': sbuf_adds (out, "$$"); break;
+        case 'a':
+          sbuf_addc (out, '\a');
+          break;
+        case 'b':
+          sbuf_addc (out, '\b');
+          break;
+        case 'f':
+          sbuf_addc (out, '\f');
+          break;
+        case 'n':
+          sbuf_addc (out, '\n');
+          break;
+        case 'r':
+          sbuf_addc (out, '\r');
+          break;
+        case 't':
+          sbuf_addc (out, '\t');
+          break;
+        case 'v':
+          sbuf_addc (out, '\v');
+          break;
+        case '\\':
+          sbuf_addc (out, '\\');
+          break;
+        case '"':
+          sbuf_addc (out, '"');
+          break;
+        case '$':
+          sbuf_adds (out, "$$");
+          break;
         case '0':
           {
             int v = 0, k = 0;
@@ -130,8 +150,10 @@ int compose_dotenv_parse (const char *data, size_t len, compose_lookup_fn lookup
         {
           /* A bare KEY: inherited from the lookup, or nothing. */
           const char *v = lookup ? lookup (key, ldata) : NULL;
-          if (v)
+          if (v && *key)
             cnode_set (vars, key, cnode_str (v));
+          if (s[i] == '\0' && i < n)
+            return berr_setk (err, BERR_INVALID, 0, "line %u: unexpected NUL byte", line);
           continue;
         }
       if (s[i] != '=' && s[i] != ':')

@@ -44,6 +44,28 @@ static void keep_deps (struct cnode *services, const char *name, bool *keep, int
         }
 }
 
+/* label_file entries under labels:, explicit labels winning. */
+static int resolve_label_files (struct cnode *svc, berr_t *err)
+{
+  struct cnode *lf = cnode_get (svc, "label_file");
+  if (lf == NULL)
+    return 0;
+  cleanup_cnode struct cnode *merged = cnode_new (CN_MAP);
+  for (size_t i = 0; i < lf->n; i++)
+    {
+      cleanup_cnode struct cnode *vars = NULL;
+      if (compose_dotenv_read (lf->items[i]->str, NULL, NULL, NULL, &vars, err) < 0)
+        return cnode_fail (err, lf->items[i], "label_file: %s", err->msg);
+      for (size_t k = 0; k < vars->n; k++)
+        cnode_set (merged, vars->ents[k].key, cnode_copy (vars->ents[k].val));
+    }
+  struct cnode *lb = cnode_get (svc, "labels");
+  for (size_t i = 0; lb && i < lb->n; i++)
+    cnode_set (merged, lb->ents[i].key, cnode_copy (lb->ents[i].val));
+  cnode_set (svc, "labels", steal_pointer (&merged));
+  return 0;
+}
+
 static int resolve_environment (struct cnode *svc, const struct cnode *env, berr_t *err)
 {
   struct cnode *envf = cnode_get (svc, "env_file");
@@ -88,22 +110,100 @@ static int resolve_environment (struct cnode *svc, const struct cnode *env, berr
 }
 
 /* Compose's field order for a service (the order `docker compose config` prints). */
-static const char *const service_order[] = {
-  "annotations", "attach", "blkio_config", "build", "cap_add", "cap_drop", "cgroup",
-  "cgroup_parent", "command", "configs", "container_name", "cpu_count", "cpu_percent",
-  "cpu_period", "cpu_quota", "cpu_rt_period", "cpu_rt_runtime", "cpus", "cpuset", "cpu_shares",
-  "credential_spec", "depends_on", "deploy", "develop", "device_cgroup_rules", "devices", "dns",
-  "dns_opt", "dns_search", "domainname", "entrypoint", "environment", "env_file", "expose",
-  "extends", "external_links", "extra_hosts", "gpus", "group_add", "hostname", "healthcheck",
-  "image", "init", "ipc", "isolation", "labels", "label_file", "links", "logging", "mac_address",
-  "mem_limit", "mem_reservation", "mem_swappiness", "memswap_limit", "models", "network_mode",
-  "networks", "oom_kill_disable", "oom_score_adj", "pid", "pids_limit", "platform", "ports",
-  "post_start", "pre_start", "pre_stop", "privileged", "profiles", "provider", "pull_policy",
-  "pull_refresh_after", "read_only", "restart", "runtime", "scale", "secrets", "security_opt",
-  "shm_size", "stdin_open", "stop_grace_period", "stop_signal", "storage_opt", "sysctls",
-  "tmpfs", "tty", "ulimits", "use_api_socket", "user", "userns_mode", "uts", "volumes",
-  "volumes_from", "working_dir", NULL
-};
+static const char *const service_order[] = { "annotations",
+                                             "attach",
+                                             "blkio_config",
+                                             "build",
+                                             "cap_add",
+                                             "cap_drop",
+                                             "cgroup",
+                                             "cgroup_parent",
+                                             "command",
+                                             "configs",
+                                             "container_name",
+                                             "cpu_count",
+                                             "cpu_percent",
+                                             "cpu_period",
+                                             "cpu_quota",
+                                             "cpu_rt_period",
+                                             "cpu_rt_runtime",
+                                             "cpus",
+                                             "cpuset",
+                                             "cpu_shares",
+                                             "credential_spec",
+                                             "depends_on",
+                                             "deploy",
+                                             "develop",
+                                             "device_cgroup_rules",
+                                             "devices",
+                                             "dns",
+                                             "dns_opt",
+                                             "dns_search",
+                                             "domainname",
+                                             "entrypoint",
+                                             "environment",
+                                             "env_file",
+                                             "expose",
+                                             "extends",
+                                             "external_links",
+                                             "extra_hosts",
+                                             "gpus",
+                                             "group_add",
+                                             "hostname",
+                                             "healthcheck",
+                                             "image",
+                                             "init",
+                                             "ipc",
+                                             "isolation",
+                                             "labels",
+                                             "label_file",
+                                             "links",
+                                             "logging",
+                                             "mac_address",
+                                             "mem_limit",
+                                             "mem_reservation",
+                                             "mem_swappiness",
+                                             "memswap_limit",
+                                             "models",
+                                             "network_mode",
+                                             "networks",
+                                             "oom_kill_disable",
+                                             "oom_score_adj",
+                                             "pid",
+                                             "pids_limit",
+                                             "platform",
+                                             "ports",
+                                             "post_start",
+                                             "pre_start",
+                                             "pre_stop",
+                                             "privileged",
+                                             "profiles",
+                                             "provider",
+                                             "pull_policy",
+                                             "pull_refresh_after",
+                                             "read_only",
+                                             "restart",
+                                             "runtime",
+                                             "scale",
+                                             "secrets",
+                                             "security_opt",
+                                             "shm_size",
+                                             "stdin_open",
+                                             "stop_grace_period",
+                                             "stop_signal",
+                                             "storage_opt",
+                                             "sysctls",
+                                             "tmpfs",
+                                             "tty",
+                                             "ulimits",
+                                             "use_api_socket",
+                                             "user",
+                                             "userns_mode",
+                                             "uts",
+                                             "volumes",
+                                             "volumes_from",
+                                             "working_dir",
+                                             NULL };
 
 static size_t rank_of (const char *k, const char *const *order)
 {
@@ -266,7 +366,8 @@ static int check_refs (struct cnode *tree, struct cnode *services, berr_t *err)
       for (size_t i = 0; deps && i < deps->n; i++)
         {
           const char *req = cnode_text (cnode_get (deps->ents[i].val, "required"));
-          if (cnode_get (services, deps->ents[i].key) == NULL && !(req && strcmp (req, "false") == 0))
+          if (cnode_get (services, deps->ents[i].key) == NULL
+              && !(req && strcmp (req, "false") == 0))
             return cnode_fail (err, deps->ents[i].val,
                                "service \"%s\" depends on undefined service \"%s\": invalid "
                                "compose project",
@@ -346,11 +447,12 @@ static void name_resources (struct compose_project *p, struct cnode *sec)
 static const char *const top_order[]
     = { "name", "services", "networks", "volumes", "secrets", "configs", NULL };
 static const char *const resource_order[]
-    = { "name", "driver", "driver_opts", "ipam", "external", "internal", "enable_ipv4",
-        "enable_ipv6", "attachable", "labels", "file", "environment", "content", NULL };
+    = { "name",     "driver",      "driver_opts", "ipam",       "external",
+        "internal", "enable_ipv4", "enable_ipv6", "attachable", "labels",
+        "file",     "environment", "content",     NULL };
 
 int compose_finalize (struct compose_project *p, struct cnode *tree, const struct cnode *env,
-                      berr_t *err)
+                      bool consistency, berr_t *err)
 {
   cnode_set (tree, "name", cnode_str (p->name));
   struct cnode *services = cnode_get (tree, "services");
@@ -393,7 +495,7 @@ int compose_finalize (struct compose_project *p, struct cnode *tree, const struc
   for (size_t s = 0; s < services->n; s++)
     {
       struct cnode *svc = services->ents[s].val;
-      if (resolve_environment (svc, env, err) < 0)
+      if (resolve_environment (svc, env, err) < 0 || resolve_label_files (svc, err) < 0)
         return -1;
       /* Services with no networks (and no network_mode) join the default network. */
       if (cnode_get (svc, "networks") == NULL && cnode_get (svc, "network_mode") == NULL)
@@ -413,8 +515,8 @@ int compose_finalize (struct compose_project *p, struct cnode *tree, const struc
   /* The default network exists when a service uses it. */
   bool uses_default = false;
   for (size_t s = 0; s < services->n; s++)
-    uses_default = uses_default
-                   || cnode_get (cnode_get (services->ents[s].val, "networks"), "default");
+    uses_default
+        = uses_default || cnode_get (cnode_get (services->ents[s].val, "networks"), "default");
   struct cnode *nets = cnode_get (tree, "networks");
   if (uses_default && cnode_get (nets, "default") == NULL)
     {
@@ -441,7 +543,7 @@ int compose_finalize (struct compose_project *p, struct cnode *tree, const struc
       if (sec)
         cnode_sort_keys (sec);
     }
-  if (check_refs (tree, services, err) < 0 || check_ports (services, err) < 0)
+  if (consistency && (check_refs (tree, services, err) < 0 || check_ports (services, err) < 0))
     return -1;
   cnode_sort_keys (services);
   order_keys (tree, top_order);

@@ -75,9 +75,9 @@ static int discover (const char *start, char ***files, berr_t *err)
 {
   static const char *const names[]
       = { "compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml" };
-  static const char *const overrides[] = { "compose.override.yaml", "compose.override.yml",
-                                           "docker-compose.override.yaml",
-                                           "docker-compose.override.yml" };
+  static const char *const overrides[]
+      = { "compose.override.yaml", "compose.override.yml", "docker-compose.override.yaml",
+          "docker-compose.override.yml" };
   cleanup_free char *dir = xstrdup (start);
   for (;;)
     {
@@ -90,8 +90,8 @@ static int discover (const char *start, char ***files, berr_t *err)
           /* The override that goes with the name found: compose.* with compose.override.*. */
           for (size_t k = (i < 2 ? 0 : 2); k < (i < 2 ? 2 : 4); k++)
             {
-              cleanup_free char *o = xasprintf ("%s/%s", strcmp (dir, "/") ? dir : "",
-                                                overrides[k]);
+              cleanup_free char *o
+                  = xasprintf ("%s/%s", strcmp (dir, "/") ? dir : "", overrides[k]);
               if (file_exists (o))
                 {
                   strv_push (files, o);
@@ -106,8 +106,7 @@ static int discover (const char *start, char ***files, berr_t *err)
       free (dir);
       dir = up;
     }
-  return berr_setk (err, BERR_NOT_FOUND, 0,
-                    "no configuration file provided: not found");
+  return berr_setk (err, BERR_NOT_FOUND, 0, "no configuration file provided: not found");
 }
 
 static char **split_list (const char *s, char sep)
@@ -167,6 +166,13 @@ static int load_env (const struct compose_options *o, const char *wd, const char
   return 0;
 }
 
+static void free_docs (struct cnode **docs, size_t n)
+{
+  for (size_t i = 0; docs && i < n; i++)
+    cnode_free (docs[i]);
+  free (docs);
+}
+
 int compose_project_load (const struct compose_options *o, struct compose_project **out,
                           berr_t *err)
 {
@@ -208,47 +214,80 @@ int compose_project_load (const struct compose_options *o, struct compose_projec
   p->working_dir = xstrdup (wd);
   cleanup_cnode struct cnode *env = cnode_new (CN_MAP);
   cleanup_cnode struct cnode *merged = NULL;
+  struct cnode **docs = NULL;
+  size_t nfiles = strv_len (files);
+  cleanup_free char *envname0 = NULL;
   if (load_env (o, wd, cwd, env, err) < 0)
     goto fail;
 
-  for (char **f = files; *f; f++)
+  /* Parse every file first: the project name (from the last name:) must be known before
+   * interpolation, which offers it as ${COMPOSE_PROJECT_NAME}. */
+  docs = xcalloc (nfiles + 1, sizeof *docs);
+  for (size_t fi = 0; fi < nfiles; fi++)
     {
+      const char *f = files[fi];
       cleanup_free char *data = NULL;
       size_t len = 0;
-      if (fs_read_file (*f, 64 << 20, &data, &len, err) < 0)
+      if (fs_read_file (f, 64 << 20, &data, &len, err) < 0)
         goto fail;
-      strv_push (&p->config_files, *f);
-      /* Errors name the file as the user wrote it when it is under the working directory. */
-      const char *shown = *f;
+      strv_push (&p->config_files, f);
+      /* Errors name the file relative to the current directory when it is under it. */
+      const char *shown = f;
       size_t wl = strlen (cwd);
-      if (strncmp (*f, cwd, wl) == 0 && (*f)[wl] == '/')
-        shown = *f + wl + 1;
-      struct cnode *doc = NULL;
-      if (cnode_parse_yaml (data, len, shown, &doc, err) < 0)
+      if (strncmp (f, cwd, wl) == 0 && f[wl] == '/')
+        shown = f + wl + 1;
+      if (cnode_parse_yaml (data, len, shown, &docs[fi], err) < 0)
         goto fail;
-      cleanup_cnode struct cnode *docg = doc;
-      if (doc->kind == CN_NULL)
+      if (docs[fi]->kind == CN_NULL)
         {
-          cnode_free (steal_pointer (&docg));
-          docg = doc = cnode_new (CN_MAP);
+          cnode_free (docs[fi]);
+          docs[fi] = cnode_new (CN_MAP);
         }
-      if (doc->kind == CN_MAP)
+      /* The version key is obsolete: accepted and dropped. */
+      if (docs[fi]->kind == CN_MAP)
+        cnode_del (docs[fi], "version");
+    }
+  if (compose_lookup_map ("COMPOSE_PROJECT_NAME", env))
+    envname0 = xstrdup (compose_lookup_map ("COMPOSE_PROJECT_NAME", env));
+  if (o->project_name)
+    cnode_set (env, "COMPOSE_PROJECT_NAME", cnode_str (o->project_name));
+  else if (!(envname0 && *envname0))
+    {
+      cleanup_free char *early = NULL;
+      for (size_t fi = 0; fi < nfiles; fi++)
         {
-          /* The version key is obsolete: accepted and dropped. */
-          cnode_del (doc, "version");
+          const char *nm = cnode_text (cnode_get (docs[fi], "name"));
+          char *v = NULL;
+          cleanup_berr berr_t e = BERR_INIT;
+          if (nm && compose_substitute (nm, compose_lookup_map, env, &v, &e) == 0)
+            {
+              free (early);
+              early = v;
+            }
         }
+      if (early == NULL || *early == '\0')
+        {
+          free (early);
+          const char *base = strrchr (wd, '/');
+          early = compose_normalize_project_name (base && base[1] ? base + 1 : wd);
+        }
+      cnode_set (env, "COMPOSE_PROJECT_NAME", cnode_str (early));
+    }
+  for (size_t fi = 0; fi < nfiles; fi++)
+    {
+      struct cnode *doc = docs[fi];
       if (compose_interpolate (doc, compose_lookup_map, env, err) < 0)
         goto fail;
       if (compose_normalize_file (doc, wd, env, err) < 0)
         goto fail;
       if (merged == NULL)
-        merged = steal_pointer (&docg);
+        merged = steal_pointer (&docs[fi]);
       else
         compose_merge (merged, doc);
     }
 
   /* The name: -p, COMPOSE_PROJECT_NAME, name:, then the directory's. */
-  const char *envname = compose_lookup_map ("COMPOSE_PROJECT_NAME", env);
+  const char *envname = envname0;
   const char *fname = cnode_text (cnode_get (merged, "name"));
   if (o->project_name)
     {
@@ -285,8 +324,7 @@ int compose_project_load (const struct compose_options *o, struct compose_projec
     }
   if (*p->name == '\0')
     {
-      berr_setk (err, BERR_INVALID, 0,
-                 "project name must not be empty (set one with -p or name:)");
+      berr_setk (err, BERR_INVALID, 0, "project name must not be empty (set one with -p or name:)");
       goto fail;
     }
 
@@ -301,14 +339,16 @@ int compose_project_load (const struct compose_options *o, struct compose_projec
   for (size_t i = 0; i < env->n; i++)
     strv_push_take (&p->environment,
                     xasprintf ("%s=%s", env->ents[i].key, cnode_text (env->ents[i].val)));
-  if (compose_finalize (p, merged, env, err) < 0)
+  if (compose_finalize (p, merged, env, !o->skip_consistency, err) < 0)
     goto fail;
   p->tree = steal_pointer (&merged);
   if (compose_build_model (p, err) < 0)
     goto fail;
+  free_docs (docs, nfiles);
   *out = p;
   return 0;
 fail:
+  free_docs (docs, nfiles);
   compose_project_free (p);
   return -1;
 }

@@ -39,8 +39,8 @@ static char **kv_of (const struct cnode *map)
   for (size_t i = 0; map && map->kind == CN_MAP && i < map->n; i++)
     {
       const char *t = cnode_text (map->ents[i].val);
-      strv_push_take (&v, t ? xasprintf ("%s=%s", map->ents[i].key, t)
-                            : xstrdup (map->ents[i].key));
+      strv_push_take (&v,
+                      t ? xasprintf ("%s=%s", map->ents[i].key, t) : xstrdup (map->ents[i].key));
     }
   return v;
 }
@@ -140,13 +140,12 @@ static void fill_service (struct compose_service *s, const char *name, struct cn
       struct cnode *d = deps->ents[i].val;
       const char *cond = cnode_text (cnode_get (d, "condition"));
       s->depends_on[i].service = xstrdup (deps->ents[i].key);
-      s->depends_on[i].condition = cond && strcmp (cond, "service_healthy") == 0
-                                       ? COMPOSE_DEP_HEALTHY
-                                   : cond && strcmp (cond, "service_completed_successfully") == 0
-                                       ? COMPOSE_DEP_COMPLETED
-                                       : COMPOSE_DEP_STARTED;
-      s->depends_on[i].required = cnode_get (d, "required") == NULL
-                                  || is_true (cnode_get (d, "required"));
+      s->depends_on[i].condition
+          = cond && strcmp (cond, "service_healthy") == 0                  ? COMPOSE_DEP_HEALTHY
+            : cond && strcmp (cond, "service_completed_successfully") == 0 ? COMPOSE_DEP_COMPLETED
+                                                                           : COMPOSE_DEP_STARTED;
+      s->depends_on[i].required
+          = cnode_get (d, "required") == NULL || is_true (cnode_get (d, "required"));
       s->depends_on[i].restart = is_true (cnode_get (d, "restart"));
     }
   s->links = strv_of (cnode_get (n, "links"));
@@ -205,9 +204,9 @@ static void fill_service (struct compose_service *s, const char *name, struct cn
           const char *src = cnode_text (cnode_get (d, "source"));
           const char *tgt = cnode_text (cnode_get (d, "target"));
           const char *perm = cnode_text (cnode_get (d, "permissions"));
-          strv_push_take (&s->devices, xasprintf ("%s:%s:%s", src ? src : "",
-                                                  tgt ? tgt : (src ? src : ""),
-                                                  perm ? perm : "rwm"));
+          strv_push_take (&s->devices,
+                          xasprintf ("%s:%s:%s", src ? src : "", tgt ? tgt : (src ? src : ""),
+                                     perm ? perm : "rwm"));
         }
     }
   s->dns = strv_of (cnode_get (n, "dns"));
@@ -243,8 +242,9 @@ static void fill_service (struct compose_service *s, const char *name, struct cn
       const char *cnt = cnode_text (cnode_get (d, "count"));
       q->device_ids = strv_of (cnode_get (d, "device_ids"));
       /* Neither count nor device_ids: all devices, as compose does. */
-      q->count = cnt == NULL ? (q->device_ids ? 0 : -1) : strcmp (cnt, "all") == 0 ? -1
-                                                                               : strtoll (cnt, NULL, 10);
+      q->count = cnt == NULL                ? (q->device_ids ? 0 : -1)
+                 : strcmp (cnt, "all") == 0 ? -1
+                                            : strtoll (cnt, NULL, 10);
       q->capabilities = strv_of (cnode_get (d, "capabilities"));
     }
   static const char *const refkinds[] = { "configs", "secrets" };
@@ -352,7 +352,8 @@ int compose_start_order (const struct compose_project *p, const struct compose_s
           bool ready = true;
           for (size_t d = 0; d < p->services[i].ndepends && ready; d++)
             for (size_t j = 0; j < n; j++)
-              if (!done[j] && strcmp (p->services[j].name, p->services[i].depends_on[d].service) == 0)
+              if (!done[j]
+                  && strcmp (p->services[j].name, p->services[i].depends_on[d].service) == 0)
                 ready = false;
           if (ready)
             {

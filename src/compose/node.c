@@ -161,10 +161,7 @@ void cnode_sort_keys (struct cnode *map)
     qsort (map->ents, map->n, sizeof *map->ents, cmp_entry);
 }
 
-const char *cnode_text (const struct cnode *n)
-{
-  return n && n->kind == CN_SCALAR ? n->str : NULL;
-}
+const char *cnode_text (const struct cnode *n) { return n && n->kind == CN_SCALAR ? n->str : NULL; }
 
 bool cnode_equal (const struct cnode *a, const struct cnode *b)
 {
@@ -324,8 +321,7 @@ struct cnode *cnode_from_json (json_t *j)
         struct cnode *m = cnode_new (CN_MAP);
         const char *k;
         json_t *v;
-        json_object_foreach (j, k, v)
-          cnode_set (m, k, cnode_from_json (v));
+        json_object_foreach (j, k, v) cnode_set (m, k, cnode_from_json (v));
         return m;
       }
     case JSON_ARRAY:
@@ -333,8 +329,7 @@ struct cnode *cnode_from_json (json_t *j)
         struct cnode *s = cnode_new (CN_SEQ);
         size_t i;
         json_t *v;
-        json_array_foreach (j, i, v)
-          cnode_push (s, cnode_from_json (v));
+        json_array_foreach (j, i, v) cnode_push (s, cnode_from_json (v));
         return s;
       }
     case JSON_STRING:

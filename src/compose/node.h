@@ -39,8 +39,8 @@ struct cnode
   char *file; /* NULL for nodes made from JSON or by the normaliser */
   unsigned line, col;
   size_t n, cap;
-  struct centry *ents;   /* CN_MAP */
-  struct cnode **items;  /* CN_SEQ */
+  struct centry *ents;  /* CN_MAP */
+  struct cnode **items; /* CN_SEQ */
 };
 
 /* Bounds for hostile files: aliases are expanded by copying, and the copies are counted. */

@@ -27,10 +27,7 @@ void replace_node (struct cnode **slot, struct cnode *nn)
   *slot = nn;
 }
 
-static void make_string (struct cnode *n)
-{
-  n->plain = false;
-}
+static void make_string (struct cnode *n) { n->plain = false; }
 
 int want_str (struct nctx *c, struct cnode *n, const char *path)
 {
@@ -167,8 +164,8 @@ int want_list_or_dict (struct nctx *c, struct cnode **slot, const char *path, bo
         }
       const char *eq = strchr (it->str, '=');
       cleanup_free char *k = eq ? xstrndup (it->str, (size_t)(eq - it->str)) : xstrdup (it->str);
-      struct cnode *v = eq ? cnode_str (eq + 1)
-                           : (allow_null ? cnode_new (CN_NULL) : cnode_str (""));
+      struct cnode *v
+          = eq ? cnode_str (eq + 1) : (allow_null ? cnode_new (CN_NULL) : cnode_str (""));
       cnode_pos_from (v, it);
       cnode_set (m, k, v);
     }
@@ -185,7 +182,8 @@ int want_size (struct nctx *c, struct cnode **slot, const char *path)
   cleanup_berr berr_t e = BERR_INIT;
   if (units_ram_in_bytes (n->str, &v, &e) < 0)
     return nfail (c, n, path, "invalid size %s: %s", n->str, e.msg);
-  replace_node (slot, cnode_int (v));
+  /* A string of digits, as compose prints byte counts ("2147483648"). */
+  replace_node (slot, cnode_strf ("%lld", (long long)v));
   return 0;
 }
 

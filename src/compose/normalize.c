@@ -12,47 +12,144 @@ static const char *const top_keys[]
     = { "version", "name", "services", "networks", "volumes", "configs", "secrets", NULL };
 
 /* Every service key of the Compose Specification, so that no valid file is refused. */
-static const char *const service_keys[] = {
-  "develop", "deploy", "annotations", "attach", "build", "blkio_config", "cap_add", "cap_drop",
-  "cgroup", "cgroup_parent", "command", "configs", "container_name", "cpu_count", "cpu_percent",
-  "cpu_shares", "cpu_quota", "cpu_period", "cpu_rt_period", "cpu_rt_runtime", "cpus", "cpuset",
-  "credential_spec", "depends_on", "device_cgroup_rules", "devices", "dns", "dns_opt",
-  "dns_search", "domainname", "entrypoint", "env_file", "label_file", "environment", "expose",
-  "extends", "provider", "external_links", "extra_hosts", "gpus", "group_add", "healthcheck",
-  "hostname", "image", "init", "ipc", "isolation", "labels", "links", "logging", "mac_address",
-  "mem_limit", "mem_reservation", "mem_swappiness", "memswap_limit", "network_mode", "models",
-  "networks", "oom_kill_disable", "oom_score_adj", "pid", "pids_limit", "platform", "ports",
-  "pre_start", "post_start", "pre_stop", "privileged", "profiles", "pull_policy",
-  "pull_refresh_after", "read_only", "restart", "runtime", "scale", "security_opt", "shm_size",
-  "secrets", "sysctls", "stdin_open", "stop_grace_period", "stop_signal", "storage_opt", "tmpfs",
-  "tty", "ulimits", "use_api_socket", "user", "uts", "userns_mode", "volumes", "volumes_from",
-  "working_dir", NULL
-};
+static const char *const service_keys[] = { "develop",
+                                            "deploy",
+                                            "annotations",
+                                            "attach",
+                                            "build",
+                                            "blkio_config",
+                                            "cap_add",
+                                            "cap_drop",
+                                            "cgroup",
+                                            "cgroup_parent",
+                                            "command",
+                                            "configs",
+                                            "container_name",
+                                            "cpu_count",
+                                            "cpu_percent",
+                                            "cpu_shares",
+                                            "cpu_quota",
+                                            "cpu_period",
+                                            "cpu_rt_period",
+                                            "cpu_rt_runtime",
+                                            "cpus",
+                                            "cpuset",
+                                            "credential_spec",
+                                            "depends_on",
+                                            "device_cgroup_rules",
+                                            "devices",
+                                            "dns",
+                                            "dns_opt",
+                                            "dns_search",
+                                            "domainname",
+                                            "entrypoint",
+                                            "env_file",
+                                            "label_file",
+                                            "environment",
+                                            "expose",
+                                            "extends",
+                                            "provider",
+                                            "external_links",
+                                            "extra_hosts",
+                                            "gpus",
+                                            "group_add",
+                                            "healthcheck",
+                                            "hostname",
+                                            "image",
+                                            "init",
+                                            "ipc",
+                                            "isolation",
+                                            "labels",
+                                            "links",
+                                            "logging",
+                                            "mac_address",
+                                            "mem_limit",
+                                            "mem_reservation",
+                                            "mem_swappiness",
+                                            "memswap_limit",
+                                            "network_mode",
+                                            "models",
+                                            "networks",
+                                            "oom_kill_disable",
+                                            "oom_score_adj",
+                                            "pid",
+                                            "pids_limit",
+                                            "platform",
+                                            "ports",
+                                            "pre_start",
+                                            "post_start",
+                                            "pre_stop",
+                                            "privileged",
+                                            "profiles",
+                                            "pull_policy",
+                                            "pull_refresh_after",
+                                            "read_only",
+                                            "restart",
+                                            "runtime",
+                                            "scale",
+                                            "security_opt",
+                                            "shm_size",
+                                            "secrets",
+                                            "sysctls",
+                                            "stdin_open",
+                                            "stop_grace_period",
+                                            "stop_signal",
+                                            "storage_opt",
+                                            "tmpfs",
+                                            "tty",
+                                            "ulimits",
+                                            "use_api_socket",
+                                            "user",
+                                            "uts",
+                                            "userns_mode",
+                                            "volumes",
+                                            "volumes_from",
+                                            "working_dir",
+                                            NULL };
 
-static const char *const build_keys[]
-    = { "context", "dockerfile", "dockerfile_inline", "entitlements", "args", "ssh", "labels",
-        "cache_from", "cache_to", "no_cache", "additional_contexts", "network", "provenance",
-        "sbom", "pull", "target", "shm_size", "extra_hosts", "isolation", "privileged",
-        "secrets", "tags", "ulimits", "platforms", NULL };
+static const char *const build_keys[] = { "context",
+                                          "dockerfile",
+                                          "dockerfile_inline",
+                                          "entitlements",
+                                          "args",
+                                          "ssh",
+                                          "labels",
+                                          "cache_from",
+                                          "cache_to",
+                                          "no_cache",
+                                          "additional_contexts",
+                                          "network",
+                                          "provenance",
+                                          "sbom",
+                                          "pull",
+                                          "target",
+                                          "shm_size",
+                                          "extra_hosts",
+                                          "isolation",
+                                          "privileged",
+                                          "secrets",
+                                          "tags",
+                                          "ulimits",
+                                          "platforms",
+                                          NULL };
 static const char *const port_keys[]
     = { "name", "mode", "host_ip", "target", "published", "protocol", "app_protocol", NULL };
-static const char *const volume_keys[] = { "type", "source", "target", "read_only",
-                                           "consistency", "bind", "volume", "tmpfs", "image",
-                                           NULL };
+static const char *const volume_keys[] = { "type", "source", "target", "read_only", "consistency",
+                                           "bind", "volume", "tmpfs",  "image",     NULL };
 static const char *const bind_keys[]
     = { "propagation", "create_host_path", "recursive", "selinux", NULL };
 static const char *const vvol_keys[] = { "labels", "nocopy", "subpath", NULL };
 static const char *const tmpfs_keys[] = { "size", "mode", NULL };
 static const char *const image_keys[] = { "subpath", NULL };
-static const char *const health_keys[] = { "disable", "interval", "retries", "test", "timeout",
-                                           "start_period", "start_interval", NULL };
+static const char *const health_keys[] = { "disable", "interval",     "retries",        "test",
+                                           "timeout", "start_period", "start_interval", NULL };
 static const char *const dep_keys[] = { "condition", "restart", "required", NULL };
 static const char *const svcnet_keys[]
-    = { "aliases", "interface_name", "ipv4_address", "ipv6_address", "link_local_ips",
-        "mac_address", "driver_opts", "priority", "gw_priority", NULL };
+    = { "aliases",     "interface_name", "ipv4_address", "ipv6_address", "link_local_ips",
+        "mac_address", "driver_opts",    "priority",     "gw_priority",  NULL };
 static const char *const deploy_keys[]
-    = { "mode", "endpoint_mode", "replicas", "labels", "rollback_config", "update_config",
-        "resources", "restart_policy", "placement", NULL };
+    = { "mode",          "endpoint_mode", "replicas",       "labels",    "rollback_config",
+        "update_config", "resources",     "restart_policy", "placement", NULL };
 static const char *const resources_keys[] = { "limits", "reservations", NULL };
 static const char *const limits_keys[] = { "cpus", "memory", "pids", NULL };
 static const char *const reservations_keys[]
@@ -60,16 +157,16 @@ static const char *const reservations_keys[]
 static const char *const devreq_keys[]
     = { "capabilities", "count", "device_ids", "driver", "options", NULL };
 static const char *const network_keys[]
-    = { "name", "driver", "driver_opts", "ipam", "external", "internal", "enable_ipv4",
-        "enable_ipv6", "attachable", "labels", NULL };
+    = { "name",        "driver",      "driver_opts", "ipam",   "external", "internal",
+        "enable_ipv4", "enable_ipv6", "attachable",  "labels", NULL };
 static const char *const ipam_keys[] = { "driver", "config", "options", NULL };
 static const char *const ipam_config_keys[]
     = { "subnet", "ip_range", "gateway", "aux_addresses", NULL };
 static const char *const topvol_keys[]
     = { "name", "driver", "driver_opts", "external", "labels", NULL };
 static const char *const configsecret_keys[]
-    = { "name", "content", "environment", "file", "external", "labels", "driver", "driver_opts",
-        "template_driver", NULL };
+    = { "name",   "content",     "environment",     "file", "external", "labels",
+        "driver", "driver_opts", "template_driver", NULL };
 static const char *const fileref_keys[] = { "source", "target", "uid", "gid", "mode", NULL };
 static const char *const ulimit_keys[] = { "soft", "hard", NULL };
 static const char *const logging_keys[] = { "driver", "options", NULL };
@@ -104,6 +201,23 @@ static int norm_build (struct nctx *c, struct cnode **slot, const char *path)
         r = want_str (c, *v, sp_);
       else if (strcmp (k, "args") == 0 || strcmp (k, "labels") == 0)
         r = want_list_or_dict (c, v, sp_, strcmp (k, "args") == 0);
+      else if (strcmp (k, "additional_contexts") == 0)
+        {
+          if ((r = want_list_or_dict (c, v, sp_, false)) == 0)
+            for (size_t a = 0; a < (*v)->n; a++)
+              {
+                struct cnode *ac = (*v)->ents[a].val;
+                /* Local paths become absolute; image refs and URLs stay. */
+                if (strstr (ac->str, "://") == NULL && !str_has_prefix (ac->str, "docker-image:")
+                    && !str_has_prefix (ac->str, "target:")
+                    && !str_has_prefix (ac->str, "oci-layout:"))
+                  {
+                    cleanup_free char *abs = resolve_path (c, ac->str);
+                    free (ac->str);
+                    ac->str = steal_pointer (&abs);
+                  }
+              }
+        }
       else if (strcmp (k, "tags") == 0 || strcmp (k, "cache_from") == 0
                || strcmp (k, "platforms") == 0)
         r = want_strlist (c, *v, sp_);
@@ -187,8 +301,8 @@ static int norm_ports (struct nctx *c, struct cnode *ports, const char *path)
         break;
       struct cnode *m = cnode_new (CN_MAP);
       cnode_pos_from (m, p);
-      static const char *const order[] = { "name", "mode", "host_ip", "target", "published",
-                                           "protocol", "app_protocol" };
+      static const char *const order[]
+          = { "name", "mode", "host_ip", "target", "published", "protocol", "app_protocol" };
       if (cnode_get (p, "mode") == NULL)
         cnode_set (p, "mode", cnode_str ("ingress"));
       if (cnode_get (p, "protocol") == NULL)
@@ -567,7 +681,6 @@ static int norm_env_file (struct nctx *c, struct cnode **slot, const char *path)
         {
           struct cnode *m = cnode_new (CN_MAP);
           cnode_set (m, "path", cnode_str (e->str));
-          cnode_set (m, "required", cnode_bool (true));
           replace_node (&n->items[i], m);
           e = m;
         }
@@ -580,11 +693,26 @@ static int norm_env_file (struct nctx *c, struct cnode **slot, const char *path)
       cleanup_free char *abs = resolve_path (c, p->str);
       free (p->str);
       p->str = steal_pointer (&abs);
+      /* required defaults to true and is printed only when false, as compose does. */
       struct cnode *req = cnode_get (e, "required");
-      if (req == NULL)
-        cnode_set (e, "required", cnode_bool (true));
-      else if (want_bool (c, req, sp_) < 0)
+      if (req && want_bool (c, req, sp_) < 0)
         return -1;
+      if (req && strcmp (req->str, "true") == 0)
+        cnode_del (e, "required");
+    }
+  return 0;
+}
+
+static int norm_label_file (struct nctx *c, struct cnode **slot, const char *path)
+{
+  if (want_str_or_list (c, slot, path) < 0)
+    return -1;
+  struct cnode *n = *slot;
+  for (size_t i = 0; i < n->n; i++)
+    {
+      cleanup_free char *abs = resolve_path (c, n->items[i]->str);
+      free (n->items[i]->str);
+      n->items[i]->str = steal_pointer (&abs);
     }
   return 0;
 }
@@ -709,6 +837,8 @@ static int norm_service (struct nctx *c, const char *name, struct cnode *s)
         r = want_list_or_dict (c, v, kp, false);
       else if (strcmp (k, "env_file") == 0)
         r = norm_env_file (c, v, kp);
+      else if (strcmp (k, "label_file") == 0)
+        r = norm_label_file (c, v, kp);
       else if (strcmp (k, "ports") == 0)
         r = norm_ports (c, *v, kp);
       else if (strcmp (k, "expose") == 0)
@@ -733,14 +863,14 @@ static int norm_service (struct nctx *c, const char *name, struct cnode *s)
         r = norm_extra_hosts (c, v, kp);
       else if (strcmp (k, "configs") == 0 || strcmp (k, "secrets") == 0)
         r = norm_fileref (c, *v, kp);
-      else if (strcmp (k, "dns") == 0 || strcmp (k, "dns_search") == 0
-               || strcmp (k, "tmpfs") == 0 || strcmp (k, "env_file") == 0)
+      else if (strcmp (k, "dns") == 0 || strcmp (k, "dns_search") == 0 || strcmp (k, "tmpfs") == 0
+               || strcmp (k, "env_file") == 0)
         r = want_str_or_list (c, v, kp);
-      else if (strcmp (k, "links") == 0 || strcmp (k, "cap_add") == 0
-               || strcmp (k, "cap_drop") == 0 || strcmp (k, "profiles") == 0
-               || strcmp (k, "security_opt") == 0 || strcmp (k, "dns_opt") == 0
-               || strcmp (k, "external_links") == 0 || strcmp (k, "volumes_from") == 0
-               || strcmp (k, "group_add") == 0 || strcmp (k, "device_cgroup_rules") == 0)
+      else if (strcmp (k, "links") == 0 || strcmp (k, "cap_add") == 0 || strcmp (k, "cap_drop") == 0
+               || strcmp (k, "profiles") == 0 || strcmp (k, "security_opt") == 0
+               || strcmp (k, "dns_opt") == 0 || strcmp (k, "external_links") == 0
+               || strcmp (k, "volumes_from") == 0 || strcmp (k, "group_add") == 0
+               || strcmp (k, "device_cgroup_rules") == 0)
         r = want_strlist (c, *v, kp);
       else if (strcmp (k, "devices") == 0)
         {
@@ -766,24 +896,15 @@ static int norm_service (struct nctx *c, const char *name, struct cnode *s)
       else if (strcmp (k, "logging") == 0)
         r = want_map (c, *v, kp) < 0 ? -1 : check_keys (c, *v, kp, logging_keys);
       else if (strcmp (k, "restart") == 0)
-        {
-          if ((r = want_str (c, *v, kp)) == 0)
-            {
-              const char *rs = (*v)->str;
-              if (!(strcmp (rs, "no") == 0 || strcmp (rs, "always") == 0
-                    || strcmp (rs, "unless-stopped") == 0 || strcmp (rs, "on-failure") == 0
-                    || str_has_prefix (rs, "on-failure:")))
-                r = nfail (c, *v, kp, "invalid restart policy %s", rs);
-            }
-        }
-      else if (strcmp (k, "image") == 0 || strcmp (k, "working_dir") == 0
-               || strcmp (k, "user") == 0 || strcmp (k, "hostname") == 0
-               || strcmp (k, "domainname") == 0 || strcmp (k, "container_name") == 0
-               || strcmp (k, "ipc") == 0 || strcmp (k, "pid") == 0 || strcmp (k, "uts") == 0
-               || strcmp (k, "stop_signal") == 0 || strcmp (k, "network_mode") == 0
-               || strcmp (k, "platform") == 0 || strcmp (k, "pull_policy") == 0
-               || strcmp (k, "cgroup_parent") == 0 || strcmp (k, "mac_address") == 0
-               || strcmp (k, "runtime") == 0 || strcmp (k, "userns_mode") == 0)
+        r = want_str (c, *v, kp); /* compose leaves the policy's check to the engine */
+      else if (strcmp (k, "image") == 0 || strcmp (k, "working_dir") == 0 || strcmp (k, "user") == 0
+               || strcmp (k, "hostname") == 0 || strcmp (k, "domainname") == 0
+               || strcmp (k, "container_name") == 0 || strcmp (k, "ipc") == 0
+               || strcmp (k, "pid") == 0 || strcmp (k, "uts") == 0 || strcmp (k, "stop_signal") == 0
+               || strcmp (k, "network_mode") == 0 || strcmp (k, "platform") == 0
+               || strcmp (k, "pull_policy") == 0 || strcmp (k, "cgroup_parent") == 0
+               || strcmp (k, "mac_address") == 0 || strcmp (k, "runtime") == 0
+               || strcmp (k, "userns_mode") == 0)
         r = want_str (c, *v, kp);
       if (r < 0)
         return r;
@@ -873,8 +994,9 @@ static int norm_resource (struct nctx *c, const char *kind, const char *name, st
                     + (cnode_get (r, "content") != NULL)
                     + (cnode_text (cnode_get (r, "external"))
                        && strcmp (cnode_get (r, "external")->str, "true") == 0);
-      if (sources != 1)
-        return nfail (c, r, sp_, "must have exactly one of file, environment, content or external");
+      /* None is allowed (a reference by name, checked when used), two are not. */
+      if (sources > 1)
+        return nfail (c, r, sp_, "must have only one of file, environment, content or external");
     }
   return 0;
 }
@@ -895,8 +1017,7 @@ int compose_normalize_file (struct cnode *doc, const char *working_dir, const st
   struct cnode *v;
   if ((v = cnode_get (doc, "name")) && want_str (&c, v, "name") < 0)
     return -1;
-  static const char *const sections[] = { "services", "networks", "volumes", "configs",
-                                          "secrets" };
+  static const char *const sections[] = { "services", "networks", "volumes", "configs", "secrets" };
   for (size_t s = 0; s < ARRAY_SIZE (sections); s++)
     {
       struct cnode *sec = cnode_get (doc, sections[s]);

@@ -146,8 +146,7 @@ static struct cnode *sub_map (struct cnode *vol, const char *key)
   return m;
 }
 
-static int volume_field (struct cnode *vol, const char *buf, size_t len, bool at_end,
-                         berr_t *err)
+static int volume_field (struct cnode *vol, const char *buf, size_t len, bool at_end, berr_t *err)
 {
   if (len == 0)
     return berr_setk (err, BERR_INVALID, 0, "empty section between colons");
@@ -178,9 +177,8 @@ static int volume_field (struct cnode *vol, const char *buf, size_t len, bool at
       cnode_set (sub_map (vol, "volume"), "nocopy", cnode_bool (true));
     else if (strcmp (o, "z") == 0 || strcmp (o, "Z") == 0)
       cnode_set (sub_map (vol, "bind"), "selinux", cnode_str (o));
-    else if (strcmp (o, "private") == 0 || strcmp (o, "rprivate") == 0
-             || strcmp (o, "shared") == 0 || strcmp (o, "rshared") == 0
-             || strcmp (o, "slave") == 0 || strcmp (o, "rslave") == 0)
+    else if (strcmp (o, "private") == 0 || strcmp (o, "rprivate") == 0 || strcmp (o, "shared") == 0
+             || strcmp (o, "rshared") == 0 || strcmp (o, "slave") == 0 || strcmp (o, "rslave") == 0)
       cnode_set (sub_map (vol, "bind"), "propagation", cnode_str (o));
   /* Unknown options are ignored, as compose does. */
   return 0;

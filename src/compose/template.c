@@ -16,7 +16,10 @@ const char *compose_lookup_map (const char *name, void *data)
   return v->kind == CN_SCALAR ? v->str : "";
 }
 
-static bool name_start (char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; }
+static bool name_start (char c)
+{
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
+}
 static bool name_char (char c) { return name_start (c) || (c >= '0' && c <= '9'); }
 
 static int invalid (const char *tmpl, berr_t *err)
@@ -24,8 +27,8 @@ static int invalid (const char *tmpl, berr_t *err)
   return berr_setk (err, BERR_INVALID, 0, "Invalid template: \"%s\"", tmpl);
 }
 
-static int subst (const char *tmpl, const char *s, size_t len, compose_lookup_fn lookup,
-                  void *data, struct sbuf *out, int depth, berr_t *err);
+static int subst (const char *tmpl, const char *s, size_t len, compose_lookup_fn lookup, void *data,
+                  struct sbuf *out, int depth, berr_t *err);
 
 /* The braced form at s (just after "${"); *used is how many bytes it took, "}" included. */
 static int braced (const char *tmpl, const char *s, size_t len, compose_lookup_fn lookup,
@@ -112,8 +115,8 @@ static int braced (const char *tmpl, const char *s, size_t len, compose_lookup_f
     }
 }
 
-static int subst (const char *tmpl, const char *s, size_t len, compose_lookup_fn lookup,
-                  void *data, struct sbuf *out, int depth, berr_t *err)
+static int subst (const char *tmpl, const char *s, size_t len, compose_lookup_fn lookup, void *data,
+                  struct sbuf *out, int depth, berr_t *err)
 {
   if (depth > 64)
     return invalid (tmpl, err);

@@ -122,8 +122,8 @@ static int parse_mapping (struct yload *y, yaml_event_t *start, int depth, struc
           yaml_event_delete (&kev);
           break;
         }
-      cleanup_free char *key = xstrndup ((const char *)kev.data.scalar.value,
-                                         kev.data.scalar.length);
+      cleanup_free char *key
+          = xstrndup ((const char *)kev.data.scalar.value, kev.data.scalar.length);
       bool merge = kev.data.scalar.plain_implicit && strcmp (key, "<<") == 0;
       yaml_mark_t kmark = kev.start_mark;
       yaml_event_delete (&kev);
@@ -150,8 +150,9 @@ static int parse_mapping (struct yload *y, yaml_event_t *start, int depth, struc
           if (!ok)
             {
               cnode_free (val);
-              ret = yfail (y, &kmark, "yaml: map merge requires map or sequence of maps as the "
-                                      "value");
+              ret = yfail (y, &kmark,
+                           "yaml: map merge requires map or sequence of maps as the "
+                           "value");
               break;
             }
           merges = xrealloc (merges, (nmerges + 1) * sizeof *merges);
@@ -161,8 +162,8 @@ static int parse_mapping (struct yload *y, yaml_event_t *start, int depth, struc
       if (cnode_get (m, key))
         {
           cnode_free (val);
-          cleanup_free char *msg = xasprintf ("mapping key \"%s\" already defined at line %u",
-                                              key, cnode_get (m, key)->line);
+          cleanup_free char *msg = xasprintf ("mapping key \"%s\" already defined at line %u", key,
+                                              cnode_get (m, key)->line);
           ret = yfail (y, &kmark, msg);
           break;
         }
@@ -341,8 +342,8 @@ static bool needs_quotes (const char *s)
   struct cnode probe = { .kind = CN_SCALAR, .str = (char *)s, .plain = true };
   if (cnode_scalar_type (&probe) != JSON_STRING)
     return true;
-  static const char *const yaml11[] = { "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No",
-                                        "NO", "on", "On", "ON", "off", "Off", "OFF" };
+  static const char *const yaml11[] = { "y",  "Y",  "yes", "Yes", "YES", "n",   "N",   "no",
+                                        "No", "NO", "on",  "On",  "ON",  "off", "Off", "OFF" };
   for (size_t i = 0; i < ARRAY_SIZE (yaml11); i++)
     if (strcmp (s, yaml11[i]) == 0)
       return true;
@@ -352,8 +353,7 @@ static bool needs_quotes (const char *s)
 static int emit (yaml_emitter_t *e, yaml_event_t *ev, berr_t *err)
 {
   if (!yaml_emitter_emit (e, ev))
-    return berr_setk (err, BERR_INVALID, 0, "yaml emitter: %s",
-                      e->problem ? e->problem : "error");
+    return berr_setk (err, BERR_INVALID, 0, "yaml emitter: %s", e->problem ? e->problem : "error");
   return 0;
 }
 
@@ -382,8 +382,8 @@ static int emit_node (yaml_emitter_t *e, const struct cnode *n, berr_t *err)
     case CN_SCALAR:
       return emit_scalar (e, n->str, cnode_scalar_type (n) != JSON_STRING, err);
     case CN_MAP:
-      yaml_mapping_start_event_initialize (&ev, NULL, NULL, 1, n->n ? YAML_BLOCK_MAPPING_STYLE
-                                                                    : YAML_FLOW_MAPPING_STYLE);
+      yaml_mapping_start_event_initialize (
+          &ev, NULL, NULL, 1, n->n ? YAML_BLOCK_MAPPING_STYLE : YAML_FLOW_MAPPING_STYLE);
       if (emit (e, &ev, err) < 0)
         return -1;
       for (size_t i = 0; i < n->n; i++)
@@ -393,8 +393,8 @@ static int emit_node (yaml_emitter_t *e, const struct cnode *n, berr_t *err)
       yaml_mapping_end_event_initialize (&ev);
       return emit (e, &ev, err);
     case CN_SEQ:
-      yaml_sequence_start_event_initialize (&ev, NULL, NULL, 1, n->n ? YAML_BLOCK_SEQUENCE_STYLE
-                                                                     : YAML_FLOW_SEQUENCE_STYLE);
+      yaml_sequence_start_event_initialize (
+          &ev, NULL, NULL, 1, n->n ? YAML_BLOCK_SEQUENCE_STYLE : YAML_FLOW_SEQUENCE_STYLE);
       if (emit (e, &ev, err) < 0)
         return -1;
       for (size_t i = 0; i < n->n; i++)

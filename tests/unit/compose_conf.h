@@ -47,9 +47,8 @@ static inline bool json_match_zero (json_t *want, json_t *got)
         if (g == NULL ? !json_is_zero (v) : !json_match_zero (v, g))
           return false;
       }
-      json_object_foreach (got, k, v)
-      if (json_object_get (want, k) == NULL && !json_is_zero (v))
-        return false;
+      json_object_foreach (got, k, v) if (json_object_get (want, k) == NULL
+                                          && !json_is_zero (v)) return false;
       return true;
     }
   return json_equal (want, got);

@@ -221,9 +221,9 @@ static void test_dotenv_corpus (void **state)
         r = compose_dotenv_parse (in, strlen (in), compose_lookup_map, lookup, NULL, &vars, &err);
       }
     json_t *want = json_object_get (c, "expected_exact");
-    bool ok = r == 0
-              && vars_match (vars, want ? want : json_object_get (c, "expected_subset"),
-                             want != NULL);
+    bool ok
+        = r == 0
+          && vars_match (vars, want ? want : json_object_get (c, "expected_subset"), want != NULL);
     if (!ok)
       printf ("# FAIL multi %s: %s\n", json_get_str (c, "test"), err.msg ? err.msg : "");
     pass += ok;
@@ -244,16 +244,16 @@ static void test_dotenv_corpus (void **state)
     cleanup_cnode struct cnode *vars = NULL;
     cleanup_berr berr_t err = BERR_INIT;
     bool with_lookup = strcmp (mode, "read_exact") != 0;
-    int r = text ? compose_dotenv_parse (text, len, with_lookup ? compose_lookup_map : NULL,
-                                         os, NULL, &vars, &err)
+    int r = text ? compose_dotenv_parse (text, len, with_lookup ? compose_lookup_map : NULL, os,
+                                         NULL, &vars, &err)
                  : -1;
     if (r == 0 && strcmp (mode, "load_subset") == 0)
       /* Load never overrides what the process environment already has. */
       for (size_t e = 0; e < os->n; e++)
         cnode_set (vars, os->ents[e].key, cnode_copy (os->ents[e].val));
-    bool ok = r == 0
-              && vars_match (vars, json_object_get (c, "expected"),
-                             strcmp (mode, "load_subset") != 0);
+    bool ok
+        = r == 0
+          && vars_match (vars, json_object_get (c, "expected"), strcmp (mode, "load_subset") != 0);
     if (!ok)
       printf ("# FAIL fixture %s: %s\n", json_get_str (c, "test"), err.msg ? err.msg : "");
     pass += ok;
@@ -277,7 +277,10 @@ static void test_dotenv_corpus (void **state)
       }
     const char *eq = json_get_str (c, "error_equals");
     const char *has = json_get_str (c, "error_contains");
-    bool ok = r < 0 && (eq ? strcmp (err.msg, eq) == 0 : has ? strstr (err.msg, has) != NULL : true);
+    bool ok = r < 0
+              && (eq    ? strcmp (err.msg, eq) == 0
+                  : has ? strstr (err.msg, has) != NULL
+                        : true);
     if (!ok)
       printf ("# FAIL error %s: %s\n", json_get_str (c, "input"), err.msg ? err.msg : "(none)");
     pass += ok;
@@ -293,19 +296,16 @@ static void test_bare_dollar_and_nested (void **state)
   cnode_set (env, "A", cnode_str ("x"));
   cleanup_free char *o1 = NULL;
   cleanup_berr berr_t err = BERR_INIT;
-  assert_int_equal (compose_substitute ("$A-$$A-${B:-${A:+y}}-$", compose_lookup_map, env, &o1,
-                                        &err),
-                    0);
+  assert_int_equal (
+      compose_substitute ("$A-$$A-${B:-${A:+y}}-$", compose_lookup_map, env, &o1, &err), 0);
   assert_string_equal (o1, "x-$A-y-$");
 }
 
 int main (void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test (test_template_corpus),
-    cmocka_unit_test (test_interpolate_tree_corpus),
-    cmocka_unit_test (test_dotenv_expand_corpus),
-    cmocka_unit_test (test_dotenv_corpus),
+    cmocka_unit_test (test_template_corpus),        cmocka_unit_test (test_interpolate_tree_corpus),
+    cmocka_unit_test (test_dotenv_expand_corpus),   cmocka_unit_test (test_dotenv_corpus),
     cmocka_unit_test (test_bare_dollar_and_nested),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);

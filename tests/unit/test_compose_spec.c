@@ -86,8 +86,9 @@ static void test_ports_corpus (void **state)
     if (want)
       {
         cleanup_json json_t *got = cnode_to_json (seq);
-        ok = r == 0 && (json_is_string (json_array_get (want, 0)) ? json_equal (want, got)
-                                                                  : multiset_equal (want, got));
+        ok = r == 0
+             && (json_is_string (json_array_get (want, 0)) ? json_equal (want, got)
+                                                           : multiset_equal (want, got));
       }
     else
       ok = r < 0 && strcmp (err.msg, json_get_str (c, "error_equals")) == 0;
