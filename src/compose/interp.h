@@ -21,6 +21,10 @@ int compose_substitute (const char *tmpl, compose_lookup_fn lookup, void *data, 
  * dotted path of the failing value, prefixed with its file:line:col when it has one. */
 int compose_interpolate (struct cnode *tree, compose_lookup_fn lookup, void *data, berr_t *err);
 
+/* The variables a tree's strings refer to: *out is a CN_MAP name -> {Name, DefaultValue,
+ * PresenceValue, Required} (compose-go's ExtractVariables), nested references included. */
+struct cnode *compose_extract_variables (const struct cnode *tree);
+
 /* Parse .env text into *out (a CN_MAP of strings, in file order).  ${V} inside values resolves
  * from lookup (may be NULL) first, then from variables defined earlier in the same file, then
  * from base (may be NULL: what earlier files defined).  A bare "KEY" line takes its value from

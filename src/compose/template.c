@@ -235,3 +235,96 @@ int compose_interpolate (struct cnode *tree, compose_lookup_fn lookup, void *dat
   sbuf_adds (&path, "");
   return interp_node (tree, &path, lookup, data, err);
 }
+
+static void record (struct cnode *out, const char *name, size_t nlen, char op, const char *arg,
+                    size_t alen)
+{
+  cleanup_free char *nm = xstrndup (name, nlen);
+  struct cnode *v = cnode_new (CN_MAP);
+  cnode_set (v, "Name", cnode_str (nm));
+  struct cnode *dv = cnode_new (CN_SCALAR), *pv = cnode_new (CN_SCALAR);
+  dv->str = op == '-' ? xstrndup (arg, alen) : xstrdup ("");
+  pv->str = op == '+' ? xstrndup (arg, alen) : xstrdup ("");
+  cnode_set (v, "DefaultValue", dv);
+  cnode_set (v, "PresenceValue", pv);
+  cnode_set (v, "Required", cnode_bool (op == '?'));
+  cnode_set (out, nm, v);
+}
+
+static void extract_str (const char *s, size_t len, struct cnode *out, int depth)
+{
+  if (depth > 64)
+    return;
+  for (size_t i = 0; i + 1 < len; i++)
+    {
+      if (s[i] != '$')
+        continue;
+      if (s[i + 1] == '$')
+        {
+          i++;
+          continue;
+        }
+      if (name_start (s[i + 1]))
+        {
+          size_t j = i + 1;
+          while (j < len && name_char (s[j]))
+            j++;
+          record (out, s + i + 1, j - i - 1, 0, "", 0);
+          i = j - 1;
+          continue;
+        }
+      if (s[i + 1] != '{')
+        continue;
+      size_t j = i + 2, ns = j;
+      if (j >= len || !name_start (s[j]))
+        continue;
+      while (j < len && name_char (s[j]))
+        j++;
+      size_t nlen = j - ns;
+      if (j < len && s[j] == '}')
+        {
+          record (out, s + ns, nlen, 0, "", 0);
+          i = j;
+          continue;
+        }
+      if (j < len && s[j] == ':')
+        j++;
+      if (j >= len || !strchr ("-?+", s[j]))
+        continue;
+      char op = s[j++];
+      size_t as = j;
+      int nest = 0;
+      for (; j < len; j++)
+        {
+          if (s[j] == '$' && j + 1 < len && s[j + 1] == '$')
+            {
+              j++;
+              continue;
+            }
+          if (s[j] == '{')
+            nest++;
+          else if (s[j] == '}' && nest-- == 0)
+            break;
+        }
+      if (j >= len)
+        continue;
+      record (out, s + ns, nlen, op, s + as, j - as);
+      extract_str (s + as, j - as, out, depth + 1);
+      i = j;
+    }
+}
+
+static void extract_node (const struct cnode *n, struct cnode *out)
+{
+  if (n->kind == CN_SCALAR && n->str)
+    extract_str (n->str, strlen (n->str), out, 0);
+  for (size_t i = 0; (n->kind == CN_MAP || n->kind == CN_SEQ) && i < n->n; i++)
+    extract_node (n->kind == CN_MAP ? n->ents[i].val : n->items[i], out);
+}
+
+struct cnode *compose_extract_variables (const struct cnode *tree)
+{
+  struct cnode *out = cnode_new (CN_MAP);
+  extract_node (tree, out);
+  return out;
+}

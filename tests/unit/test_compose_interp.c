@@ -289,6 +289,28 @@ static void test_dotenv_corpus (void **state)
   assert_int_equal (pass, total);
 }
 
+static void test_extract_variables_corpus (void **state)
+{
+  (void)state;
+  cleanup_json json_t *d = conf_load ("interpolation/extract_variables.json");
+  assert_non_null (d);
+  size_t i, pass = 0, total = 0;
+  json_t *c;
+  json_array_foreach (json_object_get (d, "cases"), i, c)
+  {
+    total++;
+    cleanup_cnode struct cnode *in = cnode_from_json (json_object_get (c, "input"));
+    cleanup_cnode struct cnode *vars = compose_extract_variables (in);
+    cleanup_json json_t *got = cnode_to_json (vars);
+    bool ok = json_equal (got, json_object_get (c, "expected"));
+    if (!ok)
+      printf ("# FAIL %s\n", json_get_str (c, "name"));
+    pass += ok;
+  }
+  printf ("# corpus interpolation/extract_variables: %zu/%zu\n", pass, total);
+  assert_int_equal (pass, total);
+}
+
 static void test_bare_dollar_and_nested (void **state)
 {
   (void)state;
@@ -304,8 +326,11 @@ static void test_bare_dollar_and_nested (void **state)
 int main (void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test (test_template_corpus),        cmocka_unit_test (test_interpolate_tree_corpus),
-    cmocka_unit_test (test_dotenv_expand_corpus),   cmocka_unit_test (test_dotenv_corpus),
+    cmocka_unit_test (test_template_corpus),
+    cmocka_unit_test (test_interpolate_tree_corpus),
+    cmocka_unit_test (test_dotenv_expand_corpus),
+    cmocka_unit_test (test_dotenv_corpus),
+    cmocka_unit_test (test_extract_variables_corpus),
     cmocka_unit_test (test_bare_dollar_and_nested),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
