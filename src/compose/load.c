@@ -208,7 +208,11 @@ int compose_project_load (const struct compose_options *o, struct compose_projec
     }
   if (files == NULL)
     return berr_setk (err, BERR_NOT_FOUND, 0, "no configuration file provided: not found");
-  cleanup_free char *wd = o->project_dir ? abs_path (cwd, o->project_dir) : dir_of (files[0]);
+  /* The project directory: --project-directory, else the first file's (the current one for
+   * a file read from stdin). */
+  cleanup_free char *wd = o->project_dir                         ? abs_path (cwd, o->project_dir)
+                          : strcmp (files[0], "/dev/stdin") == 0 ? xstrdup (cwd)
+                                                                 : dir_of (files[0]);
 
   struct compose_project *p = xzalloc (sizeof *p);
   p->working_dir = xstrdup (wd);
