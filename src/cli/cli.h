@@ -135,6 +135,8 @@ extern bool prune_build_cache_too;
 int prune_build_cache (struct berth_ctx *ctx, bool all, int64_t until_ns, int64_t *reclaimed);
 int cmd_builder_prune (int argc, char **argv, struct berth_ctx *ctx);
 int cmd_version (int argc, char **argv, struct berth_ctx *ctx);
+/* berth compose (src/cli/compose.c) */
+int cmd_compose (int argc, char **argv, struct berth_ctx *ctx);
 int cmd_info (int argc, char **argv, struct berth_ctx *ctx);
 int cmd_system_df (int argc, char **argv, struct berth_ctx *ctx);
 int cmd_volume_create (int argc, char **argv, struct berth_ctx *ctx);

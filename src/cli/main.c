@@ -123,6 +123,7 @@ static const struct command commands[] = {
   { "info", cmd_info, "Display system-wide information" },
   { "system info", cmd_info, "Display system-wide information" },
   { "version", cmd_version, "Show the berth version information" },
+  { "compose", cmd_compose, "Define and run multi-container applications" },
   { "help", cmd_help, "Show help" },
 };
 

@@ -3,7 +3,7 @@
 # 20), starting from the seed corpus here. Prints one TAP line per target; exits non-zero when a
 # target found a crash. New inputs found are kept in build-fuzz/corpus-<target>/ (not committed).
 #   tests/fuzz/run.sh [TARGET...]       targets: ref template layer dockerfile shell dockerignore
-#                                       copy_match
+#                                       copy_match compose
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 OUT=${FUZZ_BUILD:-build-fuzz}
@@ -26,15 +26,16 @@ declare -A srcs=(
   [shell]="src/build/shell.c src/build/shell_glob.c"
   [dockerignore]="src/build/dockerignore.c"
   [copy_match]="src/build/copy_match.c"
+  [compose]="src/compose/node.c src/compose/yaml.c src/compose/template.c src/compose/dotenv.c src/compose/spec.c src/compose/norm_util.c src/compose/normalize.c src/compose/merge.c src/compose/shellsplit.c"
 )
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(ref template layer dockerfile dockerignore shell copy_match)
+[ ${#targets[@]} -gt 0 ] || targets=(ref template layer dockerfile dockerignore shell copy_match compose)
 n=0 rc=0
 for t in "${targets[@]}"; do
   n=$((n + 1))
   # shellcheck disable=SC2086
   if ! clang "${CFLAGS[@]}" -o "$OUT/fuzz_$t" "tests/fuzz/fuzz_$t.c" "${common[@]}" ${srcs[$t]} \
-    -larchive -ljansson -lcrypto -lpthread -ldl >"$OUT/build-$t.log" 2>&1; then
+    -larchive -ljansson -lcrypto -lyaml -lpthread -ldl >"$OUT/build-$t.log" 2>&1; then
     echo "not ok $n - fuzz_$t: build failed (see $OUT/build-$t.log)"
     sed 's/^/# /' "$OUT/build-$t.log" | head -20
     rc=1
@@ -47,6 +48,7 @@ for t in "${targets[@]}"; do
   case $t in
     dockerfile) seeds=(../shared/conformance/buildkit-parser) ;;
     dockerignore) seeds=(../shared/conformance/dockerignore/ignorefile) ;;
+    compose) seeds=(../shared/conformance/compose/full-example ../shared/conformance/compose/loader-testdata) ;;
   esac
   for i in "${!seeds[@]}"; do [ -d "${seeds[$i]}" ] || unset "seeds[$i]"; done
   if "$OUT/fuzz_$t" -max_total_time="$SECS" -timeout=10 -rss_limit_mb=1024 \

@@ -1,0 +1,14 @@
+/* model_int.h — between the loader's stages. */
+#ifndef BERTH_COMPOSE_MODEL_INT_H
+#define BERTH_COMPOSE_MODEL_INT_H
+
+#include "compose/compose.h"
+
+/* Whole-project steps on the merged, normalised tree: env_file, profiles, default network,
+ * resource names, cross-service checks, canonical key order. */
+int compose_finalize (struct compose_project *p, struct cnode *tree, const struct cnode *env,
+                      bool consistency, berr_t *err);
+/* The typed structs from p->tree. */
+int compose_build_model (struct compose_project *p, berr_t *err);
+
+#endif
