@@ -10,10 +10,17 @@
 #include "compose/node.h"
 #include "util/json.h"
 
+/* Made absolute and clean ("/work/main/../shared" -> "/work/shared"): the expected models hold
+ * paths under it, and the loader cleans every path it makes. */
 static inline const char *conf_dir (void)
 {
+  static char buf[4096];
   const char *d = getenv ("CONFORMANCE_DIR");
-  return d ? d : "../shared/conformance";
+  if (d == NULL)
+    d = "../shared/conformance";
+  if (buf[0] == '\0' && realpath (d, buf) == NULL)
+    snprintf (buf, sizeof buf, "%s", d);
+  return buf;
 }
 
 static inline json_t *conf_load (const char *rel)
