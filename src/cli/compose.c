@@ -1,10 +1,11 @@
-/* compose.c — `berth compose`: the project options, `config` and `version`.  The commands that
- * create containers are not written yet and say so. */
+/* compose.c — `berth compose`: the project options, `config` and `version`, and the dispatch to
+ * the subcommand tables of compose_cli.h. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/compose_cli.h"
 #include "compose/compose.h"
 #include "util/json.h"
 
@@ -19,10 +20,38 @@ static void compose_help (FILE *out)
                 "      --project-directory string   Specify an alternate working directory\n"
                 "  -p, --project-name string        Project name\n\n"
                 "Commands:\n"
-                "  config      Parse, resolve and render compose file in canonical format\n"
-                "  version     Show the Docker Compose version information\n\n"
-                "Not implemented yet: build, down, exec, images, kill, logs, ls, pause, port, ps,\n"
-                "pull, push, restart, rm, run, start, stop, top, unpause, up\n");
+                "  config      Parse, resolve and render compose file in canonical format\n");
+  const struct compose_subcmd *tables[] = { compose_lifecycle_cmds, compose_tool_cmds };
+  for (size_t t = 0; t < ARRAY_SIZE (tables); t++)
+    for (const struct compose_subcmd *c = tables[t]; c->name; c++)
+      fprintf (out, "  %-11s %s\n", c->name, c->help);
+  fprintf (out, "  version     Show the Docker Compose version information\n");
+}
+
+int compose_cli_load (struct compose_cli *cc, struct compose_project **out)
+{
+  berr_t err = BERR_INIT;
+  if (compose_project_load (cc->opts, out, &err) < 0)
+    return cli_error (&err);
+  return 0;
+}
+
+static void print_event (void *cookie, const char *resource, const char *name, const char *status)
+{
+  (void)cookie;
+  fprintf (stderr, " %s %s  %s\n", resource, name, status);
+}
+
+int compose_cli_ctx (struct compose_cli *cc, struct compose_ctx *out)
+{
+  memset (out, 0, sizeof *out);
+  if (ctx_engine (cc->ctx, &out->e) < 0)
+    return 1;
+  if (ctx_store (cc->ctx, &out->s) < 0)
+    return 1;
+  out->config = cc->ctx->config;
+  out->event = print_event;
+  return 0;
 }
 
 /* "--flag value", "--flag=value" and "-f value"; *i advances past what it takes. */
@@ -133,7 +162,6 @@ static int compose_config (struct compose_options *o, int argc, char **argv)
 
 int cmd_compose (int argc, char **argv, struct berth_ctx *ctx)
 {
-  (void)ctx;
   struct compose_options o = { 0 };
   cleanup_strv char **files = NULL, **env_files = NULL, **profiles = NULL;
   int i = 1;
@@ -199,17 +227,13 @@ int cmd_compose (int argc, char **argv, struct berth_ctx *ctx)
         printf ("berth compose version v%s\n", COMPOSE_VERSION);
       return 0;
     }
-  static const char *const known[]
-      = { "build", "create", "down",  "events", "exec",    "images", "kill",    "logs",
-          "ls",    "pause",  "port",  "ps",     "pull",    "push",   "restart", "rm",
-          "run",   "start",  "stop",  "top",    "unpause", "up",     "wait",    "watch",
-          "cp",    "attach", "stats", "scale",  NULL };
-  for (size_t k = 0; known[k]; k++)
-    if (strcmp (sub, known[k]) == 0)
-      {
-        fprintf (stderr, "berth compose: '%s' is not implemented yet\n", sub);
-        return 1;
-      }
+  struct compose_cli cc = { .ctx = ctx, .opts = &o };
+  cc.project_name_given = o.project_name || getenv ("COMPOSE_PROJECT_NAME");
+  const struct compose_subcmd *tables[] = { compose_lifecycle_cmds, compose_tool_cmds };
+  for (size_t t = 0; t < ARRAY_SIZE (tables); t++)
+    for (const struct compose_subcmd *c = tables[t]; c->name; c++)
+      if (strcmp (sub, c->name) == 0)
+        return c->fn (&cc, argc - i, argv + i);
   fprintf (stderr, "berth compose: '%s' is not a compose command.\nSee 'berth compose --help'\n",
            sub);
   return 1;
