@@ -74,6 +74,44 @@ bool manifest_layer_type_ok (const char *t)
   return false;
 }
 
+/* RFC 6838 as the OCI schema spells it: type "/" subtype, restricted characters. */
+static bool media_type_ok (const char *t)
+{
+  const char *slash = strchr (t, '/');
+  if (slash == NULL)
+    return false;
+  for (int part = 0; part < 2; part++)
+    {
+      const char *p = part == 0 ? t : slash + 1;
+      const char *end = part == 0 ? slash : p + strlen (p);
+      if (end - p < 1 || end - p > 127)
+        return false;
+      for (const char *c = p; c < end; c++)
+        {
+          bool alnum
+              = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9');
+          if (!alnum && (c == p || strchr ("!#$&^_.+-", *c) == NULL))
+            return false;
+        }
+    }
+  return true;
+}
+
+/* annotations: an object of strings, when present. */
+static int check_annotations (json_t *j, const char *what, berr_t *err)
+{
+  json_t *a = json_object_get (j, "annotations");
+  const char *k;
+  json_t *v;
+  if (a == NULL || json_is_null (a))
+    return 0;
+  if (!json_is_object (a))
+    return berr_setk (err, BERR_INVALID, 0, "%s: annotations is not an object", what);
+  json_object_foreach (a, k, v) if (!json_is_string (v)) return berr_setk (
+      err, BERR_INVALID, 0, "%s: annotation \"%s\" is not a string", what, k);
+  return 0;
+}
+
 /* A descriptor: mediaType (string), digest (strict), size (integer >= 0); urls and platform
  * when present must have the right types. what names it in errors ("layers[2]"). */
 static int parse_desc (json_t *j, const char *what, bool with_platform, struct manifest_desc *d,
@@ -86,6 +124,11 @@ static int parse_desc (json_t *j, const char *what, bool with_platform, struct m
   json_t *sz = json_object_get (j, "size");
   if (!json_is_string (mt))
     return berr_setk (err, BERR_INVALID, 0, "%s: mediaType missing or not a string", what);
+  if (!media_type_ok (json_string_value (mt)))
+    return berr_setk (err, BERR_INVALID, 0, "%s: invalid mediaType \"%s\"", what,
+                      json_string_value (mt));
+  if (check_annotations (j, what, err) < 0)
+    return -1;
   if (!json_is_string (dg) || digest_check (json_string_value (dg), err) < 0)
     {
       if (!json_is_string (dg))
@@ -127,6 +170,8 @@ static int parse_desc (json_t *j, const char *what, bool with_platform, struct m
         return berr_setk (err, BERR_INVALID, 0, "%s: platform.%s is not a string", what, keys[k]);
       *dst[k] = xstrdup (json_string_value (v));
     }
+  if (d->os == NULL || d->arch == NULL)
+    return berr_setk (err, BERR_INVALID, 0, "%s: platform needs os and architecture", what);
   return 0;
 }
 
@@ -178,6 +223,20 @@ static int parse_into (json_t *root, const char *content_type, struct manifest *
   if (m->kind == MANIFEST_IMAGE && !is_manifest_type (type))
     return berr_setk (err, BERR_INVALID, 0, "mediaType '%s' does not name an image manifest", type);
   m->media_type = xstrdup (type);
+  if (check_annotations (root, "manifest", err) < 0)
+    return -1;
+  json_t *subject = json_object_get (root, "subject");
+  if (subject && !json_is_null (subject))
+    {
+      struct manifest_desc sd = { 0 };
+      int r = parse_desc (subject, "subject", false, &sd, err);
+      desc_release (&sd);
+      if (r < 0)
+        return -1;
+    }
+  json_t *at = json_object_get (root, "artifactType");
+  if (at && !(json_is_string (at) && media_type_ok (json_string_value (at))))
+    return berr_setk (err, BERR_INVALID, 0, "invalid artifactType");
 
   char what[48];
   size_t i;
