@@ -664,26 +664,28 @@ static void test_resume_retry_stall (void **state arg_unused)
 
 /* ---- against docker-registry ---- */
 
-static void test_docker_registry (void **state arg_unused)
+/* Start docker-registry on a free port; tls_dir: serve https with DIR/srv.crt, requiring client
+ * certificates signed by DIR/ca.crt. Returns the pid, the port in *port. */
+static pid_t start_registry (const char *name, const char *tls_dir, int *port)
 {
-  if (access ("/usr/bin/docker-registry", X_OK) != 0)
-    {
-      skip ();
-      return;
-    }
   int sock = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl (0x7f000001) };
   bind (sock, (struct sockaddr *)&sa, sizeof sa);
   socklen_t sl = sizeof sa;
   getsockname (sock, (struct sockaddr *)&sa, &sl);
-  int port = ntohs (sa.sin_port);
+  *port = ntohs (sa.sin_port);
   close (sock);
-  cleanup_free char *dir = xasprintf ("%s/dreg", tmpdir);
+  cleanup_free char *dir = xasprintf ("%s/%s", tmpdir, name);
   cleanup_free char *cfgp = xasprintf ("%s/config.yml", dir);
+  cleanup_free char *tls
+      = tls_dir ? xasprintf (", tls: {certificate: %s/srv.crt, key: %s/srv.key, clientcas: "
+                             "[%s/ca.crt]}",
+                             tls_dir, tls_dir, tls_dir)
+                : xstrdup ("");
   cleanup_free char *yml = xasprintf ("version: 0.1\nlog: {level: error}\nstorage: {filesystem: "
                                       "{rootdirectory: %s/data}, delete: {enabled: true}}\n"
-                                      "http: {addr: 127.0.0.1:%d}\n",
-                                      dir, port);
+                                      "http: {addr: 127.0.0.1:%d%s}\n",
+                                      dir, *port, tls);
   berr_t err = BERR_INIT;
   assert_int_equal (fs_mkdir_p (dir, 0700, &err), 0);
   assert_int_equal (fs_write_atomic (cfgp, yml, strlen (yml), 0600, &err), 0);
@@ -696,6 +698,30 @@ static void test_docker_registry (void **state arg_unused)
       execl ("/usr/bin/docker-registry", "docker-registry", "serve", cfgp, (char *)NULL);
       _exit (127);
     }
+  /* wait for the port */
+  for (int i = 0; i < 100; i++)
+    {
+      int c = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      sa.sin_port = htons ((uint16_t)*port);
+      int ok = connect (c, (struct sockaddr *)&sa, sizeof sa) == 0;
+      close (c);
+      if (ok)
+        break;
+      usleep (50000);
+    }
+  return pid;
+}
+
+static void test_docker_registry (void **state arg_unused)
+{
+  if (access ("/usr/bin/docker-registry", X_OK) != 0)
+    {
+      skip ();
+      return;
+    }
+  int port;
+  pid_t pid = start_registry ("dreg", NULL, &port);
+  berr_t err = BERR_INIT;
   struct reg_config cfg;
   assert_int_equal (reg_config_load (NULL, &cfg, &err), 0);
   cleanup_free char *domain = xasprintf ("127.0.0.1:%d", port);
@@ -773,6 +799,104 @@ static void test_docker_registry (void **state arg_unused)
   waitpid (pid, NULL, 0);
 }
 
+static void test_tls_certs_d (void **state arg_unused)
+{
+  if (access ("/usr/bin/docker-registry", X_OK) != 0 || access ("/usr/bin/openssl", X_OK) != 0)
+    {
+      skip ();
+      return;
+    }
+  cleanup_free char *tls = xasprintf ("%s/tls", tmpdir);
+  cleanup_free char *cmd = xasprintf (
+      "set -e; mkdir -p %s; cd %s; k='-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes';"
+      "openssl req -x509 $k -keyout ca.key -out ca.crt -days 2 -subj /CN=berth-test-ca;"
+      "openssl req $k -keyout srv.key -out srv.csr -subj /CN=127.0.0.1;"
+      "printf 'subjectAltName=IP:127.0.0.1\\n' > ext;"
+      "openssl x509 -req -in srv.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out srv.crt "
+      "-days 2 -extfile ext;"
+      "openssl req $k -keyout cli.key -out cli.csr -subj /CN=client;"
+      "openssl x509 -req -in cli.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out cli.crt -days 2",
+      tls, tls);
+  cleanup_free char *quiet = xasprintf ("(%s) >/dev/null 2>&1", cmd);
+  assert_int_equal (system (quiet), 0);
+  int port;
+  pid_t pid = start_registry ("treg", tls, &port);
+  cleanup_free char *certs = xasprintf ("%s/certs.d", tmpdir);
+  cleanup_free char *hostdir = xasprintf ("%s/127.0.0.1:%d", certs, port);
+  berr_t err = BERR_INIT;
+  assert_int_equal (fs_mkdir_p (hostdir, 0700, &err), 0);
+  struct reg_config cfg;
+  assert_int_equal (reg_config_load (NULL, &cfg, &err), 0);
+  free (cfg.certs_dir);
+  cfg.certs_dir = xstrdup (certs);
+  cfg.max_attempts = 2;
+  cleanup_free char *domain = xasprintf ("127.0.0.1:%d", port);
+
+  for (int step = 0; step < 3; step++)
+    {
+      if (step == 1)
+        {
+          cleanup_free char *c = xasprintf ("cp %s/ca.crt %s/ca.crt", tls, hostdir);
+          assert_int_equal (system (c), 0);
+        }
+      if (step == 2)
+        {
+          cleanup_free char *c = xasprintf ("cp %s/cli.crt %s/client.cert && cp %s/cli.key "
+                                            "%s/client.key",
+                                            tls, hostdir, tls, hostdir);
+          assert_int_equal (system (c), 0);
+        }
+      struct reg_session *s;
+      assert_int_equal (reg_session_open (&cfg, domain, &s, &err), 0);
+      reg_session_set_retry_delay (s, 10, 20);
+      /* loopback is insecure for Docker (no verification, then http): verify here, https only */
+      s->eps[0].tls_noverify = false;
+      s->neps = 1;
+      free (s->eps[1].base);
+      int rc = reg_ping (s, NULL, &err);
+      if (step == 0)
+        {
+          assert_int_equal (rc, -1);
+          if (strstr (err.msg, "certificate") == NULL)
+            fail_msg ("no CA: %s", err.msg);
+          berr_release (&err);
+        }
+      else if (step == 1)
+        {
+          /* the registry wants a client certificate */
+          assert_int_equal (rc, -1);
+          berr_release (&err);
+        }
+      else
+        {
+          if (rc < 0)
+            fail_msg ("with CA and client cert: %s", err.msg);
+          const char *body = "{\"schemaVersion\":2}";
+          assert_int_equal (
+              reg_manifest_put (s, "tls/x", "v1", MT_OCI_MANIFEST_T, body, strlen (body), &err),
+              -1); /* the registry checks the manifest: a clean error over TLS */
+          if (strstr (err.msg, "manifest blob unknown: blob unknown to registry") == NULL)
+            fail_msg ("%s", err.msg);
+          berr_release (&err);
+          char dg[DIGEST_STR_LEN];
+          size_t len = 700000;
+          cleanup_free unsigned char *data = random_blob (len, dg);
+          assert_int_equal (reg_blob_exists (s, "tls/x", dg, NULL, &err), 0);
+          struct memsrc m;
+          upload (s, "tls/x", data, len, dg, 0, &m);
+          unsigned char *got;
+          size_t glen;
+          assert_int_equal (read_blob (s, "tls/x", dg, (int64_t)len, &got, &glen, &err), 0);
+          assert_memory_equal (got, data, len);
+          free (got);
+        }
+      reg_session_free (s);
+    }
+  reg_config_release (&cfg);
+  kill (pid, SIGTERM);
+  waitpid (pid, NULL, 0);
+}
+
 int main (void)
 {
   berr_t err = BERR_INIT;
@@ -789,7 +913,7 @@ int main (void)
     cmocka_unit_test (test_bearer),          cmocka_unit_test (test_basic),
     cmocka_unit_test (test_foreign_realm),   cmocka_unit_test (test_redirects),
     cmocka_unit_test (test_bounds),          cmocka_unit_test (test_resume_retry_stall),
-    cmocka_unit_test (test_docker_registry),
+    cmocka_unit_test (test_docker_registry), cmocka_unit_test (test_tls_certs_d),
   };
   int rc = cmocka_run_group_tests (tests, start_server, stop_server);
   free (blob_data);
