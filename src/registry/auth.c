@@ -300,7 +300,8 @@ static int token_error (const struct http_resp *r, const char *realm, berr_t *er
 }
 
 /* Ask the realm for a token. Called with s->auth_lock held, s->lock not held. */
-static int token_fetch (struct reg_session *s, const char *scope, berr_t *err)
+static int token_fetch (struct reg_session *s, const char *scope, const char *query_scope,
+                        berr_t *err)
 {
   pthread_mutex_lock (&s->lock);
   auth_load_creds (s);
@@ -341,8 +342,8 @@ static int token_fetch (struct reg_session *s, const char *scope, berr_t *err)
       if (service)
         add_param (&q, "service", service);
       add_param (&q, "client_id", "berth");
-      if (scope && *scope)
-        add_param (&q, "scope", scope);
+      if (query_scope && *query_scope)
+        add_param (&q, "scope", query_scope);
       rq.method = "POST";
       rq.url = realm;
       rq.body = q.buf;
@@ -354,7 +355,7 @@ static int token_fetch (struct reg_session *s, const char *scope, berr_t *err)
     {
       if (service)
         add_param (&q, "service", service);
-      add_scopes (&q, scope);
+      add_scopes (&q, query_scope);
       if (want_identity && user)
         {
           add_param (&q, "offline_token", "true");
@@ -403,6 +404,7 @@ static int token_fetch (struct reg_session *s, const char *scope, berr_t *err)
   pthread_mutex_lock (&s->lock);
   /* 10 s of margin so a token does not expire in flight */
   token_store (s, scope, tok, now_ns () + ((int64_t)exp - 10) * 1000000000LL);
+  s->auth_gen++;
   if (refresh && *refresh)
     {
       free (s->identity_token);
@@ -413,10 +415,11 @@ static int token_fetch (struct reg_session *s, const char *scope, berr_t *err)
   return 0;
 }
 
-char *auth_header (struct reg_session *s, const char *scope, berr_t *err, int *rc)
+char *auth_header (struct reg_session *s, const char *scope, unsigned *gen, berr_t *err, int *rc)
 {
   *rc = 0;
   pthread_mutex_lock (&s->lock);
+  *gen = s->auth_gen;
   enum reg_auth_kind kind = s->auth;
   char *h = NULL;
   if (kind == AUTH_BASIC)
@@ -441,7 +444,7 @@ char *auth_header (struct reg_session *s, const char *scope, berr_t *err, int *r
   pthread_mutex_lock (&s->lock);
   char *tok = token_lookup (s, scope);
   pthread_mutex_unlock (&s->lock);
-  if (tok == NULL && token_fetch (s, scope, err) < 0)
+  if (tok == NULL && token_fetch (s, scope, scope, err) < 0)
     *rc = -1;
   else if (tok == NULL)
     {
@@ -459,7 +462,7 @@ char *auth_header (struct reg_session *s, const char *scope, berr_t *err, int *r
 }
 
 int auth_handle_401 (struct reg_session *s, const struct http_resp *r, const char *scope,
-                     berr_t *err)
+                     unsigned gen, berr_t *err)
 {
   if (r->www_auth == NULL)
     return http_status_error (r, err);
@@ -476,6 +479,14 @@ int auth_handle_401 (struct reg_session *s, const struct http_resp *r, const cha
         }
       pthread_mutex_lock (&s->auth_lock);
       pthread_mutex_lock (&s->lock);
+      if (s->auth_gen != gen && s->auth == AUTH_BEARER)
+        {
+          /* another request refreshed the auth state meanwhile: try again with it */
+          pthread_mutex_unlock (&s->lock);
+          pthread_mutex_unlock (&s->auth_lock);
+          auth_challenge_release (&ch);
+          return 0;
+        }
       s->auth = AUTH_BEARER;
       free (s->realm);
       s->realm = xstrdup (ch.realm);
@@ -484,7 +495,7 @@ int auth_handle_401 (struct reg_session *s, const struct http_resp *r, const cha
       /* the token we sent (if any) was refused: fetch a new one */
       token_drop (s, scope ? scope : ch.scope);
       pthread_mutex_unlock (&s->lock);
-      rc = token_fetch (s, scope ? scope : ch.scope, err);
+      rc = token_fetch (s, scope, scope ? scope : ch.scope, err);
       pthread_mutex_unlock (&s->auth_lock);
     }
   else if (strcmp (ch.scheme, "basic") == 0)
@@ -492,8 +503,11 @@ int auth_handle_401 (struct reg_session *s, const struct http_resp *r, const cha
       pthread_mutex_lock (&s->lock);
       auth_load_creds (s);
       bool have = s->creds.username != NULL;
-      if (have)
-        s->auth = AUTH_BASIC;
+      if (have && s->auth != AUTH_BASIC)
+        {
+          s->auth = AUTH_BASIC;
+          s->auth_gen++;
+        }
       pthread_mutex_unlock (&s->lock);
       if (!have)
         rc = http_status_error (r, err);

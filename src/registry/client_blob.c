@@ -41,11 +41,13 @@ struct reg_blob_reader
   bool paused;
   bool too_long;
   bool bad_range;
+  bool bad_digest;
   uint64_t start; /* the offset this transfer asked for */
   uint64_t skip;  /* bytes still to drop (200 answer to a range request) */
   int attempts;   /* failed attempts so far */
   int redirects;
   bool authed;
+  unsigned auth_gen;
 
   char *dst;
   size_t dst_len;
@@ -77,7 +79,7 @@ static size_t blob_write_cb (char *p, size_t size, size_t nmemb, void *u)
       sbuf_add (&r->resp.body, p, n);
       return n;
     }
-  if (r->bad_range)
+  if (r->bad_range || r->bad_digest)
     return 0;
   size_t pending = r->spill.len - r->spill_off;
   if (pending >= SPILL_MAX && (r->dst == NULL || r->dst_got == r->dst_len))
@@ -134,6 +136,9 @@ static size_t blob_header_cb (char *p, size_t size, size_t nmemb, void *u)
       if (st >= 200 && st < 300)
         {
           r->streaming = true;
+          /* blob storage behind a redirect does not send it; the registry must not lie */
+          if (r->resp.docker_digest && strcmp (r->resp.docker_digest, r->digest) != 0)
+            r->bad_digest = true;
           if (r->start > 0 && st == 206)
             {
               /* "bytes N-M/T": must start where we asked */
@@ -172,7 +177,7 @@ static int transfer_start (struct reg_blob_reader *r)
   if (home)
     {
       int rc = 0;
-      char *authz = auth_header (r->s, r->scope, &r->err, &rc);
+      char *authz = auth_header (r->s, r->scope, &r->auth_gen, &r->err, &rc);
       if (rc < 0)
         return -1;
       if (authz)
@@ -204,6 +209,7 @@ static int transfer_start (struct reg_blob_reader *r)
   r->streaming = false;
   r->too_long = false;
   r->bad_range = false;
+  r->bad_digest = false;
   r->done = false;
   CURLMcode mc = curl_multi_add_handle (r->multi, r->easy);
   if (mc != CURLM_OK)
@@ -226,6 +232,10 @@ static int transfer_finished (struct reg_blob_reader *r)
   if (r->too_long)
     return berr_setk (&r->err, BERR_CORRUPT, 0, "Get \"%s\": blob %s is longer than %lld bytes",
                       blob_url_for_msg (r), r->digest, (long long)r->size);
+  if (r->bad_digest)
+    return berr_setk (&r->err, BERR_CORRUPT, 0,
+                      "Get \"%s\": the registry sent Docker-Content-Digest %s for blob %s",
+                      blob_url_for_msg (r), r->resp.docker_digest, r->digest);
   if (r->bad_range)
     return berr_set (&r->err, 0, "Get \"%s\": resumed at the wrong offset (Content-Range: %s)",
                      blob_url_for_msg (r), r->resp.content_range ? r->resp.content_range : "none");
@@ -272,7 +282,7 @@ static int transfer_finished (struct reg_blob_reader *r)
           return -1;
         }
       r->authed = true;
-      if (auth_handle_401 (r->s, &r->resp, r->scope, &r->err) < 0)
+      if (auth_handle_401 (r->s, &r->resp, r->scope, r->auth_gen, &r->err) < 0)
         return -1;
       return transfer_start (r) < 0 ? -1 : 1;
     }

@@ -67,6 +67,7 @@ struct reg_session
   char *service;
   struct reg_token *tokens;
   size_t ntokens;
+  unsigned auth_gen;    /* bumped whenever the auth state changes (a new token, a scheme) */
   char *identity_token; /* a refresh token the token server returned */
   bool want_identity;   /* ping from login: ask for an offline token */
 
@@ -159,11 +160,12 @@ void auth_challenge_release (struct auth_challenge *c);
 int auth_parse_challenge (const char *value, struct auth_challenge *out, berr_t *err);
 /* The Authorization header line for a request to the registry's own host ("Authorization: …"),
  * or NULL (caller frees). */
-char *auth_header (struct reg_session *s, const char *scope, berr_t *err, int *rc);
-/* React to a 401 from the registry host: learn the scheme, fetch a token. 0: retry the request,
- * -1: error. */
+char *auth_header (struct reg_session *s, const char *scope, unsigned *gen, berr_t *err, int *rc);
+/* React to a 401 from the registry host: learn the scheme, fetch a token. gen: the auth_gen
+ * auth_header gave for the refused request; when another thread has changed the auth state
+ * since, the request is simply retried. 0: retry the request, -1: error. */
 int auth_handle_401 (struct reg_session *s, const struct http_resp *r, const char *scope,
-                     berr_t *err);
+                     unsigned gen, berr_t *err);
 void auth_load_creds (struct reg_session *s);
 char *base64_encode (const void *data, size_t len);
 /* NULL when invalid. */

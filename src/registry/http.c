@@ -664,12 +664,13 @@ static int http_exchange (struct reg_session *s, const struct http_req *rq, cons
       cleanup_free char *host = url_authority (url);
       bool same = strcmp (host, home) == 0;
       cleanup_free char *authz = NULL;
+      unsigned gen = 0;
       if (same && rq->no_auth)
         authz = rq->authz ? xstrdup (rq->authz) : NULL;
       else if (same)
         {
           int arc = 0;
-          authz = auth_header (s, rq->scope, err, &arc);
+          authz = auth_header (s, rq->scope, &gen, err, &arc);
           if (arc < 0)
             return -1;
         }
@@ -704,7 +705,7 @@ static int http_exchange (struct reg_session *s, const struct http_req *rq, cons
                              http_method_word (method), url, host);
           if (authed || rq->no_auth)
             return 0;
-          if (auth_handle_401 (s, resp, rq->scope, err) < 0)
+          if (auth_handle_401 (s, resp, rq->scope, gen, err) < 0)
             return -1;
           authed = true;
           if (rewind_body (rq, &src) < 0)

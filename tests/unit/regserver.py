@@ -233,6 +233,8 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(4)
             self.close_connection = True
             return
+        if name == "blobdigest":
+            return self.send(200, b, {"Docker-Content-Digest": sha(b"other")}, ctype="application/octet-stream")
         if name == "bigerr":
             return self.send(500, b"E" * (1 << 20), ctype="text/plain")
         self.send(200, b, {"Docker-Content-Digest": digest}, ctype="application/octet-stream")

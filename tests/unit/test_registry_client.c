@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include "registry/client_int.h"
@@ -625,6 +626,7 @@ static void test_bounds (void **state arg_unused)
   expect_blob_err (port_open, "x/long", "longer than");
   expect_blob_err (port_open, "x/short", "ended after");
   expect_blob_err (port_open, "x/bigerr", "received unexpected HTTP status: 500");
+  expect_blob_err (port_open, "x/blobdigest", "the registry sent Docker-Content-Digest");
   char other[DIGEST_STR_LEN];
   sha256_digest ("nope", 4, other);
   struct reg_session *s = open_session (port_open, NULL, NULL);
@@ -660,6 +662,56 @@ static void test_resume_retry_stall (void **state arg_unused)
   int64_t ms = (now_ns () - t0) / 1000000;
   if (ms < 900 || ms > 3900)
     fail_msg ("stall took %lld ms", (long long)ms);
+}
+
+struct par
+{
+  struct reg_session *s;
+  int ok;
+};
+
+static void *par_read (void *u)
+{
+  struct par *p = u;
+  unsigned char *got;
+  size_t len;
+  berr_t err = BERR_INIT;
+  if (read_blob (p->s, "par/repo", blob_digest, (int64_t)blob_len, &got, &len, &err) == 0)
+    {
+      p->ok = len == blob_len && memcmp (got, blob_data, len) == 0;
+      free (got);
+    }
+  berr_release (&err);
+  return NULL;
+}
+
+static void test_parallel_one_token (void **state arg_unused)
+{
+  ensure_blob ();
+  struct reg_session *s = open_session (port_bearer, "user", "pass");
+  berr_t err = BERR_INIT;
+  json_decref (server_log ());
+  /* a ping settles the endpoint and the scheme; its token is kept under the empty scope */
+  assert_int_equal (reg_ping (s, NULL, &err), 0);
+  assert_int_equal (reg_ping (s, NULL, &err), 0);
+  pthread_t th[6];
+  struct par p[6];
+  for (int i = 0; i < 6; i++)
+    {
+      p[i] = (struct par){ s, 0 };
+      pthread_create (&th[i], NULL, par_read, &p[i]);
+    }
+  for (int i = 0; i < 6; i++)
+    {
+      pthread_join (th[i], NULL);
+      assert_true (p[i].ok);
+    }
+  json_t *log = server_log ();
+  assert_int_equal (log_count (log, "/token", NULL), 2); /* the ping's, then one for the pull */
+  assert_int_equal (
+      log_count (log, "/token?service=test%20%22registry%22&scope=repository%3Apar", NULL), 1);
+  json_decref (log);
+  reg_session_free (s);
 }
 
 /* ---- against docker-registry ---- */
@@ -906,14 +958,23 @@ int main (void)
       return 0;
     }
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test (test_challenge),       cmocka_unit_test (test_base64_urls),
-    cmocka_unit_test (test_config),          cmocka_unit_test (test_upload_and_read),
-    cmocka_unit_test (test_upload_chunked),  cmocka_unit_test (test_upload_retry),
-    cmocka_unit_test (test_mount),           cmocka_unit_test (test_manifests),
-    cmocka_unit_test (test_bearer),          cmocka_unit_test (test_basic),
-    cmocka_unit_test (test_foreign_realm),   cmocka_unit_test (test_redirects),
-    cmocka_unit_test (test_bounds),          cmocka_unit_test (test_resume_retry_stall),
-    cmocka_unit_test (test_docker_registry), cmocka_unit_test (test_tls_certs_d),
+    cmocka_unit_test (test_challenge),
+    cmocka_unit_test (test_base64_urls),
+    cmocka_unit_test (test_config),
+    cmocka_unit_test (test_upload_and_read),
+    cmocka_unit_test (test_upload_chunked),
+    cmocka_unit_test (test_upload_retry),
+    cmocka_unit_test (test_mount),
+    cmocka_unit_test (test_manifests),
+    cmocka_unit_test (test_bearer),
+    cmocka_unit_test (test_basic),
+    cmocka_unit_test (test_foreign_realm),
+    cmocka_unit_test (test_redirects),
+    cmocka_unit_test (test_bounds),
+    cmocka_unit_test (test_resume_retry_stall),
+    cmocka_unit_test (test_parallel_one_token),
+    cmocka_unit_test (test_docker_registry),
+    cmocka_unit_test (test_tls_certs_d),
   };
   int rc = cmocka_run_group_tests (tests, start_server, stop_server);
   free (blob_data);
