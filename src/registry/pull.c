@@ -248,6 +248,20 @@ static int check_platform (const char *platform, json_t *config, const char *ful
                     fullname, platform, actual);
 }
 
+/* With --platform, an image stored for another platform is no reason to stop early. */
+static bool local_platform_ok (struct store *s, const char *id, const char *platform,
+                               const char *fullname)
+{
+  if (platform == NULL || *platform == '\0')
+    return true;
+  cleanup_json json_t *config = NULL;
+  berr_t e = BERR_INIT;
+  bool ok = store_image_config_unverified (s, id, &config, &e) == 0
+            && check_platform (platform, config, fullname, &e) == 0;
+  berr_release (&e);
+  return ok;
+}
+
 static int pull_ref (struct store *s, struct image_ref *ref, const struct pull_opts *o,
                      struct pull_result *res, berr_t *err)
 {
@@ -291,7 +305,8 @@ static int pull_ref (struct store *s, struct image_ref *ref, const struct pull_o
 
   /* By tag, when the store has this tag with a repo digest: one HEAD tells whether it moved. */
   char local[DIGEST_STR_LEN], local_id[DIGEST_STR_LEN];
-  if (!ref->digest && local_repo_digest (s, fullname, name, local, local_id))
+  if (!ref->digest && local_repo_digest (s, fullname, name, local, local_id)
+      && local_platform_ok (s, local_id, o->platform, fullname))
     {
       struct reg_manifest hm = { 0 };
       berr_t herr = BERR_INIT;
@@ -432,6 +447,13 @@ int image_pull_all_tags (struct store *s, const char *repository, const struct p
         }
       *results = xrealloc (*results, (*n + 1) * sizeof **results);
       ret = pull_ref (s, &ref, o, &(*results)[*n], err);
+      if (ret == 0 && o->progress)
+        {
+          /* Docker's stream names each tag's digest as it goes. */
+          cleanup_free char *line = xasprintf ("Digest: %s", (*results)[*n].digest);
+          struct reg_progress p = { .state = RP_MESSAGE, .message = line };
+          o->progress (o->cookie, &p);
+        }
       if (ret == 0)
         (*n)++;
       else
