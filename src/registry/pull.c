@@ -285,7 +285,7 @@ static int pull_ref (struct store *s, struct image_ref *ref, const struct pull_o
 
   cleanup_free char *head
       = xasprintf ("%s: Pulling from %s", ref->digest ? ref->digest : ref->tag, ref->path);
-  pull_emit (&c, NULL, RP_MESSAGE, 0, 0, head);
+  /* Docker says "Pulling from" once the manifest is known to exist. */
 
   /* By digest: present means up to date, no request needed. */
   if (ref->digest)
@@ -295,6 +295,7 @@ static int pull_ref (struct store *s, struct image_ref *ref, const struct pull_o
         {
           snprintf (res->digest, sizeof res->digest, "%s", ref->digest);
           res->up_to_date = true;
+          pull_emit (&c, NULL, RP_MESSAGE, 0, 0, head);
           ret = 0;
           goto out;
         }
@@ -316,6 +317,7 @@ static int pull_ref (struct store *s, struct image_ref *ref, const struct pull_o
           memcpy (res->digest, local, DIGEST_STR_LEN);
           memcpy (res->id, local_id, DIGEST_STR_LEN);
           res->up_to_date = true;
+          pull_emit (&c, NULL, RP_MESSAGE, 0, 0, head);
           reg_manifest_release (&hm);
           ret = 0;
           goto out;
@@ -329,6 +331,7 @@ static int pull_ref (struct store *s, struct image_ref *ref, const struct pull_o
   bool from_index;
   if (get_manifest (&c, ref, fullname, res->digest, &m, &mbody, &from_index, err) < 0)
     goto out;
+  pull_emit (&c, NULL, RP_MESSAGE, 0, 0, head);
   for (size_t i = 0; i < m.nlayers; i++)
     if (!manifest_layer_type_ok (m.layers[i].media_type))
       {
