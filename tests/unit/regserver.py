@@ -157,6 +157,8 @@ class Handler(BaseHTTPRequestHandler):
                 manifests[(repo, d)] = (self.headers.get("Content-Type"), b)
             hd = d if "wrongput" not in repo else sha(b"x")
             return self.send(201, b"", {"Docker-Content-Digest": hd, "Location": "/v2/%s/manifests/%s" % (repo, d)})
+        if repo.startswith("nomirror") and self.mode == "open":
+            return self.err(404, "MANIFEST_UNKNOWN", "manifest unknown")
         if repo.startswith("big"):
             return self.send(200, b"{" + b" " * (5 << 20) + b"}", ctype="application/vnd.oci.image.manifest.v1+json")
         with lock:

@@ -664,6 +664,61 @@ static void test_resume_retry_stall (void **state arg_unused)
     fail_msg ("stall took %lld ms", (long long)ms);
 }
 
+static void test_mirror (void **state arg_unused)
+{
+  struct reg_config cfg;
+  berr_t err = BERR_INIT;
+  assert_int_equal (reg_config_load (NULL, &cfg, &err), 0);
+  strv_push_take (&cfg.mirrors, xasprintf ("http://127.0.0.1:%d/", port_open));
+  free (cfg.docker_config_dir);
+  cfg.docker_config_dir = xstrdup (tmpdir);
+  struct reg_session *s;
+  assert_int_equal (reg_session_open (&cfg, "docker.io", &s, &err), 0);
+  reg_config_release (&cfg);
+  assert_int_equal (s->neps, 2);
+  /* the "official" registry is the bearer server here: nothing leaves 127.0.0.1 */
+  free (s->eps[1].base);
+  s->eps[1].base = xasprintf ("http://127.0.0.1:%d", port_bearer);
+  assert_int_equal (reg_session_set_credentials (s, "user", "pass", &err), 0);
+  const char *body = "{\"schemaVersion\":2}";
+  struct reg_session *w = open_session (port_open, NULL, NULL);
+  assert_int_equal (
+      reg_manifest_put (w, "mir/x", "v1", MT_OCI_MANIFEST_T, body, strlen (body), &err), 0);
+  assert_int_equal (
+      reg_manifest_put (w, "nomirror/x", "v1", MT_OCI_MANIFEST_T, body, strlen (body), &err), 0);
+  reg_session_free (w);
+  json_decref (server_log ());
+  struct reg_manifest m;
+  assert_int_equal (reg_manifest_get (s, "mir/x", "v1", false, &m, &err), 0);
+  reg_manifest_release (&m);
+  assert_int_equal (reg_manifest_get (s, "nomirror/x", "v1", false, &m, &err), 0);
+  reg_manifest_release (&m);
+  assert_int_equal (reg_manifest_get (s, "mir/x", "v1", false, &m, &err), 0);
+  reg_manifest_release (&m);
+  json_t *log = server_log ();
+  size_t i;
+  json_t *e;
+  int mirror_hits = 0, registry_hits = 0;
+  json_array_foreach (log, i, e)
+  {
+    int port = (int)json_integer_value (json_object_get (e, "port"));
+    if (strstr (json_get_str (e, "path"), "/manifests/") == NULL)
+      continue;
+    if (port == port_open)
+      {
+        mirror_hits++;
+        assert_string_equal (json_get_str (e, "auth"), "");
+      }
+    else if (port == port_bearer)
+      registry_hits++;
+  }
+  assert_int_equal (mirror_hits, 3);
+  assert_true (registry_hits >= 1);
+  assert_int_equal (log_count (log, "/manifests/v1", "Bearer u-"), 1);
+  json_decref (log);
+  reg_session_free (s);
+}
+
 struct par
 {
   struct reg_session *s;
@@ -973,6 +1028,7 @@ int main (void)
     cmocka_unit_test (test_bounds),
     cmocka_unit_test (test_resume_retry_stall),
     cmocka_unit_test (test_parallel_one_token),
+    cmocka_unit_test (test_mirror),
     cmocka_unit_test (test_docker_registry),
     cmocka_unit_test (test_tls_certs_d),
   };
