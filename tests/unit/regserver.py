@@ -100,6 +100,15 @@ class Handler(BaseHTTPRequestHandler):
         return False
 
     def token(self):
+        if self.command == "POST":
+            form = dict(p.split("=", 1) for p in self.body().decode().split("&") if "=" in p)
+            if form.get("grant_type") != "refresh_token" or form.get("refresh_token") != "refresh-" + USER:
+                return self.send(401, json.dumps({"details": "bad refresh token"}))
+            t = "r-" + uuid.uuid4().hex
+            with lock:
+                tokens.add(t)
+            return self.send(200, json.dumps({"access_token": t, "expires_in": 300,
+                                              "scope": form.get("scope", "")}))
         a = self.headers.get("Authorization", "")
         if a and a != BASIC_OK:
             self.send(401, json.dumps({"details": "incorrect username or password"}))

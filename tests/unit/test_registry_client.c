@@ -567,6 +567,51 @@ static void test_bearer (void **state arg_unused)
   reg_session_free (s);
 }
 
+static void test_identity_token_and_expiry (void **state arg_unused)
+{
+  /* a stored identity token is traded for access tokens with an OAuth2 refresh */
+  cleanup_free char *cfgpath = xasprintf ("%s/config.json", tmpdir);
+  cleanup_free char *cfg = xasprintf ("{\"auths\": {\"127.0.0.1:%d\": {\"auth\": \"dXNlcjo=\", "
+                                      "\"identitytoken\": \"refresh-user\"}}}",
+                                      port_bearer);
+  berr_t err = BERR_INIT;
+  assert_int_equal (fs_write_atomic (cfgpath, cfg, strlen (cfg), 0600, &err), 0);
+  struct reg_session *s = open_session (port_bearer, NULL, NULL);
+  json_decref (server_log ());
+  struct reg_manifest m;
+  const char *body = "{\"schemaVersion\":2}";
+  struct reg_session *w = open_session (port_open, NULL, NULL);
+  assert_int_equal (
+      reg_manifest_put (w, "idt/x", "v1", MT_OCI_MANIFEST_T, body, strlen (body), &err), 0);
+  reg_session_free (w);
+  assert_int_equal (reg_manifest_get (s, "idt/x", "v1", false, &m, &err), 0);
+  reg_manifest_release (&m);
+  json_t *log = server_log ();
+  size_t i;
+  json_t *e;
+  int posts = 0;
+  json_array_foreach (log, i, e)
+  {
+    if (strcmp (json_get_str (e, "method"), "POST") == 0
+        && str_has_prefix (json_get_str (e, "path"), "/token"))
+      posts++;
+  }
+  assert_int_equal (posts, 1);
+  assert_int_equal (log_count (log, "/manifests/v1", "Bearer r-"), 1);
+  json_decref (log);
+  /* an expired token is fetched again */
+  assert_int_equal (s->ntokens, 1);
+  s->tokens[0].expiry_ns = 0;
+  assert_int_equal (reg_manifest_get (s, "idt/x", "v1", false, &m, &err), 0);
+  reg_manifest_release (&m);
+  log = server_log ();
+  assert_int_equal (log_count (log, "/token", NULL), 1);
+  assert_int_equal (log_count (log, "/manifests/v1", NULL), 1);
+  json_decref (log);
+  reg_session_free (s);
+  unlink (cfgpath);
+}
+
 static void test_basic (void **state arg_unused)
 {
   struct reg_session *s = open_session (port_basic, "user", "pass");
@@ -1022,6 +1067,7 @@ int main (void)
     cmocka_unit_test (test_mount),
     cmocka_unit_test (test_manifests),
     cmocka_unit_test (test_bearer),
+    cmocka_unit_test (test_identity_token_and_expiry),
     cmocka_unit_test (test_basic),
     cmocka_unit_test (test_foreign_realm),
     cmocka_unit_test (test_redirects),
