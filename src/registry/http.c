@@ -333,6 +333,7 @@ struct sink
   struct http_resp *r;
   size_t max_body;
   bool too_big;
+  long os_errno; /* of a failed connect */
 };
 
 static size_t write_cb (char *p, size_t size, size_t nmemb, void *u)
@@ -633,6 +634,9 @@ static CURLcode http_once (struct reg_session *s, const char *method, const char
   resp_reset (resp);
   sink->too_big = false;
   CURLcode rc = curl_easy_perform (c);
+  sink->os_errno = 0;
+  if (rc == CURLE_COULDNT_CONNECT)
+    curl_easy_getinfo (c, CURLINFO_OS_ERRNO, &sink->os_errno);
   long st = 0;
   curl_easy_getinfo (c, CURLINFO_RESPONSE_CODE, &st);
   if (st)
@@ -656,7 +660,7 @@ static int http_exchange (struct reg_session *s, const struct http_req *rq, cons
   bool authed = false;
   int redirects = 0;
   struct body_src src = { rq, 0, 0, false, BERR_INIT };
-  struct sink sink = { resp, rq->max_body ? rq->max_body : MANIFEST_BODY_MAX, false };
+  struct sink sink = { resp, rq->max_body ? rq->max_body : MANIFEST_BODY_MAX, false, 0 };
   char ebuf[CURL_ERROR_SIZE];
   *transient = false;
   for (;;)
@@ -691,6 +695,15 @@ static int http_exchange (struct reg_session *s, const struct http_req *rq, cons
           *transient = curl_code_transient (rc);
           if (rc == CURLE_OPERATION_TIMEDOUT && resp->status == 0)
             berr_set (err, ETIMEDOUT, "%s \"%s\"", http_method_word (method), url);
+          else if (rc == CURLE_COULDNT_CONNECT && sink.os_errno > 0)
+            {
+              /* Go's wording, which docker prints: "dial tcp H:P: connect: connection refused" */
+              char msg[128];
+              snprintf (msg, sizeof msg, "%s", strerror ((int)sink.os_errno));
+              msg[0] = (char)tolower ((unsigned char)msg[0]);
+              berr_set (err, 0, "%s \"%s\": dial tcp %s: connect: %s", http_method_word (method),
+                        url, host, msg);
+            }
           else
             berr_set (err, 0, "%s \"%s\": %s", http_method_word (method), url,
                       ebuf[0] ? ebuf : curl_easy_strerror (rc));
