@@ -317,13 +317,20 @@ static int token_fetch (struct reg_session *s, const char *scope, const char *qu
   if (strncasecmp (realm, "https://", 8) != 0 && strncasecmp (realm, "http://", 7) != 0)
     return berr_set (err, 0, "token realm %s is not an http(s) URL", realm);
   cleanup_free char *realm_host = url_authority (realm);
-  /* basic credentials travel to the registry's own host, or over https to another one */
-  bool creds_ok = strcmp (realm_host, s->host) == 0 || url_is_https (realm);
+  /* basic credentials travel to the registry's own host (any port: a token server beside the
+   * registry), or over https to another one */
+  cleanup_free char *realm_name = url_hostname (realm);
+  bool creds_ok = url_is_https (realm);
   for (size_t i = 0; !creds_ok && i < s->neps; i++)
     {
-      cleanup_free char *h = url_authority (s->eps[i].base);
-      creds_ok = strcmp (h, realm_host) == 0;
+      cleanup_free char *h = url_hostname (s->eps[i].base);
+      creds_ok = !s->eps[i].mirror && strcmp (h, realm_name) == 0;
     }
+  if (user && !creds_ok && want_identity)
+    return berr_set (err, 0,
+                     "unauthorized: not sending credentials to token realm %s: another host "
+                     "over plain http",
+                     realm);
   cleanup_sbuf struct sbuf q;
   sbuf_init (&q);
   struct http_resp r = { 0 };
