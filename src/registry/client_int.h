@@ -67,6 +67,7 @@ struct reg_session
   char *service;
   struct reg_token *tokens;
   size_t ntokens;
+  char *extra_scopes;   /* reg_session_add_scope */
   unsigned auth_gen;    /* bumped whenever the auth state changes (a new token, a scheme) */
   char *identity_token; /* a refresh token the token server returned */
   bool want_identity;   /* ping from login: ask for an offline token */
