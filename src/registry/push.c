@@ -12,6 +12,7 @@
 #include "image/ref.h"
 #include "registry/manifest.h"
 #include "registry/push_int.h"
+#include "util/lazylib.h"
 #include "util/log.h"
 #include "util/util.h"
 
@@ -411,7 +412,10 @@ static int plan_build (struct push_ctx *c, const struct image_rec *im, struct jo
           j->mount_from = mount_sources (c, j->diff_id, j->digest);
           continue;
         }
-      /* Compress; but first see whether the registry has what it compressed to before. */
+      /* Compress; but first see whether the registry has what it compressed to before. Bind
+       * libarchive here, before the worker threads reach for it. */
+      if (lazy_archive_load (err) < 0)
+        goto fail;
       j->compress = true;
       j->media_type = c->kind == PUSH_ZSTD ? MT_OCI_LAYER_ZSTD : MT_DOCKER_LAYER_GZIP;
       struct blob_map_row *rows = NULL;
