@@ -198,6 +198,8 @@ int cmd_container_healthcheck (int argc, char **argv, struct berth_ctx *ctx);
 int cmd_cp (int argc, char **argv, struct berth_ctx *ctx);
 int cmd_commit (int argc, char **argv, struct berth_ctx *ctx);
 int cmd_diff (int argc, char **argv, struct berth_ctx *ctx);
+int cmd_login (int argc, char **argv, struct berth_ctx *ctx);
+int cmd_logout (int argc, char **argv, struct berth_ctx *ctx);
 
 /* fvbommel/sortorder.NaturalLess: digit runs compare as numbers ("v2" before "v10"). */
 bool cli_natural_less (const char *a, const char *b);

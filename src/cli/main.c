@@ -90,6 +90,8 @@ static const struct command commands[] = {
   { "container prune", cmd_container_prune, "Remove all stopped containers" },
   { "cp", cmd_cp, "Copy files/folders between a container and the local filesystem" },
   { "container cp", cmd_cp, "Copy files/folders between a container and the local filesystem" },
+  { "login", cmd_login, "Log in to a Docker registry" },
+  { "logout", cmd_logout, "Log out from a Docker registry" },
   { "commit", cmd_commit, "Create a new image from a container's changes" },
   { "container commit", cmd_commit, "Create a new image from a container's changes" },
   { "diff", cmd_diff, "Inspect changes to files or directories on a container's filesystem" },
