@@ -489,6 +489,7 @@ static int push_tag (struct push_ctx *c, const char *tag, const struct image_rec
   if (built && plan_build (c, im, &jobs, &njobs, err) < 0)
     return -1;
   int ret = -1;
+  cleanup_free char *source = NULL; /* declared before the first goto out */
   for (size_t i = 0; i < njobs; i++)
     if (jobs[i]->short_id[0])
       progress (c, jobs[i]->short_id, RP_PREPARING, 0, 0, NULL);
@@ -531,7 +532,7 @@ static int push_tag (struct push_ctx *c, const char *tag, const struct image_rec
   res->size = (int64_t)blen;
   /* What this push learnt: the compressed blob of each layer, and that this repository has it.
    * Not part of the push's result: a failure to note it is only logged. */
-  cleanup_free char *source = xasprintf ("%s/%s", c->domain, c->repo);
+  source = xasprintf ("%s/%s", c->domain, c->repo);
   for (size_t i = 0; i < nd; i++)
     if (d[i]->record && d[i]->digest[0] && d[i]->media_type)
       {
@@ -588,6 +589,7 @@ int image_push (struct store *s, const char *name, const struct push_opts *o,
   pthread_mutex_init (&c.lock, NULL);
   cleanup_free char *full = ref_name (&ref);
   cleanup_free char *familiar = ref_familiar_name (&ref);
+  cleanup_free char *msg = NULL;
   if (ref.digest)
     {
       berr_setk (err, BERR_INVALID, 0, "cannot push a digest reference");
@@ -610,7 +612,7 @@ int image_push (struct store *s, const char *name, const struct push_opts *o,
       berr_setk (err, BERR_INVALID, 0, "push-compression: unknown compression \"%s\"", comp);
       goto out;
     }
-  cleanup_free char *msg = xasprintf ("The push refers to repository [%s]", full);
+  msg = xasprintf ("The push refers to repository [%s]", full);
   progress (&c, NULL, RP_MESSAGE, 0, 0, msg);
 
   /* The tags to push, each with its image. */
