@@ -26,6 +26,8 @@ static const struct command commands[] = {
   { "image list", cmd_images, NULL },
   { "load", cmd_load, "Load an image from a tar archive or STDIN" },
   { "image load", cmd_load, "Load an image from a tar archive or STDIN" },
+  { "pull", cmd_pull, "Pull an image or a repository from a registry" },
+  { "image pull", cmd_pull, "Pull an image or a repository from a registry" },
   { "save", cmd_save, "Save one or more images to a tar archive (streamed to STDOUT by default)" },
   { "image save", cmd_save, "Save one or more images to a tar archive" },
   { "import", cmd_import, "Import the contents from a tarball to create a filesystem image" },

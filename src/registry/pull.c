@@ -24,6 +24,36 @@ void pull_result_release (struct pull_result *r)
   r->name = NULL;
 }
 
+char *pull_progress_line (const struct reg_progress *p)
+{
+  static const char *const text[] = {
+    [RP_WAITING] = "Waiting",
+    [RP_PULLING_FS] = "Pulling fs layer",
+    [RP_ALREADY_EXISTS] = "Already exists",
+    [RP_VERIFYING] = "Verifying Checksum",
+    [RP_DOWNLOAD_DONE] = "Download complete",
+    [RP_PULL_COMPLETE] = "Pull complete",
+    [RP_PREPARING] = "Preparing",
+    [RP_PUSHED] = "Pushed",
+    [RP_LAYER_EXISTS] = "Layer already exists",
+  };
+  if (p->state == RP_MESSAGE || p->id == NULL)
+    return xstrdup (p->message ? p->message : "");
+  if (p->state == RP_MOUNTED)
+    return xasprintf ("%s: Mounted from %s", p->id, p->message ? p->message : "");
+  if (p->state == RP_RETRYING)
+    return xasprintf ("%s: %s", p->id, p->message ? p->message : "Retrying");
+  if ((size_t)p->state < sizeof text / sizeof text[0] && text[p->state])
+    return xasprintf ("%s: %s", p->id, text[p->state]);
+  /* Downloading / Extracting / Pushing with counts: docker leaves them out of a pipe. */
+  if (p->current > 0 || p->total > 0)
+    return NULL;
+  return xasprintf ("%s: %s", p->id,
+                    p->state == RP_DOWNLOADING  ? "Downloading"
+                    : p->state == RP_EXTRACTING ? "Extracting"
+                                                : "Pushing");
+}
+
 void pull_emit (struct pull_ctx *c, const char *id, enum reg_progress_state st, uint64_t cur,
                 uint64_t total, const char *msg)
 {
