@@ -752,14 +752,14 @@ int http_do (struct reg_session *s, const struct http_req *rq, struct http_resp 
           int chosen = write ? s->ep_write : s->ep_read;
           pthread_mutex_unlock (&s->lock);
           rc = -1;
-          for (size_t i = 0; i < s->neps; i++)
+          for (size_t i = chosen >= 0 ? (size_t)chosen : 0; i < s->neps; i++)
             {
-              if (chosen >= 0 && (int)i != chosen)
-                continue;
-              if (chosen < 0 && write && s->eps[i].mirror)
+              if (write && s->eps[i].mirror)
                 continue;
               cleanup_free char *url = xasprintf ("%s%s", s->eps[i].base, rq->path);
-              cleanup_free char *home = url_authority (s->eps[i].base);
+              /* mirrors are anonymous pull-through caches: no credentials reach them */
+              cleanup_free char *home
+                  = s->eps[i].mirror ? xstrdup ("") : url_authority (s->eps[i].base);
               berr_release (err);
               rc = http_exchange (s, rq, url, home, resp, &transient, err);
               /* any HTTP answer (even a refused login) settles the endpoint */
@@ -772,7 +772,14 @@ int http_do (struct reg_session *s, const struct http_req *rq, struct http_resp 
                     s->ep_read = (int)i;
                   pthread_mutex_unlock (&s->lock);
                 }
-              if (rc == 0 || chosen >= 0 || !transient)
+              /* what a mirror cannot give, the registry itself may */
+              if (s->eps[i].mirror && i + 1 < s->neps && (rc < 0 || resp->status >= 400))
+                {
+                  log_debug ("mirror %s: %s", s->eps[i].base,
+                             rc < 0 ? err->msg : (resp->reason ? resp->reason : "error"));
+                  continue;
+                }
+              if (rc == 0 || !transient || chosen >= 0)
                 break;
               /* an endpoint that cannot be reached: the next one (http after https) */
               if (rq->up && rq->up->rewind_fn == NULL)
