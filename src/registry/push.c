@@ -254,6 +254,10 @@ static int run_jobs (struct push_ctx *c, struct job **jobs, size_t n, berr_t *er
   size_t nt = c->o->cfg && c->o->cfg->max_uploads > 0 ? (size_t)c->o->cfg->max_uploads : 5;
   if (nt > n)
     nt = n;
+  /* The ones beyond the first nt wait for a free slot, as Docker's "Waiting" says. */
+  for (size_t i = nt; i < n; i++)
+    if (jobs[i]->short_id[0])
+      progress (c, jobs[i]->short_id, RP_WAITING, 0, 0, NULL);
   pthread_t *t = xcalloc (nt ? nt : 1, sizeof *t);
   size_t started = 0;
   for (; started + 1 < nt; started++)
@@ -490,11 +494,19 @@ static int push_tag (struct push_ctx *c, const char *tag, const struct image_rec
     return -1;
   int ret = -1;
   cleanup_free char *source = NULL; /* declared before the first goto out */
-  for (size_t i = 0; i < njobs; i++)
+  /* Docker goes from the top layer down to the base: the same order for the lines and the
+   * uploads. */
+  for (size_t i = njobs; i-- > 0;)
     if (jobs[i]->short_id[0])
       progress (c, jobs[i]->short_id, RP_PREPARING, 0, 0, NULL);
   size_t nd = 0;
   struct job **d = distinct (jobs, njobs, &nd);
+  for (size_t i = 0; i < nd / 2; i++)
+    {
+      struct job *t = d[i];
+      d[i] = d[nd - 1 - i];
+      d[nd - 1 - i] = t;
+    }
   /* The config after the layers, as Docker does; no progress line of its own. */
   struct job *cj = job_new (NULL);
   memcpy (cj->digest, im->id, DIGEST_STR_LEN);
