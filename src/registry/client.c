@@ -450,7 +450,7 @@ int reg_manifest_get (struct reg_session *s, const char *repo, const char *refer
   if (r.docker_digest && strcmp (r.docker_digest, out->digest) != 0)
     {
       berr_setk (err, BERR_CORRUPT, 0,
-                 "manifest %s: Docker-Content-Digest %s does not match the content (%s)", reference,
+                 "manifest %s: digest mismatch: Docker-Content-Digest %s, content %s", reference,
                  r.docker_digest, out->digest);
       goto fail;
     }

@@ -697,7 +697,7 @@ static int http_exchange (struct reg_session *s, const struct http_req *rq, cons
         }
       if (sink.too_big)
         {
-          berr_set (err, 0, "%s \"%s\": response body larger than %zu bytes",
+          berr_set (err, 0, "%s \"%s\": response body exceeds the limit of %zu bytes",
                     http_method_word (method), url, sink.max_body);
           return -1;
         }

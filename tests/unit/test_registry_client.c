@@ -504,7 +504,7 @@ static void test_manifests (void **state arg_unused)
   berr_release (&err);
   /* over 4 MiB */
   assert_int_equal (reg_manifest_get (s, "big/repo", "v1", false, &m, &err), -1);
-  assert_non_null (strstr (err.msg, "larger than"));
+  assert_non_null (strstr (err.msg, "exceeds the limit"));
   berr_release (&err);
   /* a reference that is not a strict digest never reaches the URL */
   assert_int_equal (reg_manifest_get (s, "m/repo", "sha256:abc", false, &m, &err), -1);
