@@ -433,10 +433,14 @@ static void test_verification_failures (void **state)
   struct image_rec *rec = NULL;
   assert_int_equal (store_image_lookup (s, ref, &rec, &err), -1);
   berr_release (&err);
-  /* The first layer verified and stays, usable by the next pull; the second is not stored. */
+  /* The first layer, when it verified before the second failed (the failure cancels the
+   * downloads still running, so that is a race), stays usable by the next pull; the second is
+   * never stored. */
   struct layer_info li;
-  assert_int_equal (store_layer_by_blob (s, layers[0], &li, &err), 0);
-  layer_info_release (&li);
+  int r0 = store_layer_by_blob (s, layers[0], &li, &err);
+  assert_true (r0 == 0 || r0 == 1);
+  if (r0 == 0)
+    layer_info_release (&li);
   assert_int_equal (store_layer_by_blob (s, layers[1], &li, &err), 1);
 
   /* B1: a blob's bytes changed on the registry's disk (same size). */
