@@ -48,6 +48,9 @@ struct reg_session
   long connect_timeout_s;
   long low_speed_time_s;
   long retry_first_ms, retry_max_ms;
+  /* Set once the registry has answered anything: before that, a host that does not resolve or
+   * refuses connections is an error at once (as docker pull), not retried. */
+  bool contacted;
 
   struct reg_endpoint *eps;
   size_t neps;
@@ -93,6 +96,7 @@ struct http_resp
   char *content_range;
   int64_t content_length; /* -1 when absent */
   char *url;              /* the URL that gave this answer (after redirects) */
+  bool unreachable;       /* no answer: the host did not resolve or refused the connection */
 };
 void http_resp_release (struct http_resp *r);
 

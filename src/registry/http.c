@@ -651,7 +651,10 @@ static CURLcode http_once (struct reg_session *s, const char *method, const char
   long st = 0;
   curl_easy_getinfo (c, CURLINFO_RESPONSE_CODE, &st);
   if (st)
-    resp->status = st;
+    {
+      resp->status = st;
+      __atomic_store_n (&s->contacted, true, __ATOMIC_RELAXED);
+    }
   curl_easy_setopt (c, CURLOPT_HTTPHEADER, NULL);
   curl_slist_free_all (h);
   http_handle_put (s, c);
@@ -704,6 +707,7 @@ static int http_exchange (struct reg_session *s, const struct http_req *rq, cons
       if (rc != CURLE_OK)
         {
           *transient = curl_code_transient (rc);
+          resp->unreachable = rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_CONNECT;
           if (rc == CURLE_OPERATION_TIMEDOUT && resp->status == 0)
             berr_set (err, ETIMEDOUT, "%s \"%s\"", http_method_word (method), url);
           else if (rc == CURLE_COULDNT_CONNECT && sink.os_errno > 0)
@@ -714,6 +718,16 @@ static int http_exchange (struct reg_session *s, const struct http_req *rq, cons
               msg[0] = (char)tolower ((unsigned char)msg[0]);
               berr_set (err, 0, "%s \"%s\": dial tcp %s: connect: %s", http_method_word (method),
                         url, host, msg);
+            }
+          else if (rc == CURLE_COULDNT_RESOLVE_HOST)
+            {
+              /* Go's "dial tcp: lookup H: no such host" */
+              cleanup_free char *name = xstrdup (host);
+              char *colon = name[0] == '[' ? NULL : strrchr (name, ':');
+              if (colon)
+                *colon = '\0';
+              berr_set (err, 0, "%s \"%s\": dial tcp: lookup %s: no such host",
+                        http_method_word (method), url, name);
             }
           else
             berr_set (err, 0, "%s \"%s\": %s", http_method_word (method), url,
@@ -813,6 +827,10 @@ int http_do (struct reg_session *s, const struct http_req *rq, struct http_resp 
             }
         }
       bool retry = (rc < 0 && transient) || (rc == 0 && http_status_transient (resp->status));
+      /* A registry that never answered is not there: fail at once, as docker pull does
+       * (retries are for a registry that went away in the middle). */
+      if (rc < 0 && resp->unreachable && !__atomic_load_n (&s->contacted, __ATOMIC_RELAXED))
+        retry = false;
       if (!retry || attempt >= s->max_attempts || rq->no_retry)
         return rc;
       if (rq->up && (rq->up->rewind_fn == NULL || rq->up->rewind_fn (rq->up->cookie) < 0))
