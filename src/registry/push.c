@@ -507,6 +507,24 @@ static int push_tag (struct push_ctx *c, const char *tag, const struct image_rec
       d[i] = d[nd - 1 - i];
       d[nd - 1 - i] = t;
     }
+  /* One token for the whole push: this repository and every mount source. */
+  {
+    cleanup_strv char **scopes = NULL;
+    strv_push_take (&scopes, xasprintf ("repository:%s:pull,push", c->repo));
+    for (size_t i = 0; i < nd; i++)
+      for (size_t k = 0; d[i]->mount_from && d[i]->mount_from[k]; k++)
+        {
+          cleanup_free char *sc = xasprintf ("repository:%s:pull", d[i]->mount_from[k]);
+          if (!strv_contains (scopes, sc))
+            strv_push (&scopes, sc);
+        }
+    struct sbuf joined;
+    sbuf_init (&joined);
+    for (size_t k = 0; scopes[k]; k++)
+      sbuf_addf (&joined, "%s%s", k ? " " : "", scopes[k]);
+    reg_session_add_scope (c->rs, joined.buf);
+    sbuf_release (&joined);
+  }
   /* The config after the layers, as Docker does; no progress line of its own. */
   struct job *cj = job_new (NULL);
   memcpy (cj->digest, im->id, DIGEST_STR_LEN);
