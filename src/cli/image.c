@@ -943,6 +943,9 @@ int cmd_image_prune (int argc, char **argv, struct berth_ctx *ctx)
     }
   image_recs_free (recs, n);
   image_filters_release (&f);
+  /* Layers no image uses (left by a failed or killed pull) go too. */
+  if (store_layer_gc (s, &reclaimed, &err) < 0)
+    rc = cli_error (&err);
   if (lines)
     {
       printf ("Deleted Images:\n");

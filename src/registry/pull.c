@@ -415,7 +415,16 @@ int image_pull (struct store *s, const char *reference, const struct pull_opts *
   memset (res, 0, sizeof *res);
   if (ref_parse_docker (reference, &ref, err) < 0)
     return -1;
+  /* Layers are committed one by one before the image: the shared lock keeps store_layer_gc
+   * (image prune) from taking them away in between. */
+  int lfd = -1;
+  if (store_pull_lock (s, &lfd, err) < 0)
+    {
+      ref_release (&ref);
+      return -1;
+    }
   int r = pull_ref (s, &ref, o, res, err);
+  close (lfd);
   ref_release (&ref);
   if (r < 0)
     pull_result_release (res);

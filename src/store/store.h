@@ -360,5 +360,11 @@ int store_blob_map_list (struct store *s, const char *diff_id, struct blob_map_r
 /* An exclusive lock on one blob digest across processes (<root>/locks/<hex>): two pulls of the
  * same layer at once download it once. Blocks; *fd receives the lock (close it to release). */
 int store_blob_lock (struct store *s, const char *digest, int *fd, berr_t *err);
+/* A pull holds a shared lock on <root>/pull.lock from start to end (*fd; close to release):
+ * it commits each layer before the image that uses it. */
+int store_pull_lock (struct store *s, int *fd, berr_t *err);
+/* Delete the layers no image uses (what a failed or killed pull left), unless a pull is running
+ * (then nothing is done). reclaimed (may be NULL) grows by their content sizes. */
+int store_layer_gc (struct store *s, int64_t *reclaimed, berr_t *err);
 
 #endif

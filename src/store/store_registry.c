@@ -181,3 +181,85 @@ int store_blob_lock (struct store *s, const char *digest, int *fd, berr_t *err)
   *fd = lfd;
   return 0;
 }
+
+static int open_pull_lock (struct store *s, berr_t *err)
+{
+  cleanup_free char *path = xasprintf ("%s/pull.lock", s->root);
+  int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0)
+    return berr_set (err, errno, "store: open %s", path);
+  return fd;
+}
+
+int store_pull_lock (struct store *s, int *fd, berr_t *err)
+{
+  int lfd = open_pull_lock (s, err);
+  if (lfd < 0)
+    return -1;
+  while (flock (lfd, LOCK_SH) < 0)
+    {
+      if (errno == EINTR)
+        continue;
+      int e = errno;
+      close (lfd);
+      return berr_set (err, e, "store: lock pull.lock");
+    }
+  *fd = lfd;
+  return 0;
+}
+
+int store_layer_gc (struct store *s, int64_t *reclaimed, berr_t *err)
+{
+  cleanup_close int lfd = open_pull_lock (s, err);
+  if (lfd < 0)
+    return -1;
+  if (flock (lfd, LOCK_EX | LOCK_NB) < 0)
+    return errno == EWOULDBLOCK ? 0 : berr_set (err, errno, "store: lock pull.lock");
+  if (ensure_stage (s, err) < 0 || db_begin_write (s, err) < 0)
+    return -1;
+  cleanup_strv char **paths = NULL;
+  {
+    cleanup_stmt sqlite3_stmt *st
+        = db_prep (s,
+                   "SELECT diff_id, blob, size FROM layers WHERE diff_id NOT IN "
+                   "(SELECT diff_id FROM image_layers)",
+                   err);
+    if (st == NULL)
+      {
+        db_rollback (s);
+        return -1;
+      }
+    cleanup_strv char **ids = NULL;
+    cleanup_strv char **blobs = NULL;
+    int r;
+    while ((r = sqlite3_step (st)) == SQLITE_ROW)
+      {
+        strv_push (&ids, col_text (st, 0));
+        strv_push (&blobs, col_text (st, 1) ? col_text (st, 1) : "");
+        if (reclaimed)
+          *reclaimed += sqlite3_column_int64 (st, 2);
+      }
+    if (r != SQLITE_DONE)
+      {
+        db_rollback (s);
+        return db_err (s, err, "layer gc");
+      }
+    for (size_t i = 0; ids && ids[i]; i++)
+      {
+        if (!digest_is_valid (ids[i]))
+          continue;
+        if (exec_bind (s, "DELETE FROM layers WHERE diff_id = ?", err, 1, 's', ids[i]) < 0)
+          {
+            db_rollback (s);
+            return -1;
+          }
+        strv_push_take (&paths, xasprintf ("layers/%s", digest_hex (ids[i])));
+        if (digest_is_valid (blobs[i])
+            && !row_exists (s, "SELECT 1 FROM layers WHERE blob = ?", blobs[i]))
+          strv_push_take (&paths, xasprintf ("blobs/sha256/%s", digest_hex (blobs[i])));
+      }
+  }
+  if (paths == NULL)
+    return db_exec (s, "COMMIT", err);
+  return finish_removal (s, paths, err);
+}

@@ -441,6 +441,20 @@ static void test_verification_failures (void **state)
   assert_true (r0 == 0 || r0 == 1);
   if (r0 == 0)
     layer_info_release (&li);
+  /* image prune's layer GC takes what no image uses, unless a pull holds its lock. */
+  if (r0 == 0)
+    {
+      int lfd = -1;
+      int64_t reclaimed = 0;
+      assert_int_equal (store_pull_lock (s, &lfd, &err), 0);
+      assert_int_equal (store_layer_gc (s, &reclaimed, &err), 0);
+      assert_int_equal (store_layer_by_blob (s, layers[0], &li, &err), 0);
+      layer_info_release (&li);
+      close (lfd);
+      assert_int_equal (store_layer_gc (s, &reclaimed, &err), 0);
+      assert_true (reclaimed > 0);
+      assert_int_equal (store_layer_by_blob (s, layers[0], &li, &err), 1);
+    }
   assert_int_equal (store_layer_by_blob (s, layers[1], &li, &err), 1);
 
   /* B1: a blob's bytes changed on the registry's disk (same size). */
