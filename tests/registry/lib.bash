@@ -269,3 +269,12 @@ store_tmp_empty() {
 images_snapshot() {
   berth images --format '{{.Repository}}:{{.Tag}} {{.ID}}' 2>&1 | sort
 }
+
+# reg_access_count ERE: access-log lines of the registry ($REG_DIR/registry.log) matching ERE,
+# e.g. '"GET /v2/test/busybox/manifests/latest '.
+reg_access_count() {
+  grep -cE "$1" "$REG_DIR/registry.log" || true
+}
+
+# busybox_ids: the fixture's config digest (= image ID) and its one diff_id.
+BUSYBOX_ID=sha256:c49a1a6e3dcb9358ded9a3e098d7f57409c5b2bf47943e20af7cd8f22f65fedf
