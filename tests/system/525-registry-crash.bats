@@ -62,7 +62,7 @@ image_whole_or_absent() {
 
 @test "F2: ten parallel pulls of two images sharing layers fetch each layer once" {
   start_faultserver none --blob-delay 0.5
-  local i pids=() rc=0
+  local i ref pids=() rc=0
   for i in 0 1 2 3 4 5 6 7 8 9; do
     if ((i % 2)); then ref=$FAULT/x/b:b; else ref=$FAULT/x/a:latest; fi
     "$BERTH" --root "$TEST_ROOT" --runroot "$TEST_RUNROOT" pull "$ref" \
