@@ -44,4 +44,9 @@ int image_pull (struct store *s, const char *reference, const struct pull_opts *
 int image_pull_all_tags (struct store *s, const char *repository, const struct pull_opts *o,
                          struct pull_result **results, size_t *n, berr_t *err);
 
+/* The line docker prints for an event into a pipe ("a1b2c3d4e5f6: Pull complete", or the
+ * message of RP_MESSAGE); NULL for events that only carry byte counts (caller frees). For
+ * outputs that are no terminal and not the CLI's renderer (build's step output). */
+char *pull_progress_line (const struct reg_progress *p);
+
 #endif
