@@ -128,6 +128,7 @@ int cli_pull_image (struct berth_ctx *ctx, const char *reference, const char *pl
 int cmd_save (int argc, char **argv, struct berth_ctx *ctx);
 int cmd_import (int argc, char **argv, struct berth_ctx *ctx);
 int cmd_tag (int argc, char **argv, struct berth_ctx *ctx);
+int cmd_push (int argc, char **argv, struct berth_ctx *ctx);
 int cmd_rmi (int argc, char **argv, struct berth_ctx *ctx);
 int cmd_image_inspect (int argc, char **argv, struct berth_ctx *ctx);
 int cmd_inspect (int argc, char **argv, struct berth_ctx *ctx);

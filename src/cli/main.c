@@ -34,6 +34,8 @@ static const struct command commands[] = {
   { "image import", cmd_import, "Import the contents from a tarball to create a filesystem image" },
   { "tag", cmd_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE" },
   { "image tag", cmd_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE" },
+  { "push", cmd_push, "Push an image or a repository to a registry" },
+  { "image push", cmd_push, "Push an image or a repository to a registry" },
   { "rmi", cmd_rmi, "Remove one or more images" },
   { "image rm", cmd_rmi, "Remove one or more images" },
   { "image remove", cmd_rmi, NULL },
