@@ -1,12 +1,13 @@
 # shellcheck shell=bash disable=SC2034,SC2154
 # tests/registry/lib.bash: registries for the tests, all on 127.0.0.1 (sourced after helpers.bash).
 #
-#   start_registry MODE [DIR]   MODE: plain | tls | htpasswd | token
+#   start_registry MODE [DIR]   MODE: plain | tls | htpasswd | token | token-tls
 #       Debian's docker-registry on a free port with a generated config under DIR (default
 #       $BATS_TEST_TMPDIR/registry). Sets REG (127.0.0.1:PORT), REG_PORT, REG_DIR, REG_PID;
 #       htpasswd/token: REG_USER/REG_PASS (alice/alice-pw; also bob/bob-pw with pull only);
 #       token: TOKEN_PORT, TOKEN_PID, TOKEN_LOG (one "TOKEN user scopes" line per token issued);
-#       tls: REG_CA (the test CA), REG_CERTS_DIR (certs.d layout, set as berth's
+#       tls: REG_CA (the test CA), REG_TLS_NAME (a non-localhost name of 127.0.0.1 from
+#       /etc/hosts, or empty: with it the client must verify the certificate), REG_CERTS_DIR (certs.d layout, set as berth's
 #       "registry-certs-dir" in $BERTH_CONFIG). Several registries: call it again with another
 #       DIR after saving the variables.
 #   stop_registry [DIR]         kills the registry (and token server) started for DIR.
@@ -63,16 +64,26 @@ json.dump(c, open(p, "w"), indent=1)
 EOF
 }
 
-# _mk_tls DIR: a test CA, a server certificate for 127.0.0.1 and localhost signed by it.
+# _loopback_alias: a host name other than localhost that /etc/hosts maps to 127.0.0.0/8 (e.g. the
+# machine's own name), or nothing. Docker (and berth) treat localhost and 127.0.0.0/8 as insecure
+# registries (TLS not verified), so only such a name makes the client verify certificates.
+_loopback_alias() {
+  awk '$1 ~ /^127\./ { for (i = 2; i <= NF; i++) if ($i !~ /^localhost/ && $i ~ /^[a-z][a-z0-9-]*$/) { print $i; exit } }' \
+    /etc/hosts 2>/dev/null
+}
+
+# _mk_tls DIR: a test CA, a server certificate for 127.0.0.1, localhost and the loopback alias
+# signed by it.
 _mk_tls() {
-  local d=$1
+  local d=$1 alias
+  alias=$(_loopback_alias)
   openssl req -x509 -newkey rsa:2048 -nodes -keyout "$d/ca.key" -out "$d/ca.crt" -days 2 \
     -subj "/CN=berth test CA" -addext "basicConstraints=critical,CA:TRUE" \
     -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null || return 1
   openssl req -newkey rsa:2048 -nodes -keyout "$d/server.key" -out "$d/server.csr" \
     -subj "/CN=127.0.0.1" 2>/dev/null || return 1
-  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' \
-    >"$d/server.ext"
+  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost%s\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' \
+    "${alias:+,DNS:$alias}" >"$d/server.ext"
   openssl x509 -req -in "$d/server.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial \
     -out "$d/server.crt" -days 2 -extfile "$d/server.ext" 2>/dev/null
 }
@@ -84,6 +95,7 @@ start_registry() {
   REG_USER=
   REG_PASS=
   REG_CA=
+  REG_TLS_NAME=
   local auth='' tls='' scheme=http
   case $mode in
     plain) ;;
@@ -98,8 +110,15 @@ start_registry() {
       { htpasswd -Bbn alice alice-pw; htpasswd -Bbn bob bob-pw; } | grep -v '^$' >"$dir/htpasswd"
       auth="auth: {htpasswd: {realm: berth-test, path: $dir/htpasswd}}"
       ;;
-    token)
+    token | token-tls)
+      # token-tls: the realm is https (test CA in the certs.d directory), the way a client may
+      # send a password to a realm on another host:port
       REG_USER=alice REG_PASS=alice-pw
+      local -a tlsargs=()
+      if [[ $mode == token-tls ]]; then
+        _mk_tls "$dir" || fail "openssl failed"
+        tlsargs=(--tls-cert "$dir/server.crt" --tls-key "$dir/server.key")
+      fi
       openssl req -x509 -newkey rsa:2048 -nodes -keyout "$dir/token.key" -out "$dir/token.crt" \
         -days 2 -subj "/CN=berth test token issuer" 2>/dev/null || fail "openssl failed"
       cat >"$dir/users.json" <<'EOF'
@@ -110,13 +129,15 @@ EOF
       TOKEN_LOG=$dir/token.log
       rm -f "$dir/token.port"
       python3 "$REGLIB_DIR/tokenserver.py" --key "$dir/token.key" --cert "$dir/token.crt" \
-        --users "$dir/users.json" --log "$TOKEN_LOG" --port-file "$dir/token.port" \
+        --users "$dir/users.json" --log "$TOKEN_LOG" --port-file "$dir/token.port" "${tlsargs[@]}" \
         </dev/null >"$dir/token.out" 2>&1 &
       TOKEN_PID=$!
       REG_SERVER_PIDS+=("$TOKEN_PID")
       echo "$TOKEN_PID" >"$dir/token.pid"
       TOKEN_PORT=$(_wait_port_file "$dir/token.port") || return 1
-      auth="auth: {token: {realm: \"http://127.0.0.1:$TOKEN_PORT/token\", service: berth-test-registry, issuer: berth-test-issuer, rootcertbundle: $dir/token.crt}}"
+      local rs=http
+      [[ $mode == token ]] || rs=https
+      auth="auth: {token: {realm: \"$rs://127.0.0.1:$TOKEN_PORT/token\", service: berth-test-registry, issuer: berth-test-issuer, rootcertbundle: $dir/token.crt}}"
       ;;
     *) fail "start_registry: unknown mode $mode"; return 1 ;;
   esac
@@ -154,14 +175,26 @@ EOF
   [[ $up == 1 ]] || { cat "$dir/registry.log" >&2; fail "docker-registry did not start"; return 1; }
   REG=127.0.0.1:$REG_PORT
   REG_SCHEME=$scheme
-  if [[ $mode == tls ]]; then
+  if [[ $mode == token-tls ]]; then
     REG_CERTS_DIR=$dir/certs.d
-    mkdir -p "$REG_CERTS_DIR/$REG" "$REG_CERTS_DIR/localhost:$REG_PORT"
-    cp "$REG_CA" "$REG_CERTS_DIR/$REG/ca.crt"
-    cp "$REG_CA" "$REG_CERTS_DIR/localhost:$REG_PORT/ca.crt"
+    # the CA under the realm's host and under the registry's (Docker's token requests use the
+    # registry's TLS settings)
+    mkdir -p "$REG_CERTS_DIR/127.0.0.1:$TOKEN_PORT" "$REG_CERTS_DIR/$REG"
+    cp "$dir/ca.crt" "$REG_CERTS_DIR/127.0.0.1:$TOKEN_PORT/ca.crt"
+    cp "$dir/ca.crt" "$REG_CERTS_DIR/$REG/ca.crt"
     reg_config_set registry-certs-dir "\"$REG_CERTS_DIR\""
   fi
-  export REG REG_PORT REG_DIR REG_USER REG_PASS REG_CA REG_SCHEME
+  if [[ $mode == tls ]]; then
+    REG_CERTS_DIR=$dir/certs.d
+    REG_TLS_NAME=$(_loopback_alias)
+    local h
+    for h in "$REG" "localhost:$REG_PORT" ${REG_TLS_NAME:+"$REG_TLS_NAME:$REG_PORT"}; do
+      mkdir -p "$REG_CERTS_DIR/$h"
+      cp "$REG_CA" "$REG_CERTS_DIR/$h/ca.crt"
+    done
+    reg_config_set registry-certs-dir "\"$REG_CERTS_DIR\""
+  fi
+  export REG REG_PORT REG_DIR REG_USER REG_PASS REG_CA REG_SCHEME REG_TLS_NAME
 }
 
 _kill_wait() {
@@ -246,6 +279,7 @@ reg_setup() {
   REG_SERVER_PIDS=()
   REG_DIR=
   REG_CA=
+  REG_TLS_NAME=
   REG_USER=
   REG_PASS=
 }

@@ -2,7 +2,7 @@
 """tokenserver.py — a Docker Registry v2 token server for the tests (127.0.0.1 only).
 
     tokenserver.py --key KEY.pem --cert CERT.pem --users USERS.json --log LOG --port-file FILE
-                   [--issuer ISS] [--service SVC] [--expires 300]
+                   [--issuer ISS] [--service SVC] [--expires 300] [--tls-cert C --tls-key K]
 
 USERS.json: {"users": {"alice": {"password": "pw", "grant": {"test/*": ["pull", "push"]}}},
              "anonymous": {"public/*": ["pull"]}}
@@ -177,9 +177,16 @@ def main():
     ap.add_argument("--issuer", default="berth-test-issuer")
     ap.add_argument("--service", default="berth-test-registry")
     ap.add_argument("--expires", type=int, default=300)
+    ap.add_argument("--tls-cert", help="serve https with this certificate (and --tls-key)")
+    ap.add_argument("--tls-key")
     ARGS = ap.parse_args()
     srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
     srv.daemon_threads = True
+    if ARGS.tls_cert:
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(ARGS.tls_cert, ARGS.tls_key)
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     tmp = ARGS.port_file + ".tmp"
     with open(tmp, "w") as f:
         f.write("%d\n" % srv.server_address[1])

@@ -134,8 +134,9 @@ PY
   grep -q "^get $REG\$" "$BATS_TEST_TMPDIR/helper.log" || fail "credHelpers was not used"
 }
 
-@test "token: anonymous pull of a public repo, denied elsewhere; tokens cached per scope" {
-  start_registry token
+# token_pull_push MODE: anonymous and authenticated pulls, one token per scope, push scopes.
+token_pull_push() {
+  start_registry "$1"
   push_fixture public/busybox:latest
   push_fixture test/multi:latest "$FIXTURES/multi.tar"
   : >"$TOKEN_LOG"
@@ -167,8 +168,17 @@ PY
   [[ $(wc -l <"$TOKEN_LOG") -le 2 ]] || fail "tokens not cached: $(cat "$TOKEN_LOG")"
 }
 
-@test "token: a pull-only user cannot push; a wrong password is refused at login" {
-  start_registry token
+@test "token (realm on another port, plain http, as docker-compose setups have it): pulls, cache" {
+  token_pull_push token
+}
+
+@test "token (realm over https): anonymous and authenticated pulls, tokens cached per scope" {
+  token_pull_push token-tls
+}
+
+# token_rights MODE: a pull-only user cannot push; a wrong password is refused at login.
+token_rights() {
+  start_registry "$1"
   push_fixture test/busybox:latest
   run_berth login -u bob -p wrong "$REG"
   assert_failure
@@ -186,6 +196,14 @@ PY
   assert_failure
 }
 
+@test "token (realm on another port, plain http): a wrong password fails login; pull-only user" {
+  token_rights token
+}
+
+@test "token (realm over https): a wrong password fails login; a pull-only user cannot push" {
+  token_rights token-tls
+}
+
 @test "TLS: a registry with a test CA in the certs.d directory; an unknown CA is refused" {
   start_registry tls
   push_fixture test/busybox:latest
@@ -197,13 +215,20 @@ PY
   berth tag "$REG/test/busybox:latest" "localhost:$REG_PORT/test/viahost:1"
   run_berth push "localhost:$REG_PORT/test/viahost:1"
   assert_success
+  # 127.0.0.1 and localhost are insecure registries (as in Docker: TLS not verified); a name
+  # of 127.0.0.1 that is not localhost is verified against certs.d
+  [[ -n $REG_TLS_NAME ]] || skip "no non-localhost name for 127.0.0.1 in /etc/hosts"
+  local named=$REG_TLS_NAME:$REG_PORT/test/busybox:latest
+  run_berth pull "$named"
+  assert_success
+  assert_line "Status: Downloaded newer image for $named"
   # the same registry with a certs dir that does not know the CA
   mkdir -p "$BATS_TEST_TMPDIR/empty-certs"
   reg_config_set registry-certs-dir "\"$BATS_TEST_TMPDIR/empty-certs\""
-  berth rmi "$REG/test/busybox:latest" >/dev/null
-  run_berth pull "$REG/test/busybox:latest"
+  berth rmi "$named" >/dev/null
+  run_berth pull "$named"
   assert_failure
   assert_output_matches "certificate|x509|SSL|TLS"
-  run_berth image inspect "$REG/test/busybox:latest"
+  run_berth image inspect "$named"
   assert_failure
 }

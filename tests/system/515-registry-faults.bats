@@ -19,6 +19,7 @@ teardown() { reg_teardown; }
 
 # after_failed_pull REF: the common checks after a pull that had to fail.
 after_failed_pull() {
+  local saved=$output
   assert_equal "$(images_snapshot)" "$BEFORE"
   run_berth image inspect "$1"
   assert_failure
@@ -27,6 +28,7 @@ after_failed_pull() {
   for d in $(fault_info layers | tr -d "[]',") $(fault_info config); do
     [[ ! -e $TEST_ROOT/blobs/sha256/${d#sha256:} ]] || fail "blob $d of the failed pull was committed"
   done
+  output=$saved
 }
 
 # fault_pull FAULT ERE [SERVER ARGS...]: start the server, pull from it, expect a failure whose
@@ -42,19 +44,19 @@ fault_pull() {
 }
 
 @test "B1: a layer whose bytes do not match its digest" {
-  fault_pull wrong-layer-digest "digest"
+  fault_pull wrong-layer-digest "[Dd]igest"
   local d
   d=$(fault_info layers | tr -d "[]',")
   assert_output_contains "$d"
 }
 
 @test "B1: a config whose bytes do not match its digest" {
-  fault_pull wrong-config-digest "digest"
+  fault_pull wrong-config-digest "[Dd]igest"
   assert_output_contains "$(fault_info config)"
 }
 
 @test "B1: a manifest body that does not match Docker-Content-Digest, or the digest pulled" {
-  fault_pull wrong-manifest-digest "digest"
+  fault_pull wrong-manifest-digest "[Dd]igest"
   local m
   m=$(fault_info manifest)
   run_berth pull "$FAULT/x/img@$m"
@@ -98,7 +100,7 @@ fault_pull() {
 }
 
 @test "B5: a 50 MiB manifest is refused at a limit" {
-  fault_pull huge-manifest "too (large|big)|exceed|limit|size"
+  fault_pull huge-manifest "too (large|big)|exceed|limit|size|larger than"
   [[ ${#output} -lt 100000 ]] || fail "the output is ${#output} bytes"
 }
 
@@ -108,7 +110,8 @@ fault_pull() {
 }
 
 @test "B5: a 1000-deep index is refused" {
-  fault_pull deep-index "index|nest|depth|deep"
+  # refused as a nested index, or by not following index entries at all (Docker's way)
+  fault_pull deep-index "index|nest|depth|deep|no matching manifest"
   [[ $(grep -c '/manifests/' "$FAULT_LOG") -le 20 ]] || fail "followed $(grep -c '/manifests/' "$FAULT_LOG") manifests"
 }
 
@@ -155,14 +158,16 @@ fault_pull() {
   assert_failure
 }
 
-@test "B8: a 500 once is retried; a 500 always fails after a bounded number of attempts" {
+@test "B8: a 500 once is retried" {
   start_faultserver 500-once
   run_berth pull "$FAULT/x/img:latest"
   assert_success
   local d
   d=$(fault_info layers | tr -d "[]',")
   assert_equal "$(fault_blob_gets "$d")" 2
-  stop_faultserver
+}
+
+@test "B8: a 500 always fails after a bounded number of attempts" {
   start_faultserver 500-always
   run_berth pull "$FAULT/x/img2:latest"
   assert_failure
