@@ -221,7 +221,7 @@ class Base(BaseHTTPRequestHandler):
         for k, v in hs.items():
             self.send_header(k, v)
         self.end_headers()
-        if not head and body:
+        if not head and body and self.command != "HEAD":
             self.wfile.write(body)
 
     def err(self, code, ecode, msg):
