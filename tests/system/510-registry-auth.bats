@@ -165,7 +165,9 @@ token_pull_push() {
   assert_success
   grep -q '^TOKEN alice repository:test/copy:pull,push' "$TOKEN_LOG" ||
     grep -q '^TOKEN alice .*repository:test/copy:push,pull' "$TOKEN_LOG" || fail "no push token: $(cat "$TOKEN_LOG")"
-  [[ $(wc -l <"$TOKEN_LOG") -le 2 ]] || fail "tokens not cached: $(cat "$TOKEN_LOG")"
+  # one token per scope set (a mount from another repository asks for that one's pull too)
+  [[ -z $(sort "$TOKEN_LOG" | uniq -d) ]] || fail "a token asked for twice: $(cat "$TOKEN_LOG")"
+  [[ $(wc -l <"$TOKEN_LOG") -le 4 ]] || fail "tokens not cached: $(cat "$TOKEN_LOG")"
 }
 
 @test "token (realm on another port, plain http, as docker-compose setups have it): pulls, cache" {
