@@ -352,7 +352,9 @@ int reg_ping (struct reg_session *s, char **identity_token, berr_t *err)
       s->want_identity = true;
       pthread_mutex_unlock (&s->lock);
     }
-  struct http_req rq = { .method = "GET", .path = "/v2/", .follow = true, .max_body = 1u << 20 };
+  /* login's check: an unreachable registry is reported at once, as docker login does */
+  struct http_req rq
+      = { .method = "GET", .path = "/v2/", .follow = true, .max_body = 1u << 20, .no_retry = true };
   struct http_resp r = { 0 };
   int rc = http_do (s, &rq, &r, err);
   cleanup_free char *url = xasprintf ("%s/v2/", http_base (s, false));

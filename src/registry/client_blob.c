@@ -400,7 +400,11 @@ int reg_blob_open (struct reg_session *s, const char *repo, const char *digest, 
         }
     }
   r->url = xasprintf ("%s%s", http_base (s, false), r->path);
-  r->home = url_authority (http_base (s, false));
+  pthread_mutex_lock (&s->lock);
+  bool mirror = s->ep_read >= 0 && s->eps[s->ep_read].mirror;
+  pthread_mutex_unlock (&s->lock);
+  /* mirrors get no credentials (see http_do) */
+  r->home = mirror ? xstrdup ("") : url_authority (http_base (s, false));
   if (transfer_start (r) < 0 || pump (r, false) < 0)
     {
       berr_move (err, &r->err);

@@ -303,9 +303,10 @@ int creds_get (const char *config_dir, const char *key, struct creds *out, berr_
           char *colon = dec ? memchr (dec, ':', len) : NULL;
           if (colon == NULL)
             {
+              berr_set (err, 0, "%s: invalid auth configuration for %s", path, k);
               json_decref (cfg);
               creds_release (out);
-              return berr_set (err, 0, "%s: invalid auth configuration for %s", path, k);
+              return -1;
             }
           *colon = '\0';
           out->username = xstrdup (dec);

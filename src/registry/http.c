@@ -333,6 +333,7 @@ struct sink
   struct http_resp *r;
   size_t max_body;
   bool too_big;
+  long os_errno; /* of a failed connect */
 };
 
 static size_t write_cb (char *p, size_t size, size_t nmemb, void *u)
@@ -633,6 +634,9 @@ static CURLcode http_once (struct reg_session *s, const char *method, const char
   resp_reset (resp);
   sink->too_big = false;
   CURLcode rc = curl_easy_perform (c);
+  sink->os_errno = 0;
+  if (rc == CURLE_COULDNT_CONNECT)
+    curl_easy_getinfo (c, CURLINFO_OS_ERRNO, &sink->os_errno);
   long st = 0;
   curl_easy_getinfo (c, CURLINFO_RESPONSE_CODE, &st);
   if (st)
@@ -656,7 +660,7 @@ static int http_exchange (struct reg_session *s, const struct http_req *rq, cons
   bool authed = false;
   int redirects = 0;
   struct body_src src = { rq, 0, 0, false, BERR_INIT };
-  struct sink sink = { resp, rq->max_body ? rq->max_body : MANIFEST_BODY_MAX, false };
+  struct sink sink = { resp, rq->max_body ? rq->max_body : MANIFEST_BODY_MAX, false, 0 };
   char ebuf[CURL_ERROR_SIZE];
   *transient = false;
   for (;;)
@@ -691,6 +695,15 @@ static int http_exchange (struct reg_session *s, const struct http_req *rq, cons
           *transient = curl_code_transient (rc);
           if (rc == CURLE_OPERATION_TIMEDOUT && resp->status == 0)
             berr_set (err, ETIMEDOUT, "%s \"%s\"", http_method_word (method), url);
+          else if (rc == CURLE_COULDNT_CONNECT && sink.os_errno > 0)
+            {
+              /* Go's wording, which docker prints: "dial tcp H:P: connect: connection refused" */
+              char msg[128];
+              snprintf (msg, sizeof msg, "%s", strerror ((int)sink.os_errno));
+              msg[0] = (char)tolower ((unsigned char)msg[0]);
+              berr_set (err, 0, "%s \"%s\": dial tcp %s: connect: %s", http_method_word (method),
+                        url, host, msg);
+            }
           else
             berr_set (err, 0, "%s \"%s\": %s", http_method_word (method), url,
                       ebuf[0] ? ebuf : curl_easy_strerror (rc));
@@ -752,14 +765,14 @@ int http_do (struct reg_session *s, const struct http_req *rq, struct http_resp 
           int chosen = write ? s->ep_write : s->ep_read;
           pthread_mutex_unlock (&s->lock);
           rc = -1;
-          for (size_t i = 0; i < s->neps; i++)
+          for (size_t i = chosen >= 0 ? (size_t)chosen : 0; i < s->neps; i++)
             {
-              if (chosen >= 0 && (int)i != chosen)
-                continue;
-              if (chosen < 0 && write && s->eps[i].mirror)
+              if (write && s->eps[i].mirror)
                 continue;
               cleanup_free char *url = xasprintf ("%s%s", s->eps[i].base, rq->path);
-              cleanup_free char *home = url_authority (s->eps[i].base);
+              /* mirrors are anonymous pull-through caches: no credentials reach them */
+              cleanup_free char *home
+                  = s->eps[i].mirror ? xstrdup ("") : url_authority (s->eps[i].base);
               berr_release (err);
               rc = http_exchange (s, rq, url, home, resp, &transient, err);
               /* any HTTP answer (even a refused login) settles the endpoint */
@@ -772,7 +785,14 @@ int http_do (struct reg_session *s, const struct http_req *rq, struct http_resp 
                     s->ep_read = (int)i;
                   pthread_mutex_unlock (&s->lock);
                 }
-              if (rc == 0 || chosen >= 0 || !transient)
+              /* what a mirror cannot give, the registry itself may */
+              if (s->eps[i].mirror && i + 1 < s->neps && (rc < 0 || resp->status >= 400))
+                {
+                  log_debug ("mirror %s: %s", s->eps[i].base,
+                             rc < 0 ? err->msg : (resp->reason ? resp->reason : "error"));
+                  continue;
+                }
+              if (rc == 0 || !transient || chosen >= 0)
                 break;
               /* an endpoint that cannot be reached: the next one (http after https) */
               if (rq->up && rq->up->rewind_fn == NULL)

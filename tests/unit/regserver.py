@@ -100,6 +100,15 @@ class Handler(BaseHTTPRequestHandler):
         return False
 
     def token(self):
+        if self.command == "POST":
+            form = dict(p.split("=", 1) for p in self.body().decode().split("&") if "=" in p)
+            if form.get("grant_type") != "refresh_token" or form.get("refresh_token") != "refresh-" + USER:
+                return self.send(401, json.dumps({"details": "bad refresh token"}))
+            t = "r-" + uuid.uuid4().hex
+            with lock:
+                tokens.add(t)
+            return self.send(200, json.dumps({"access_token": t, "expires_in": 300,
+                                              "scope": form.get("scope", "")}))
         a = self.headers.get("Authorization", "")
         if a and a != BASIC_OK:
             self.send(401, json.dumps({"details": "incorrect username or password"}))
@@ -157,6 +166,8 @@ class Handler(BaseHTTPRequestHandler):
                 manifests[(repo, d)] = (self.headers.get("Content-Type"), b)
             hd = d if "wrongput" not in repo else sha(b"x")
             return self.send(201, b"", {"Docker-Content-Digest": hd, "Location": "/v2/%s/manifests/%s" % (repo, d)})
+        if repo.startswith("nomirror") and self.mode == "open":
+            return self.err(404, "MANIFEST_UNKNOWN", "manifest unknown")
         if repo.startswith("big"):
             return self.send(200, b"{" + b" " * (5 << 20) + b"}", ctype="application/vnd.oci.image.manifest.v1+json")
         with lock:

@@ -567,6 +567,51 @@ static void test_bearer (void **state arg_unused)
   reg_session_free (s);
 }
 
+static void test_identity_token_and_expiry (void **state arg_unused)
+{
+  /* a stored identity token is traded for access tokens with an OAuth2 refresh */
+  cleanup_free char *cfgpath = xasprintf ("%s/config.json", tmpdir);
+  cleanup_free char *cfg = xasprintf ("{\"auths\": {\"127.0.0.1:%d\": {\"auth\": \"dXNlcjo=\", "
+                                      "\"identitytoken\": \"refresh-user\"}}}",
+                                      port_bearer);
+  berr_t err = BERR_INIT;
+  assert_int_equal (fs_write_atomic (cfgpath, cfg, strlen (cfg), 0600, &err), 0);
+  struct reg_session *s = open_session (port_bearer, NULL, NULL);
+  json_decref (server_log ());
+  struct reg_manifest m;
+  const char *body = "{\"schemaVersion\":2}";
+  struct reg_session *w = open_session (port_open, NULL, NULL);
+  assert_int_equal (
+      reg_manifest_put (w, "idt/x", "v1", MT_OCI_MANIFEST_T, body, strlen (body), &err), 0);
+  reg_session_free (w);
+  assert_int_equal (reg_manifest_get (s, "idt/x", "v1", false, &m, &err), 0);
+  reg_manifest_release (&m);
+  json_t *log = server_log ();
+  size_t i;
+  json_t *e;
+  int posts = 0;
+  json_array_foreach (log, i, e)
+  {
+    if (strcmp (json_get_str (e, "method"), "POST") == 0
+        && str_has_prefix (json_get_str (e, "path"), "/token"))
+      posts++;
+  }
+  assert_int_equal (posts, 1);
+  assert_int_equal (log_count (log, "/manifests/v1", "Bearer r-"), 1);
+  json_decref (log);
+  /* an expired token is fetched again */
+  assert_int_equal (s->ntokens, 1);
+  s->tokens[0].expiry_ns = 0;
+  assert_int_equal (reg_manifest_get (s, "idt/x", "v1", false, &m, &err), 0);
+  reg_manifest_release (&m);
+  log = server_log ();
+  assert_int_equal (log_count (log, "/token", NULL), 1);
+  assert_int_equal (log_count (log, "/manifests/v1", NULL), 1);
+  json_decref (log);
+  reg_session_free (s);
+  unlink (cfgpath);
+}
+
 static void test_basic (void **state arg_unused)
 {
   struct reg_session *s = open_session (port_basic, "user", "pass");
@@ -662,6 +707,61 @@ static void test_resume_retry_stall (void **state arg_unused)
   int64_t ms = (now_ns () - t0) / 1000000;
   if (ms < 900 || ms > 3900)
     fail_msg ("stall took %lld ms", (long long)ms);
+}
+
+static void test_mirror (void **state arg_unused)
+{
+  struct reg_config cfg;
+  berr_t err = BERR_INIT;
+  assert_int_equal (reg_config_load (NULL, &cfg, &err), 0);
+  strv_push_take (&cfg.mirrors, xasprintf ("http://127.0.0.1:%d/", port_open));
+  free (cfg.docker_config_dir);
+  cfg.docker_config_dir = xstrdup (tmpdir);
+  struct reg_session *s;
+  assert_int_equal (reg_session_open (&cfg, "docker.io", &s, &err), 0);
+  reg_config_release (&cfg);
+  assert_int_equal (s->neps, 2);
+  /* the "official" registry is the bearer server here: nothing leaves 127.0.0.1 */
+  free (s->eps[1].base);
+  s->eps[1].base = xasprintf ("http://127.0.0.1:%d", port_bearer);
+  assert_int_equal (reg_session_set_credentials (s, "user", "pass", &err), 0);
+  const char *body = "{\"schemaVersion\":2}";
+  struct reg_session *w = open_session (port_open, NULL, NULL);
+  assert_int_equal (
+      reg_manifest_put (w, "mir/x", "v1", MT_OCI_MANIFEST_T, body, strlen (body), &err), 0);
+  assert_int_equal (
+      reg_manifest_put (w, "nomirror/x", "v1", MT_OCI_MANIFEST_T, body, strlen (body), &err), 0);
+  reg_session_free (w);
+  json_decref (server_log ());
+  struct reg_manifest m;
+  assert_int_equal (reg_manifest_get (s, "mir/x", "v1", false, &m, &err), 0);
+  reg_manifest_release (&m);
+  assert_int_equal (reg_manifest_get (s, "nomirror/x", "v1", false, &m, &err), 0);
+  reg_manifest_release (&m);
+  assert_int_equal (reg_manifest_get (s, "mir/x", "v1", false, &m, &err), 0);
+  reg_manifest_release (&m);
+  json_t *log = server_log ();
+  size_t i;
+  json_t *e;
+  int mirror_hits = 0, registry_hits = 0;
+  json_array_foreach (log, i, e)
+  {
+    int port = (int)json_integer_value (json_object_get (e, "port"));
+    if (strstr (json_get_str (e, "path"), "/manifests/") == NULL)
+      continue;
+    if (port == port_open)
+      {
+        mirror_hits++;
+        assert_string_equal (json_get_str (e, "auth"), "");
+      }
+    else if (port == port_bearer)
+      registry_hits++;
+  }
+  assert_int_equal (mirror_hits, 3);
+  assert_true (registry_hits >= 1);
+  assert_int_equal (log_count (log, "/manifests/v1", "Bearer u-"), 1);
+  json_decref (log);
+  reg_session_free (s);
 }
 
 struct par
@@ -967,12 +1067,14 @@ int main (void)
     cmocka_unit_test (test_mount),
     cmocka_unit_test (test_manifests),
     cmocka_unit_test (test_bearer),
+    cmocka_unit_test (test_identity_token_and_expiry),
     cmocka_unit_test (test_basic),
     cmocka_unit_test (test_foreign_realm),
     cmocka_unit_test (test_redirects),
     cmocka_unit_test (test_bounds),
     cmocka_unit_test (test_resume_retry_stall),
     cmocka_unit_test (test_parallel_one_token),
+    cmocka_unit_test (test_mirror),
     cmocka_unit_test (test_docker_registry),
     cmocka_unit_test (test_tls_certs_d),
   };
