@@ -63,10 +63,6 @@ static int pull_all_tags (struct berth_ctx *ctx, struct store *s, struct reg_con
   bool newer = false;
   for (size_t i = 0; i < n; i++)
     {
-      if (!quiet && r == 0)
-        {
-          fprintf (stdout, "Digest: %s\n", res[i].digest);
-        }
       newer |= !res[i].up_to_date;
       pull_result_release (&res[i]);
     }

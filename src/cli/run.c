@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "image/ref.h"
 #include "cli/runopts.h"
 #include "container/container.h"
 #include "util/json.h"
@@ -54,7 +55,18 @@ static int create_from_request (struct berth_ctx *ctx, struct run_request *req, 
       && strcmp (req->pull, "missing") == 0)
     {
       /* Docker's order: the notice, the pull (on stderr), then the create. */
-      fprintf (stderr, "Unable to find image '%s' locally\n", shown ? shown : img);
+      struct image_ref ref = { 0 };
+      berr_t perr = BERR_INIT;
+      if (ref_parse_normalized (img, &ref, &perr) == 0)
+        {
+          ref_tag_name_only (&ref);
+          free (shown);
+          shown = ref_familiar (&ref);
+        }
+      ref_release (&ref);
+      berr_release (&perr);
+      if (!req->quiet)
+        fprintf (stderr, "Unable to find image '%s' locally\n", shown ? shown : img);
       berr_release (&err);
       if (cli_pull_image (ctx, req->args[0], req->platform, stderr, req->quiet, NULL) < 0)
         return EXIT_ENGINE;

@@ -248,6 +248,20 @@ static int check_platform (const char *platform, json_t *config, const char *ful
                     fullname, platform, actual);
 }
 
+/* With --platform, an image stored for another platform is no reason to stop early. */
+static bool local_platform_ok (struct store *s, const char *id, const char *platform,
+                               const char *fullname)
+{
+  if (platform == NULL || *platform == '\0')
+    return true;
+  cleanup_json json_t *config = NULL;
+  berr_t e = BERR_INIT;
+  bool ok = store_image_config_unverified (s, id, &config, &e) == 0
+            && check_platform (platform, config, fullname, &e) == 0;
+  berr_release (&e);
+  return ok;
+}
+
 static int pull_ref (struct store *s, struct image_ref *ref, const struct pull_opts *o,
                      struct pull_result *res, berr_t *err)
 {
@@ -271,7 +285,7 @@ static int pull_ref (struct store *s, struct image_ref *ref, const struct pull_o
 
   cleanup_free char *head
       = xasprintf ("%s: Pulling from %s", ref->digest ? ref->digest : ref->tag, ref->path);
-  pull_emit (&c, NULL, RP_MESSAGE, 0, 0, head);
+  /* Docker says "Pulling from" once the manifest is known to exist. */
 
   /* By digest: present means up to date, no request needed. */
   if (ref->digest)
@@ -281,6 +295,7 @@ static int pull_ref (struct store *s, struct image_ref *ref, const struct pull_o
         {
           snprintf (res->digest, sizeof res->digest, "%s", ref->digest);
           res->up_to_date = true;
+          pull_emit (&c, NULL, RP_MESSAGE, 0, 0, head);
           ret = 0;
           goto out;
         }
@@ -291,7 +306,8 @@ static int pull_ref (struct store *s, struct image_ref *ref, const struct pull_o
 
   /* By tag, when the store has this tag with a repo digest: one HEAD tells whether it moved. */
   char local[DIGEST_STR_LEN], local_id[DIGEST_STR_LEN];
-  if (!ref->digest && local_repo_digest (s, fullname, name, local, local_id))
+  if (!ref->digest && local_repo_digest (s, fullname, name, local, local_id)
+      && local_platform_ok (s, local_id, o->platform, fullname))
     {
       struct reg_manifest hm = { 0 };
       berr_t herr = BERR_INIT;
@@ -301,6 +317,7 @@ static int pull_ref (struct store *s, struct image_ref *ref, const struct pull_o
           memcpy (res->digest, local, DIGEST_STR_LEN);
           memcpy (res->id, local_id, DIGEST_STR_LEN);
           res->up_to_date = true;
+          pull_emit (&c, NULL, RP_MESSAGE, 0, 0, head);
           reg_manifest_release (&hm);
           ret = 0;
           goto out;
@@ -314,6 +331,7 @@ static int pull_ref (struct store *s, struct image_ref *ref, const struct pull_o
   bool from_index;
   if (get_manifest (&c, ref, fullname, res->digest, &m, &mbody, &from_index, err) < 0)
     goto out;
+  pull_emit (&c, NULL, RP_MESSAGE, 0, 0, head);
   for (size_t i = 0; i < m.nlayers; i++)
     if (!manifest_layer_type_ok (m.layers[i].media_type))
       {
@@ -432,6 +450,13 @@ int image_pull_all_tags (struct store *s, const char *repository, const struct p
         }
       *results = xrealloc (*results, (*n + 1) * sizeof **results);
       ret = pull_ref (s, &ref, o, &(*results)[*n], err);
+      if (ret == 0 && o->progress)
+        {
+          /* Docker's stream names each tag's digest as it goes. */
+          cleanup_free char *line = xasprintf ("Digest: %s", (*results)[*n].digest);
+          struct reg_progress p = { .state = RP_MESSAGE, .message = line };
+          o->progress (o->cookie, &p);
+        }
       if (ret == 0)
         (*n)++;
       else

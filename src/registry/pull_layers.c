@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -98,6 +99,35 @@ static int find_stored (struct pull_ctx *c, struct job *j, berr_t *err)
   return 0;
 }
 
+/* The unpacker failed on bytes the registry sent in full: when they are not the blob the
+ * manifest names, that is the error to report (B1), not the decompressor's complaint. The
+ * staged copy holds exactly what was read. */
+static bool blob_mismatch (int bfd, const struct manifest_desc *d, berr_t *err)
+{
+  struct stat st;
+  if (fstat (bfd, &st) < 0 || st.st_size != d->size)
+    return false;
+  struct sha256 h;
+  char buf[1 << 16], got[DIGEST_STR_LEN];
+  off_t off = 0;
+  ssize_t n;
+  sha256_init (&h);
+  while ((n = pread (bfd, buf, sizeof buf, off)) > 0)
+    {
+      sha256_update (&h, buf, (size_t)n);
+      off += n;
+    }
+  sha256_final (&h, got);
+  if (n < 0 || strcmp (got, d->digest) == 0)
+    return false;
+  char *why = steal_pointer (&err->msg);
+  berr_setk (err, BERR_CORRUPT, 0,
+             "filesystem layer verification failed for digest %s: got %s (%s)", d->digest, got,
+             why ? why : "");
+  free (why);
+  return true;
+}
+
 static int fetch_layer (struct pull_ctx *c, struct job *j, berr_t *err)
 {
   cleanup_free char *blob_path = NULL, *dir_path = NULL;
@@ -143,7 +173,8 @@ static int fetch_layer (struct pull_ctx *c, struct job *j, berr_t *err)
           berr_release (err);
           reg_blob_error (k.r, err);
         }
-      berr_wrap (err, "%s", j->d->digest);
+      if (k.read_failed || !blob_mismatch (bfd, j->d, err))
+        berr_wrap (err, "%s", j->d->digest);
       goto out;
     }
   /* The reader stops at size + 1 and at a short stream; still check both hashes here. */
