@@ -254,6 +254,10 @@ static int run_jobs (struct push_ctx *c, struct job **jobs, size_t n, berr_t *er
   size_t nt = c->o->cfg && c->o->cfg->max_uploads > 0 ? (size_t)c->o->cfg->max_uploads : 5;
   if (nt > n)
     nt = n;
+  /* The ones beyond the first nt wait for a free slot, as Docker's "Waiting" says. */
+  for (size_t i = nt; i < n; i++)
+    if (jobs[i]->short_id[0])
+      progress (c, jobs[i]->short_id, RP_WAITING, 0, 0, NULL);
   pthread_t *t = xcalloc (nt ? nt : 1, sizeof *t);
   size_t started = 0;
   for (; started + 1 < nt; started++)
@@ -489,11 +493,20 @@ static int push_tag (struct push_ctx *c, const char *tag, const struct image_rec
   if (built && plan_build (c, im, &jobs, &njobs, err) < 0)
     return -1;
   int ret = -1;
-  for (size_t i = 0; i < njobs; i++)
+  cleanup_free char *source = NULL; /* declared before the first goto out */
+  /* Docker goes from the top layer down to the base: the same order for the lines and the
+   * uploads. */
+  for (size_t i = njobs; i-- > 0;)
     if (jobs[i]->short_id[0])
       progress (c, jobs[i]->short_id, RP_PREPARING, 0, 0, NULL);
   size_t nd = 0;
   struct job **d = distinct (jobs, njobs, &nd);
+  for (size_t i = 0; i < nd / 2; i++)
+    {
+      struct job *t = d[i];
+      d[i] = d[nd - 1 - i];
+      d[nd - 1 - i] = t;
+    }
   /* The config after the layers, as Docker does; no progress line of its own. */
   struct job *cj = job_new (NULL);
   memcpy (cj->digest, im->id, DIGEST_STR_LEN);
@@ -531,7 +544,7 @@ static int push_tag (struct push_ctx *c, const char *tag, const struct image_rec
   res->size = (int64_t)blen;
   /* What this push learnt: the compressed blob of each layer, and that this repository has it.
    * Not part of the push's result: a failure to note it is only logged. */
-  cleanup_free char *source = xasprintf ("%s/%s", c->domain, c->repo);
+  source = xasprintf ("%s/%s", c->domain, c->repo);
   for (size_t i = 0; i < nd; i++)
     if (d[i]->record && d[i]->digest[0] && d[i]->media_type)
       {
@@ -588,6 +601,7 @@ int image_push (struct store *s, const char *name, const struct push_opts *o,
   pthread_mutex_init (&c.lock, NULL);
   cleanup_free char *full = ref_name (&ref);
   cleanup_free char *familiar = ref_familiar_name (&ref);
+  cleanup_free char *msg = NULL;
   if (ref.digest)
     {
       berr_setk (err, BERR_INVALID, 0, "cannot push a digest reference");
@@ -610,7 +624,7 @@ int image_push (struct store *s, const char *name, const struct push_opts *o,
       berr_setk (err, BERR_INVALID, 0, "push-compression: unknown compression \"%s\"", comp);
       goto out;
     }
-  cleanup_free char *msg = xasprintf ("The push refers to repository [%s]", full);
+  msg = xasprintf ("The push refers to repository [%s]", full);
   progress (&c, NULL, RP_MESSAGE, 0, 0, msg);
 
   /* The tags to push, each with its image. */
