@@ -208,14 +208,153 @@ static char *basic_header (const struct creds *c)
 
 static const char *scope_key (const char *scope) { return scope ? scope : ""; }
 
+/* ---- scope sets: "repository:a:pull,push repository:b:pull" ---- */
+
+struct scope_item
+{
+  char *resource; /* "repository:a" */
+  char **actions; /* "pull", "push" */
+};
+
+static void scope_items_free (struct scope_item *v, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    {
+      free (v[i].resource);
+      strv_free (v[i].actions);
+    }
+  free (v);
+}
+
+/* Parse a scope set; items with the same resource are merged. */
+static struct scope_item *scope_parse (const char *scope, size_t *n)
+{
+  struct scope_item *v = NULL;
+  *n = 0;
+  if (scope == NULL)
+    return NULL;
+  cleanup_free char *copy = xstrdup (scope);
+  char *save = NULL;
+  for (char *t = strtok_r (copy, " ", &save); t; t = strtok_r (NULL, " ", &save))
+    {
+      char *colon = strrchr (t, ':');
+      const char *actions = "";
+      if (colon && colon != t && strchr (t, ':') != colon)
+        {
+          *colon = '\0';
+          actions = colon + 1;
+        }
+      size_t i;
+      for (i = 0; i < *n; i++)
+        if (strcmp (v[i].resource, t) == 0)
+          break;
+      if (i == *n)
+        {
+          v = xrealloc (v, (*n + 1) * sizeof *v);
+          v[i] = (struct scope_item){ xstrdup (t), NULL };
+          (*n)++;
+        }
+      cleanup_free char *acts = xstrdup (actions);
+      char *save2 = NULL;
+      for (char *a = strtok_r (acts, ",", &save2); a; a = strtok_r (NULL, ",", &save2))
+        if (!strv_contains (v[i].actions, a))
+          strv_push (&v[i].actions, a);
+    }
+  return v;
+}
+
+static char *scope_format (struct scope_item *v, size_t n)
+{
+  struct sbuf b;
+  sbuf_init (&b);
+  for (size_t i = 0; i < n; i++)
+    {
+      if (i > 0)
+        sbuf_addc (&b, ' ');
+      sbuf_adds (&b, v[i].resource);
+      if (v[i].actions)
+        {
+          sbuf_addc (&b, ':');
+          /* pull before push, as registries write it */
+          bool first = true;
+          for (int pass = 0; pass < 2; pass++)
+            for (size_t k = 0; v[i].actions[k]; k++)
+              {
+                bool is_pull = strcmp (v[i].actions[k], "pull") == 0;
+                if ((pass == 0) != is_pull)
+                  continue;
+                if (!first)
+                  sbuf_addc (&b, ',');
+                sbuf_adds (&b, v[i].actions[k]);
+                first = false;
+              }
+        }
+    }
+  return sbuf_detach (&b);
+}
+
+/* The union of two scope sets (either may be NULL); NULL when both are empty. */
+static char *scope_merge (const char *a, const char *b)
+{
+  if ((a == NULL || *a == '\0') && (b == NULL || *b == '\0'))
+    return NULL;
+  cleanup_free char *both = xasprintf ("%s %s", a ? a : "", b ? b : "");
+  size_t n;
+  struct scope_item *v = scope_parse (both, &n);
+  char *r = scope_format (v, n);
+  scope_items_free (v, n);
+  return r;
+}
+
+/* Does a token for scope set `have` serve a request for `want`? */
+static bool scope_covers (const char *have, const char *want)
+{
+  if (strcmp (have, scope_key (want)) == 0)
+    return true;
+  if (want == NULL || *want == '\0')
+    return false;
+  size_t nh, nw;
+  struct scope_item *h = scope_parse (have, &nh);
+  struct scope_item *w = scope_parse (want, &nw);
+  bool ok = true;
+  for (size_t i = 0; ok && i < nw; i++)
+    {
+      size_t j;
+      for (j = 0; j < nh; j++)
+        if (strcmp (h[j].resource, w[i].resource) == 0)
+          break;
+      if (j == nh)
+        ok = false;
+      for (size_t k = 0; ok && w[i].actions && w[i].actions[k]; k++)
+        ok = strv_contains (h[j].actions, w[i].actions[k]);
+    }
+  scope_items_free (h, nh);
+  scope_items_free (w, nw);
+  return ok;
+}
+
 /* under s->lock */
 static char *token_lookup (struct reg_session *s, const char *scope)
 {
   int64_t now = now_ns ();
   for (size_t i = 0; i < s->ntokens; i++)
-    if (strcmp (s->tokens[i].scope, scope_key (scope)) == 0)
-      return s->tokens[i].expiry_ns > now ? xstrdup (s->tokens[i].token) : NULL;
+    if (s->tokens[i].expiry_ns > now && scope_covers (s->tokens[i].scope, scope))
+      return xstrdup (s->tokens[i].token);
   return NULL;
+}
+
+/* Forget every token that could have been sent for scope (it was refused). */
+static void token_drop_covering (struct reg_session *s, const char *scope)
+{
+  for (size_t i = 0; i < s->ntokens;)
+    if (scope_covers (s->tokens[i].scope, scope))
+      {
+        free (s->tokens[i].scope);
+        free (s->tokens[i].token);
+        s->tokens[i] = s->tokens[--s->ntokens];
+      }
+    else
+      i++;
 }
 
 static void token_drop (struct reg_session *s, const char *scope)
@@ -311,19 +450,32 @@ static int token_fetch (struct reg_session *s, const char *scope, const char *qu
   cleanup_free char *pass = s->creds.password ? xstrdup (s->creds.password) : NULL;
   cleanup_free char *ident = s->creds.identity_token ? xstrdup (s->creds.identity_token) : NULL;
   bool want_identity = s->want_identity;
+  /* the session's extra scopes ride along on every token (one token for a whole push) */
+  cleanup_free char *merged_q = scope_merge (query_scope, s->extra_scopes);
+  cleanup_free char *merged_key = s->extra_scopes ? scope_merge (scope, s->extra_scopes) : NULL;
+  if (merged_key)
+    scope = merged_key;
+  query_scope = merged_q;
   pthread_mutex_unlock (&s->lock);
   if (realm == NULL)
     return berr_set (err, 0, "the registry asked for a token but named no realm");
   if (strncasecmp (realm, "https://", 8) != 0 && strncasecmp (realm, "http://", 7) != 0)
     return berr_set (err, 0, "token realm %s is not an http(s) URL", realm);
   cleanup_free char *realm_host = url_authority (realm);
-  /* basic credentials travel to the registry's own host, or over https to another one */
-  bool creds_ok = strcmp (realm_host, s->host) == 0 || url_is_https (realm);
+  /* basic credentials travel to the registry's own host (any port: a token server beside the
+   * registry), or over https to another one */
+  cleanup_free char *realm_name = url_hostname (realm);
+  bool creds_ok = url_is_https (realm);
   for (size_t i = 0; !creds_ok && i < s->neps; i++)
     {
-      cleanup_free char *h = url_authority (s->eps[i].base);
-      creds_ok = strcmp (h, realm_host) == 0;
+      cleanup_free char *h = url_hostname (s->eps[i].base);
+      creds_ok = !s->eps[i].mirror && strcmp (h, realm_name) == 0;
     }
+  if (user && !creds_ok && want_identity)
+    return berr_set (err, 0,
+                     "unauthorized: not sending credentials to token realm %s: another host "
+                     "over plain http",
+                     realm);
   cleanup_sbuf struct sbuf q;
   sbuf_init (&q);
   struct http_resp r = { 0 };
@@ -493,7 +645,7 @@ int auth_handle_401 (struct reg_session *s, const struct http_resp *r, const cha
       free (s->service);
       s->service = ch.service ? xstrdup (ch.service) : NULL;
       /* the token we sent (if any) was refused: fetch a new one */
-      token_drop (s, scope ? scope : ch.scope);
+      token_drop_covering (s, scope);
       pthread_mutex_unlock (&s->lock);
       rc = token_fetch (s, scope, scope ? scope : ch.scope, err);
       pthread_mutex_unlock (&s->auth_lock);
@@ -516,4 +668,15 @@ int auth_handle_401 (struct reg_session *s, const struct http_resp *r, const cha
     rc = berr_set (err, 0, "unsupported authentication scheme %s", ch.scheme);
   auth_challenge_release (&ch);
   return rc;
+}
+
+void reg_session_add_scope (struct reg_session *s, const char *scope)
+{
+  if (scope == NULL || *scope == '\0')
+    return;
+  pthread_mutex_lock (&s->lock);
+  char *m = scope_merge (s->extra_scopes, scope);
+  free (s->extra_scopes);
+  s->extra_scopes = m;
+  pthread_mutex_unlock (&s->lock);
 }

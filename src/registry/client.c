@@ -274,6 +274,7 @@ void reg_session_free (struct reg_session *s)
   free (s->realm);
   free (s->service);
   free (s->identity_token);
+  free (s->extra_scopes);
   sbuf_release (&s->ca_blob);
   free (s->client_cert);
   free (s->client_key);
@@ -449,7 +450,7 @@ int reg_manifest_get (struct reg_session *s, const char *repo, const char *refer
   if (r.docker_digest && strcmp (r.docker_digest, out->digest) != 0)
     {
       berr_setk (err, BERR_CORRUPT, 0,
-                 "manifest %s: Docker-Content-Digest %s does not match the content (%s)", reference,
+                 "manifest %s: digest mismatch: Docker-Content-Digest %s, content %s", reference,
                  r.docker_digest, out->digest);
       goto fail;
     }
@@ -554,8 +555,9 @@ int reg_tags_list (struct reg_session *s, const char *repo, char ***tags, berr_t
           strv_push (tags, json_string_value (x));
       }
       json_decref (j);
-      cleanup_free char *ln = link_next (r.link);
+      char *ln = link_next (r.link);
       char *nurl = ln ? url_resolve (r.url, ln) : NULL;
+      free (ln);
       http_resp_release (&r);
       free (next);
       next = nurl;
@@ -662,6 +664,7 @@ static int upload_once (struct reg_session *s, const char *repo, const struct re
   struct http_req rq = { .method = "POST", .path = path, .scope = scope };
   struct http_resp r = { 0 };
   cleanup_free char *loc = NULL;
+  cleanup_free char *purl = NULL; /* declared before the first goto: cleanup runs at out */
   int rc = -1;
   *transient = false;
   if (http_do (s, &rq, &r, err) < 0)
@@ -714,7 +717,7 @@ static int upload_once (struct reg_session *s, const char *repo, const struct re
             loc = nl;
           }
       }
-  cleanup_free char *purl = with_digest (loc, up->digest);
+  purl = with_digest (loc, up->digest);
   struct http_req pq = { .method = "PUT",
                          .url = purl,
                          .scope = scope,

@@ -67,6 +67,7 @@ struct reg_session
   char *service;
   struct reg_token *tokens;
   size_t ntokens;
+  char *extra_scopes;   /* reg_session_add_scope */
   unsigned auth_gen;    /* bumped whenever the auth state changes (a new token, a scheme) */
   char *identity_token; /* a refresh token the token server returned */
   bool want_identity;   /* ping from login: ask for an offline token */
@@ -135,6 +136,8 @@ int http_status_error (const struct http_resp *r, berr_t *err);
 /* The host[:port] of a URL (lowercase, default port dropped); caller frees. */
 char *url_authority (const char *url);
 bool url_is_https (const char *url);
+/* The host name of a URL without the port ("[::1]" kept bracketed); caller frees. */
+char *url_hostname (const char *url);
 /* Resolve a Location against the URL it came from; caller frees. */
 char *url_resolve (const char *base, const char *loc);
 bool curl_code_transient (CURLcode c);

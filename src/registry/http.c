@@ -63,6 +63,17 @@ char *url_authority (const char *url)
   return auth;
 }
 
+char *url_hostname (const char *url)
+{
+  char *a = url_authority (url);
+  char *end = a[0] == '[' ? strchr (a, ']') : strrchr (a, ':');
+  if (end && a[0] == '[')
+    end[1] = '\0';
+  else if (end)
+    *end = '\0';
+  return a;
+}
+
 char *url_resolve (const char *base, const char *loc)
 {
   const char *colon = strchr (loc, ':');
@@ -686,7 +697,7 @@ static int http_exchange (struct reg_session *s, const struct http_req *rq, cons
         }
       if (sink.too_big)
         {
-          berr_set (err, 0, "%s \"%s\": response body larger than %zu bytes",
+          berr_set (err, 0, "%s \"%s\": response body exceeds the limit of %zu bytes",
                     http_method_word (method), url, sink.max_body);
           return -1;
         }

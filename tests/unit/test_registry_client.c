@@ -504,7 +504,7 @@ static void test_manifests (void **state arg_unused)
   berr_release (&err);
   /* over 4 MiB */
   assert_int_equal (reg_manifest_get (s, "big/repo", "v1", false, &m, &err), -1);
-  assert_non_null (strstr (err.msg, "larger than"));
+  assert_non_null (strstr (err.msg, "exceeds the limit"));
   berr_release (&err);
   /* a reference that is not a strict digest never reaches the URL */
   assert_int_equal (reg_manifest_get (s, "m/repo", "sha256:abc", false, &m, &err), -1);
@@ -519,6 +519,7 @@ static void test_manifests (void **state arg_unused)
 
 static void test_bearer (void **state arg_unused)
 {
+  json_t *log;
   struct reg_session *s = open_session (port_bearer, "user", "pass");
   berr_t err = BERR_INIT;
   const char *body = "{\"schemaVersion\":2}";
@@ -531,12 +532,31 @@ static void test_bearer (void **state arg_unused)
       assert_int_equal (reg_manifest_get (s, "b/repo", "v1", false, &m, &err), 0);
       reg_manifest_release (&m);
     }
-  json_t *log = server_log ();
-  /* one token per scope (push, then pull), fetched with basic credentials, then cached */
-  assert_int_equal (log_count (log, "/token", NULL), 2);
-  assert_int_equal (log_count (log, "/token", "Basic dXNlcjpwYXNz"), 2);
+  log = server_log ();
+  /* one token, fetched with basic credentials: the pull,push token also serves the pulls */
+  assert_int_equal (log_count (log, "/token", NULL), 1);
+  assert_int_equal (log_count (log, "/token", "Basic dXNlcjpwYXNz"), 1);
   assert_int_equal (log_count (log, "scope=repository%3Ab%2Frepo%3Apull%2Cpush", NULL), 1);
   assert_int_equal (log_count (log, "/manifests/v1", "Bearer u-"), 4);
+  json_decref (log);
+  reg_session_free (s);
+
+  /* extra scopes: one token for a push with mounts from two repositories */
+  s = open_session (port_bearer, "user", "pass");
+  reg_session_add_scope (s, "repository:b/repo2:pull,push repository:b/repo:pull");
+  reg_session_add_scope (s, "repository:c/src:pull repository:b/repo2:push");
+  ensure_blob ();
+  assert_int_equal (reg_blob_mount (s, "b/repo2", blob_digest, "c/src", &err), 0);
+  assert_int_equal (reg_blob_exists (s, "b/repo2", blob_digest, NULL, &err), 1);
+  assert_int_equal (reg_manifest_get (s, "b/repo", "v1", false, &m, &err), 0);
+  reg_manifest_release (&m);
+  log = server_log ();
+  assert_int_equal (log_count (log, "/token", NULL), 1);
+  assert_int_equal (log_count (log,
+                               "scope=repository%3Ab%2Frepo2%3Apull%2Cpush&scope=repository%"
+                               "3Ac%2Fsrc%3Apull&scope=repository%3Ab%2Frepo%3Apull",
+                               NULL),
+                    1);
   json_decref (log);
   reg_session_free (s);
 
