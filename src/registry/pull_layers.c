@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -31,6 +32,9 @@ struct job
 struct pool
 {
   struct pull_ctx *c;
+  /* Set by the first failure: the other workers stop reading mid-blob instead of finishing
+   * downloads whose image cannot be committed anyway. */
+  atomic_bool cancel;
   struct job *jobs;
   size_t njobs;
   pthread_mutex_t mu; /* next, failed, err */
@@ -43,6 +47,7 @@ struct pool
 struct counted
 {
   struct pull_ctx *c;
+  atomic_bool *cancel;
   struct job *j;
   struct reg_blob_reader *r;
   uint64_t done;
@@ -60,6 +65,11 @@ static int64_t ms_since (const struct timespec *t)
 static ssize_t counted_read (void *cookie, void *buf, size_t len)
 {
   struct counted *k = cookie;
+  if (atomic_load (k->cancel))
+    {
+      errno = ECANCELED;
+      return -1;
+    }
   ssize_t n = reg_blob_read (k->r, buf, len);
   if (n < 0)
     {
@@ -128,7 +138,7 @@ static bool blob_mismatch (int bfd, const struct manifest_desc *d, berr_t *err)
   return true;
 }
 
-static int fetch_layer (struct pull_ctx *c, struct job *j, berr_t *err)
+static int fetch_layer (struct pull_ctx *c, struct job *j, atomic_bool *cancel, berr_t *err)
 {
   cleanup_free char *blob_path = NULL, *dir_path = NULL;
   cleanup_close int bfd = -1, lock_fd = -1;
@@ -152,7 +162,7 @@ static int fetch_layer (struct pull_ctx *c, struct job *j, berr_t *err)
       return r;
     }
 
-  struct counted k = { .c = c, .j = j };
+  struct counted k = { .c = c, .cancel = cancel, .j = j };
   clock_gettime (CLOCK_MONOTONIC, &k.last);
   struct layer_apply_result res;
   cleanup_close int dfd = open (dir_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -168,7 +178,7 @@ static int fetch_layer (struct pull_ctx *c, struct job *j, berr_t *err)
   if (layer_apply (counted_read, &k, dfd, &lo, &res, err) < 0)
     {
       /* The registry's error says more than the unpacker's "read error". */
-      if (k.read_failed)
+      if (k.read_failed && !atomic_load (cancel))
         {
           berr_release (err);
           reg_blob_error (k.r, err);
@@ -246,8 +256,10 @@ static void *worker (void *arg)
       if (j->present)
         continue;
       berr_t err = BERR_INIT;
-      if (fetch_layer (p->c, j, &err) < 0)
+      if (fetch_layer (p->c, j, &p->cancel, &err) < 0)
         {
+          /* The error is recorded before the others are told to stop, so it is the cause and
+           * not one of their "canceled" that gets reported. */
           pthread_mutex_lock (&p->mu);
           if (!p->failed)
             {
@@ -255,6 +267,7 @@ static void *worker (void *arg)
               berr_move (&p->err, &err);
             }
           pthread_mutex_unlock (&p->mu);
+          atomic_store (&p->cancel, true);
           berr_release (&err);
           return NULL;
         }
@@ -269,6 +282,7 @@ int pull_layers (struct pull_ctx *c, const struct manifest *m, char *const *diff
   if (lazy_archive_load (err) < 0)
     return -1;
   p.jobs = xzalloc ((m->nlayers + 1) * sizeof *p.jobs);
+  atomic_init (&p.cancel, false);
   pthread_mutex_init (&p.mu, NULL);
   int ret = 0;
   /* What is stored already shows as such at once; the rest waits its turn. */
