@@ -8,7 +8,8 @@ build="meson ninja-build pkg-config gcc libc6-dev libarchive-dev libjansson-dev 
 libssl-dev libcurl4-openssl-dev libseccomp-dev libcap-dev libmnl-dev libnftables-dev libyaml-dev python3"
 demo="$build busybox-static tar gzip jq"
 check="$demo libcmocka-dev bats skopeo umoci zstd xz-utils bzip2 python3 clang-format util-linux
-procps attr clang tini runc crun libcap2-bin iproute2 nftables curl"
+procps attr clang tini runc crun libcap2-bin iproute2 nftables curl docker-registry
+apache2-utils"
 bench="$demo hyperfine"
 # Reference engines for the interop tests and benchmarks: installed when possible; the tests
 # that need them skip (saying so) when they are missing.
