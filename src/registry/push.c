@@ -695,6 +695,14 @@ int image_push (struct store *s, const char *name, const struct push_opts *o,
     {
       if (push_tag (&c, tl[i].tag, tl[i].im, &res[*n], err) < 0)
         goto out;
+      /* As Docker: the pushed manifest becomes a repo digest of the image. */
+      {
+        cleanup_free char *rd = xasprintf ("%s/%s@%s", c.domain, c.repo, res[*n].digest);
+        berr_t e = BERR_INIT;
+        if (store_image_add_digest (s, tl[i].im->id, rd, &e) < 0)
+          log_warn ("push: record %s: %s", rd, e.msg);
+        berr_release (&e);
+      }
       (*n)++;
       cleanup_free char *line
           = xasprintf ("%s: digest: %s size: %" PRId64, tl[i].tag, res[i].digest, res[i].size);

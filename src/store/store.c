@@ -1516,15 +1516,52 @@ int store_image_remove (struct store *s, const char *name, bool force, bool prun
   char cid[65];
   bool running = false;
   bool in_use = image_in_use (s, id, cid, &running);
-  if (by_ref && (ntags + strv_len (rec->digests) > 1))
+  /* Docker: removing the last tag of a repository also removes that repository's digest
+   * references ("Untagged: busybox@sha256:…"); the image goes when no name is left. */
+  cleanup_strv char **repo_digests = NULL;
+  if (by_ref && strchr (full, '@') == NULL)
     {
-      /* Other names remain: just untag this one. */
+      struct image_ref fr = { 0 };
+      berr_t e = BERR_INIT;
+      if (ref_parse (full, &fr, &e) == 0)
+        {
+          cleanup_free char *nm = ref_name (&fr);
+          bool other_tag = false;
+          for (size_t k = 0; rec->tags && rec->tags[k]; k++)
+            {
+              struct image_ref tr = { 0 };
+              if (strcmp (rec->tags[k], full) == 0 || ref_parse (rec->tags[k], &tr, &e) < 0)
+                continue;
+              cleanup_free char *tn = ref_name (&tr);
+              ref_release (&tr);
+              other_tag |= strcmp (tn, nm) == 0;
+            }
+          size_t nl = strlen (nm);
+          for (size_t k = 0; !other_tag && rec->digests && rec->digests[k]; k++)
+            if (strncmp (rec->digests[k], nm, nl) == 0 && rec->digests[k][nl] == '@')
+              strv_push (&repo_digests, rec->digests[k]);
+          ref_release (&fr);
+        }
+      berr_release (&e);
+    }
+  if (by_ref && (ntags + strv_len (rec->digests) > 1 + strv_len (repo_digests)))
+    {
+      /* Other names remain: just untag this one (and its repository's digests). */
       cleanup_free char *fam = ref_familiarize (full);
       if (exec_bind (s, "DELETE FROM tags WHERE name = ?", err, 1, 's', full) < 0
           || exec_bind (s, "DELETE FROM repo_digests WHERE name = ?", err, 1, 's', full) < 0)
         ret = -1;
       else
         strv_push_take (lines, xasprintf ("Untagged: %s", fam));
+      for (size_t k = 0; ret == 0 && repo_digests && repo_digests[k]; k++)
+        {
+          cleanup_free char *dfam = ref_familiarize (repo_digests[k]);
+          if (exec_bind (s, "DELETE FROM repo_digests WHERE name = ?", err, 1, 's', repo_digests[k])
+              < 0)
+            ret = -1;
+          else
+            strv_push_take (lines, xasprintf ("Untagged: %s", dfam));
+        }
     }
   else if (!by_ref && ntags > 1 && !force)
     {

@@ -360,6 +360,10 @@ int store_blob_map_list (struct store *s, const char *diff_id, struct blob_map_r
 /* An exclusive lock on one blob digest across processes (<root>/locks/<hex>): two pulls of the
  * same layer at once download it once. Blocks; *fd receives the lock (close it to release). */
 int store_blob_lock (struct store *s, const char *digest, int *fd, berr_t *err);
+/* Record name@digest ("host/repo@sha256:…") as a repo digest of the image (push does, as
+ * Docker). */
+int store_image_add_digest (struct store *s, const char *image_id, const char *name_at_digest,
+                            berr_t *err);
 /* A pull holds a shared lock on <root>/pull.lock from start to end (*fd; close to release):
  * it commits each layer before the image that uses it. */
 int store_pull_lock (struct store *s, int *fd, berr_t *err);

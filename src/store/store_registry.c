@@ -263,3 +263,25 @@ int store_layer_gc (struct store *s, int64_t *reclaimed, berr_t *err)
     return db_exec (s, "COMMIT", err);
   return finish_removal (s, paths, err);
 }
+
+int store_image_add_digest (struct store *s, const char *image_id, const char *name_at_digest,
+                            berr_t *err)
+{
+  if (db_begin_write (s, err) < 0)
+    return -1;
+  if (!row_exists (s, "SELECT 1 FROM images WHERE id = ?", image_id))
+    {
+      db_rollback (s);
+      return berr_setk (err, BERR_NOT_FOUND, 0, "No such image: %s", image_id);
+    }
+  if (exec_bind (s,
+                 "INSERT INTO repo_digests(name, image_id) VALUES (?1, ?2) "
+                 "ON CONFLICT(name) DO UPDATE SET image_id = ?2",
+                 err, 2, 's', name_at_digest, 's', image_id)
+      < 0)
+    {
+      db_rollback (s);
+      return -1;
+    }
+  return db_exec (s, "COMMIT", err);
+}
