@@ -170,17 +170,22 @@ static int wait_healthy (struct compose_ctx *c, const struct container_rec *dep,
                          berr_t *err)
 {
   bool announced = false;
+  json_t *test = json_object_get (
+      json_object_get (json_object_get (dep->config, "Config"), "Healthcheck"), "Test");
+  bool has_health = json_array_size (test) > 0
+                    && strcmp (json_string_value (json_array_get (test, 0)), "NONE") != 0;
   for (;;)
     {
       struct container_rec *r = NULL;
       if (container_get (c->e, dep->id, &r, err) < 0)
         return -1;
       json_t *health = json_object_get (r->state, "Health");
-      const char *hs = json_get_str (health, "Status");
+      cleanup_free char *hs
+          = json_get_str (health, "Status") ? xstrdup (json_get_str (health, "Status")) : NULL;
       bool running = container_is_running (r);
       int code = (int)json_integer_value (json_object_get (r->state, "ExitCode"));
       container_rec_free (r);
-      if (need_health && !health && running)
+      if (need_health && !has_health && running)
         return berr_setk (err, BERR_INVALID, 0,
                           "dependency failed to start: container %s has no healthcheck configured",
                           dep->name);
