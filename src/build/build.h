@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 
+#include "registry/registry.h"
 #include "build/context.h"
 #include "build/runmount.h"
 #include "container/container.h"
@@ -31,7 +32,7 @@ struct build_opts
   char *const *build_args; /* "K=V", or "K" (value from the environment, ignored when unset) */
   const char *target;      /* --target stage name, or NULL */
   bool no_cache;
-  bool pull;              /* --pull: registry issue; refused while no registry client exists */
+  bool pull;              /* --pull: pull every FROM image first */
   bool quiet;             /* -q: no step output (the CLI prints the id) */
   char *const *labels;    /* --label "K=V" on the final image */
   const char *network;    /* --network for RUN: "default" (NULL), "none", "host", a network */
@@ -44,6 +45,8 @@ struct build_opts
   int err_fd; /* RUN stderr */
   bool rm;    /* remove intermediate containers (default true) */
   bool force_rm;
+  /* The registry settings FROM pulls use (a missing image, or --pull); NULL: no pulls. */
+  const struct reg_config *reg;
 };
 
 /* Run the build. On success id receives the final image's ID and the tags point at it. On a

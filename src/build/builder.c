@@ -15,6 +15,7 @@
 #include "build/builder_int.h"
 #include "image/config.h"
 #include "image/ref.h"
+#include "registry/pull.h"
 #include "util/fs.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -506,6 +507,32 @@ static void mark_needed (struct builder *b, struct stage *st)
 }
 
 /* FROM: the base image (or an earlier stage, or scratch), and its ONBUILD triggers. */
+
+/* A FROM image from the registry: docker's piped pull lines go to the step output. */
+static void builder_pull_progress (void *cookie, const struct reg_progress *p)
+{
+  cleanup_free char *line = pull_progress_line (p);
+  if (line)
+    bout (cookie, "%s\n", line);
+}
+
+static int builder_pull (struct builder *b, const char *base, berr_t *err)
+{
+  struct pull_opts po = { .cfg = b->o->reg,
+                          .platform = b->o->platform,
+                          .progress = b->o->quiet ? NULL : builder_pull_progress,
+                          .cookie = b };
+  struct pull_result res;
+  if (image_pull (b->s, base, &po, &res, err) < 0)
+    return -1;
+  cleanup_free char *fam = ref_familiarize (res.name);
+  if (!b->o->quiet)
+    bout (b, "Digest: %s\nStatus: %s for %s\n", res.digest,
+          res.up_to_date ? "Image is up to date" : "Downloaded newer image", fam);
+  pull_result_release (&res);
+  return 0;
+}
+
 static int step_from (struct builder *b, struct stage *st, berr_t *err)
 {
   struct df_node *n = st->from;
@@ -545,9 +572,20 @@ static int step_from (struct builder *b, struct stage *st, berr_t *err)
   else
     {
       struct image_rec *rec = NULL;
-      if (store_image_lookup (b->s, base, &rec, err) < 0)
+      bool pulled = b->o->pull && b->o->reg;
+      if (pulled && builder_pull (b, base, err) < 0)
+        return -1;
+      int lr = store_image_lookup (b->s, base, &rec, err);
+      if (lr < 0 && err->kind == BERR_NOT_FOUND && b->o->reg && !pulled)
         {
-          if (err->kind == BERR_NOT_FOUND)
+          berr_release (err);
+          if (builder_pull (b, base, err) < 0)
+            return -1;
+          lr = store_image_lookup (b->s, base, &rec, err);
+        }
+      if (lr < 0)
+        {
+          if (err->kind == BERR_NOT_FOUND && b->o->reg == NULL)
             {
               berr_release (err);
               struct image_ref ref = { 0 };
@@ -562,9 +600,6 @@ static int step_from (struct builder *b, struct stage *st, berr_t *err)
             }
           return -1;
         }
-      if (b->o->pull)
-        log_warn ("build --pull: pulling is not available in this berth yet; using the local %s",
-                  base);
       int r = stage_adopt (b, st, rec->id, err);
       image_rec_free (rec);
       if (r < 0)

@@ -163,9 +163,15 @@ int cmd_build (int argc, char **argv, struct berth_ctx *ctx)
     .rm = rm,
     .force_rm = force_rm,
   };
+  struct reg_config reg = { 0 };
+  if (reg_config_load (ctx->config, &reg, &err) == 0)
+    bo.reg = &reg;
+  else
+    berr_release (&err); /* a bad registry setting only matters if a pull is needed */
   char id[DIGEST_STR_LEN];
   fflush (stdout);
   r = build_run (e, &bo, id, &err);
+  reg_config_release (&reg);
   build_context_close (bc);
   build_secrets_free (sv, n_secrets);
   berr_t e2 = BERR_INIT;

@@ -119,9 +119,16 @@ typedef int (*cmd_fn) (int argc, char **argv, struct berth_ctx *ctx);
 int cmd_build (int argc, char **argv, struct berth_ctx *ctx);
 int cmd_images (int argc, char **argv, struct berth_ctx *ctx);
 int cmd_load (int argc, char **argv, struct berth_ctx *ctx);
+int cmd_pull (int argc, char **argv, struct berth_ctx *ctx);
+/* Pull reference with Docker's progress on out (run/create/build: stderr or the build output),
+ * then "Digest:" and "Status:" lines unless quiet; id (may be NULL) receives the image ID.
+ * Errors are printed; returns -1. */
+int cli_pull_image (struct berth_ctx *ctx, const char *reference, const char *platform, FILE *out,
+                    bool quiet, char id[DIGEST_STR_LEN]);
 int cmd_save (int argc, char **argv, struct berth_ctx *ctx);
 int cmd_import (int argc, char **argv, struct berth_ctx *ctx);
 int cmd_tag (int argc, char **argv, struct berth_ctx *ctx);
+int cmd_push (int argc, char **argv, struct berth_ctx *ctx);
 int cmd_rmi (int argc, char **argv, struct berth_ctx *ctx);
 int cmd_image_inspect (int argc, char **argv, struct berth_ctx *ctx);
 int cmd_inspect (int argc, char **argv, struct berth_ctx *ctx);
@@ -199,6 +206,8 @@ int cmd_container_healthcheck (int argc, char **argv, struct berth_ctx *ctx);
 int cmd_cp (int argc, char **argv, struct berth_ctx *ctx);
 int cmd_commit (int argc, char **argv, struct berth_ctx *ctx);
 int cmd_diff (int argc, char **argv, struct berth_ctx *ctx);
+int cmd_login (int argc, char **argv, struct berth_ctx *ctx);
+int cmd_logout (int argc, char **argv, struct berth_ctx *ctx);
 
 /* fvbommel/sortorder.NaturalLess: digit runs compare as numbers ("v2" before "v10"). */
 bool cli_natural_less (const char *a, const char *b);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "image/ref.h"
 #include "cli/runopts.h"
 #include "container/container.h"
 #include "util/json.h"
@@ -37,30 +38,45 @@ static int create_from_request (struct berth_ctx *ctx, struct run_request *req, 
   json_object_set_new (config, "Image", json_string (req->args[0]));
   if (req->args[1])
     json_object_set_new (config, "Cmd", json_from_strv (req->args + 1));
-  if (req->pull && strcmp (req->pull, "always") == 0)
-    {
-      fprintf (stderr, "Error: --pull always: pulling from a registry is not available in this "
-                       "berth yet\n");
-      return EXIT_ENGINE;
-    }
+  if (req->pull && strcmp (req->pull, "always") == 0
+      && cli_pull_image (ctx, req->args[0], req->platform, stderr, req->quiet, NULL) < 0)
+    return EXIT_ENGINE;
+  /* Docker names the image as the user wrote it, ":latest" added to a bare name. */
+  cleanup_free char *shown = NULL;
+  const char *img = req->args[0];
+  if (strchr (img, '@') == NULL
+      && strchr (strrchr (img, '/') ? strrchr (img, '/') : img, ':') == NULL
+      && !str_is_hex (img, strlen (img)))
+    shown = xasprintf ("%s:latest", img);
   berr_t err = BERR_INIT;
   log_debug ("run: create");
-  if (container_create (e, req->body, out, &err) < 0)
+  int cr = container_create (e, req->body, out, &err);
+  if (cr < 0 && err.kind == BERR_NOT_FOUND && str_has_prefix (err.msg, "No such image") && req->pull
+      && strcmp (req->pull, "missing") == 0)
     {
-      if (err.kind == BERR_NOT_FOUND && str_has_prefix (err.msg, "No such image"))
+      /* Docker's order: the notice, the pull (on stderr), then the create. */
+      struct image_ref ref = { 0 };
+      berr_t perr = BERR_INIT;
+      if (ref_parse_normalized (img, &ref, &perr) == 0)
         {
-          cleanup_free char *shown = NULL;
-          const char *img = req->args[0];
-          if (strchr (img, '@') == NULL
-              && strchr (strrchr (img, '/') ? strrchr (img, '/') : img, ':') == NULL
-              && !str_is_hex (img, strlen (img)))
-            shown = xasprintf ("%s:latest", img);
-          fprintf (stderr, "Unable to find image '%s' locally\n", shown ? shown : img);
-          if (req->pull && strcmp (req->pull, "never") != 0)
-            {
-              /* Pulling comes with the registry issue. */
-            }
+          ref_tag_name_only (&ref);
+          free (shown);
+          shown = ref_familiar (&ref);
         }
+      ref_release (&ref);
+      berr_release (&perr);
+      if (!req->quiet)
+        fprintf (stderr, "Unable to find image '%s' locally\n", shown ? shown : img);
+      berr_release (&err);
+      if (cli_pull_image (ctx, req->args[0], req->platform, stderr, req->quiet, NULL) < 0)
+        return EXIT_ENGINE;
+      cr = container_create (e, req->body, out, &err);
+    }
+  if (cr < 0)
+    {
+      if (err.kind == BERR_NOT_FOUND && str_has_prefix (err.msg, "No such image")
+          && !(req->pull && strcmp (req->pull, "missing") == 0))
+        fprintf (stderr, "Unable to find image '%s' locally\n", shown ? shown : img);
       return run_error (&err);
     }
   if (req->cidfile)

@@ -31,6 +31,9 @@ int creds_store (const char *config_dir, const char *key, const struct creds *c,
                  berr_t *err);
 /* 0 removed, 1 nothing was stored, -1 error. */
 int creds_erase (const char *config_dir, const char *key, berr_t *err);
+/* Whether "auths" has an entry for key (any spelling): Docker's logout test for "logged in",
+ * which also holds for credentials kept by a helper. 1 yes, 0 no, -1 error. */
+int creds_listed (const char *config_dir, const char *key, berr_t *err);
 /* The config directory: $DOCKER_CONFIG, else $HOME/.docker (caller frees). */
 char *creds_default_dir (void);
 

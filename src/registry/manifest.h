@@ -75,6 +75,10 @@ int manifest_parse (const char *body, size_t len, const char *content_type, stru
 int manifest_select (const struct manifest *index, const char *platform,
                      const struct manifest_desc **out, berr_t *err);
 
+/* Whether a body (or its Content-Type) is a schema 1 manifest: pull names the image in
+ * Docker's "not supported" message. */
+bool manifest_is_schema1 (const char *body, size_t len, const char *content_type);
+
 /* A layer media type berth can unpack (tar, gzip, zstd; Docker and OCI names). */
 bool manifest_layer_type_ok (const char *media_type);
 

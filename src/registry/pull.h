@@ -40,8 +40,14 @@ int image_pull (struct store *s, const char *reference, const struct pull_opts *
                 struct pull_result *res, berr_t *err);
 
 /* --all-tags: every tag of the repository (reference must be a name without tag or digest).
- * results/n receive one result per tag pulled. */
+ * results/n receive one result per tag pulled; after each tag a "Digest: sha256:…" RP_MESSAGE
+ * goes to the progress callback, as docker's stream has it. */
 int image_pull_all_tags (struct store *s, const char *repository, const struct pull_opts *o,
                          struct pull_result **results, size_t *n, berr_t *err);
+
+/* The line docker prints for an event into a pipe ("a1b2c3d4e5f6: Pull complete", or the
+ * message of RP_MESSAGE); NULL for events that only carry byte counts (caller frees). For
+ * outputs that are no terminal and not the CLI's renderer (build's step output). */
+char *pull_progress_line (const struct reg_progress *p);
 
 #endif

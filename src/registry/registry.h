@@ -64,6 +64,12 @@ int reg_session_set_credentials (struct reg_session *s, const char *username, co
 /* The key this registry's credentials have in Docker's config file:
  * "https://index.docker.io/v1/" for docker.io, the domain otherwise. */
 const char *reg_session_creds_key (struct reg_session *s);
+/* Ask for scope ("repository:x:pull,push repository:y:pull") in every token this session fetches
+ * from now on, so that one token serves a whole push (its repository and each mount source)
+ * instead of one per scope. A cached token serves any request whose scope it covers. */
+void reg_session_add_scope (struct reg_session *s, const char *scope);
+/* Retry backoff: first_ms doubling up to max_ms (defaults 500 and 8000; tests shorten them). */
+void reg_session_set_retry_delay (struct reg_session *s, long first_ms, long max_ms);
 
 /* GET /v2/ with authentication (login's check). An identity token returned by the token server
  * for the credentials is stored in *identity_token (may be NULL; caller frees). */

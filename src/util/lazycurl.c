@@ -77,3 +77,109 @@ CURLcode curl_easy_setopt (CURL *c, CURLoption opt, ...)
   va_end (ap);
   return r;
 }
+
+CURLcode curl_global_init (long flags)
+{
+  CURL_FN (curl_global_init);
+  return fn_ (flags);
+}
+
+void curl_easy_reset (CURL *c)
+{
+  CURL_FN (curl_easy_reset);
+  fn_ (c);
+}
+
+CURLcode curl_easy_pause (CURL *c, int bitmask)
+{
+  CURL_FN (curl_easy_pause);
+  return fn_ (c, bitmask);
+}
+
+struct curl_slist *curl_slist_append (struct curl_slist *list, const char *s)
+{
+  CURL_FN (curl_slist_append);
+  return fn_ (list, s);
+}
+
+void curl_slist_free_all (struct curl_slist *list)
+{
+  CURL_FN (curl_slist_free_all);
+  fn_ (list);
+}
+
+CURLSH *curl_share_init (void)
+{
+  CURL_FN (curl_share_init);
+  return fn_ ();
+}
+
+/* CURLSHOPT_SHARE and CURLSHOPT_UNSHARE take an int (a curl_lock_data); the others a pointer. */
+CURLSHcode curl_share_setopt (CURLSH *sh, CURLSHoption opt, ...)
+{
+  CURL_FN (curl_share_setopt);
+  va_list ap;
+  va_start (ap, opt);
+  CURLSHcode r;
+  if (opt == CURLSHOPT_SHARE || opt == CURLSHOPT_UNSHARE)
+    r = fn_ (sh, opt, va_arg (ap, int));
+  else
+    r = fn_ (sh, opt, va_arg (ap, void *));
+  va_end (ap);
+  return r;
+}
+
+CURLSHcode curl_share_cleanup (CURLSH *sh)
+{
+  CURL_FN (curl_share_cleanup);
+  return fn_ (sh);
+}
+
+CURLM *curl_multi_init (void)
+{
+  CURL_FN (curl_multi_init);
+  return fn_ ();
+}
+
+CURLMcode curl_multi_add_handle (CURLM *m, CURL *c)
+{
+  CURL_FN (curl_multi_add_handle);
+  return fn_ (m, c);
+}
+
+CURLMcode curl_multi_remove_handle (CURLM *m, CURL *c)
+{
+  CURL_FN (curl_multi_remove_handle);
+  return fn_ (m, c);
+}
+
+CURLMcode curl_multi_perform (CURLM *m, int *running)
+{
+  CURL_FN (curl_multi_perform);
+  return fn_ (m, running);
+}
+
+CURLMcode curl_multi_poll (CURLM *m, struct curl_waitfd extra_fds[], unsigned int extra_nfds,
+                           int timeout_ms, int *numfds)
+{
+  CURL_FN (curl_multi_poll);
+  return fn_ (m, extra_fds, extra_nfds, timeout_ms, numfds);
+}
+
+CURLMsg *curl_multi_info_read (CURLM *m, int *msgs_in_queue)
+{
+  CURL_FN (curl_multi_info_read);
+  return fn_ (m, msgs_in_queue);
+}
+
+const char *curl_multi_strerror (CURLMcode code)
+{
+  CURL_FN (curl_multi_strerror);
+  return fn_ (code);
+}
+
+CURLMcode curl_multi_cleanup (CURLM *m)
+{
+  CURL_FN (curl_multi_cleanup);
+  return fn_ (m);
+}

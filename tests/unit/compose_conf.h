@@ -25,8 +25,7 @@ static inline const char *conf_dir (void)
 
 static inline json_t *conf_load (const char *rel)
 {
-  char path[4096];
-  snprintf (path, sizeof path, "%s/compose/%s", conf_dir (), rel);
+  cleanup_free char *path = xasprintf ("%s/compose/%s", conf_dir (), rel);
   json_error_t je;
   json_t *j = json_load_file (path, 0, &je);
   if (j == NULL)
