@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <unistd.h>
 
 #include "build/build.h"
@@ -76,6 +77,17 @@ int ccmd_containers (struct compose_ctx *c, const char *project, char **services
     }
   container_recs_free (all, nall);
   return 0;
+}
+
+bool ccmd_stdin_pollable (void)
+{
+  int ep = epoll_create1 (EPOLL_CLOEXEC);
+  if (ep < 0)
+    return false;
+  struct epoll_event ev = { .events = EPOLLIN };
+  bool ok = epoll_ctl (ep, EPOLL_CTL_ADD, 0, &ev) == 0;
+  close (ep);
+  return ok;
 }
 
 /* The running container of a service for exec/top/port: number index, or the first. */
@@ -227,7 +239,7 @@ static int cmd_cexec (struct compose_cli *cc, int argc, char **argv)
   strv_push (&xv, "exec");
   if (detach)
     strv_push (&xv, "--detach");
-  if (interactive && !detach)
+  if (interactive && !detach && ccmd_stdin_pollable ())
     strv_push (&xv, "--interactive");
   if (!no_tty && !detach)
     strv_push (&xv, "--tty");

@@ -23,6 +23,9 @@ int ccmd_build_service (struct compose_ctx *c, struct berth_ctx *ctx,
 /* Registry access for pull/push (registry/pull.h, registry/push.h). */
 int ccmd_pull_image (struct compose_ctx *c, struct berth_ctx *ctx, const char *image, bool quiet);
 int ccmd_push_image (struct compose_ctx *c, struct berth_ctx *ctx, const char *image, bool quiet);
+/* Whether fd 0 can be relayed (epoll refuses regular files and /dev/null): compose's -i is
+ * on by default, and a stdin that cannot be watched is then simply not attached. */
+bool ccmd_stdin_pollable (void);
 /* compose run (compose_run.c). */
 int ccmd_run (struct compose_cli *cc, int argc, char **argv);
 

@@ -216,6 +216,7 @@ int compose_cli_logs (struct compose_cli *cc, struct container_rec **cs, size_t 
       rs[i].service = svc ? svc : "";
       width = strlen (rs[i].name) > width ? strlen (rs[i].name) : width;
     }
+  width++; /* compose v2: "web-1  | " even alone */
   for (size_t i = 0; i < n; i++)
     {
       struct lreader *r = &rs[i];

@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include "cli/compose_int.h"
@@ -29,16 +28,6 @@ int ccmd_push_image (struct compose_ctx *c, struct berth_ctx *ctx, const char *i
   (void)ctx;
   (void)quiet;
   return cli_errorf ("push %s: pushing to a registry is not available in this berth yet", image);
-}
-
-static char *oneoff_name (const char *project, const char *service)
-{
-  unsigned char r[6];
-  if (getrandom (r, sizeof r, 0) != (ssize_t)sizeof r)
-    for (size_t i = 0; i < sizeof r; i++)
-      r[i] = (unsigned char)rand ();
-  return xasprintf ("%s-%s-run-%02x%02x%02x%02x%02x%02x", project, service, r[0], r[1], r[2], r[3],
-                    r[4], r[5]);
 }
 
 static json_t *obj_child (json_t *o, const char *key)
@@ -138,7 +127,7 @@ static int apply_flags (json_t *body, const struct run_flags *f, char **command,
   if (f->workdir)
     json_object_set_new (cfg, "WorkingDir", json_string (f->workdir));
   bool tty = !f->no_tty && isatty (0);
-  bool in = f->interactive && !f->detach;
+  bool in = f->interactive && !f->detach && ccmd_stdin_pollable ();
   json_object_set_new (cfg, "Tty", json_boolean (tty));
   json_object_set_new (cfg, "OpenStdin", json_boolean (in));
   json_object_set_new (cfg, "StdinOnce", json_boolean (in));
@@ -346,7 +335,8 @@ int ccmd_run (struct compose_cli *cc, int argc, char **argv)
       r = cli_error (&err);
       goto out;
     }
-  name = f.name ? xstrdup (f.name) : oneoff_name (p->name, svc->name);
+  /* The body has the generated <project>-<service>-run-<12hex>. */
+  name = xstrdup (f.name ? f.name : json_string_value (json_object_get (body, "Name")));
   if ((r = apply_flags (body, &f, args + 1, name, svc->name)) != 0)
     goto out;
   if (container_create (c.e, body, &ct, &err) < 0)
