@@ -69,6 +69,13 @@ EOF
   run_berth compose logs nosuch
   assert_failure
   assert_output_contains "no such service: nosuch"
+  # Without a file, -p names the project and the labels say the rest.
+  cd "$BATS_TEST_TMPDIR"
+  run_berth compose logs --no-color
+  assert_failure
+  run_berth compose -p demo logs --no-color web
+  assert_success
+  assert_line "web-1  | w1"
 }
 
 @test "compose logs -f: follows until every container has stopped" {
@@ -272,4 +279,27 @@ EOF2
   run_berth inspect -f '{{json .HostConfig.PortBindings}}' "$id"
   refute_output_contains "$hp\""
   berth rm -f "$id" >/dev/null
+}
+
+@test "compose run: dependencies are started first, not with --no-deps" {
+  write_compose <<EOF2
+services:
+  app:
+    image: $BUSYBOX
+    command: ["true"]
+    depends_on: [db]
+  db:
+    image: $BUSYBOX
+    command: ["/usr/bin/testhelper", "listen-tcp", "6379"]
+EOF2
+  run_berth compose run --rm -T --no-deps app true
+  assert_success
+  run_berth ps -q
+  assert_output ""
+  run_berth compose run --rm -T app sh -c \
+    'for i in 1 2 3 4 5 6 7 8 9 10; do /usr/bin/testhelper connect-tcp db 6379 && exit 0; sleep 0.3; done; exit 1'
+  assert_success
+  assert_output_contains "hello from"
+  run_berth ps --format '{{.Names}}'
+  assert_output "demo-db-1"
 }
