@@ -22,4 +22,12 @@ void compose_event (struct compose_ctx *c, const char *resource, const char *nam
 int compose_stop_parallel (struct compose_ctx *c, struct container_rec **cs, size_t n, int timeout,
                            bool events, berr_t *err);
 
+/* The services to act on in start order: the named ones (with what they depend on when deps),
+ * or all (services NULL). Caller frees the array. */
+int compose_select (const struct compose_project *p, char **services, bool deps,
+                    const struct compose_service ***out, size_t *n, berr_t *err);
+/* The project's containers whose service is neither in the file nor disabled by a profile. */
+int compose_orphans (struct compose_ctx *c, const struct compose_project *p,
+                     struct container_rec ***out, size_t *n, berr_t *err);
+
 #endif
