@@ -22,18 +22,6 @@ write_compose() {
   cat >"$PROJ/compose.yaml"
 }
 
-# svc_ctr SERVICE NUMBER [run args...] -- IMAGE CMD...: a container labelled as `up -d` makes
-# it, so these commands are tested on their own.
-svc_ctr() {
-  local svc=$1 n=$2
-  shift 2
-  berth run -d --name "demo-$svc-$n" \
-    --label com.docker.compose.project=demo \
-    --label com.docker.compose.service="$svc" \
-    --label com.docker.compose.container-number="$n" \
-    --label com.docker.compose.oneoff=False "$@" >/dev/null
-}
-
 basic_project() {
   write_compose <<EOF
 services:
@@ -47,9 +35,17 @@ EOF
 }
 
 @test "compose logs: prefixes padded to the longest name, --tail, --no-log-prefix, services" {
-  basic_project
-  svc_ctr web 1 $BUSYBOX sh -c 'echo w1; echo w2; echo w3'
-  svc_ctr db 1 $BUSYBOX sh -c 'echo d1 >&2'
+  write_compose <<EOF
+services:
+  web:
+    image: $BUSYBOX
+    command: ["sh", "-c", "echo w1; echo w2; echo w3"]
+  db:
+    image: $BUSYBOX
+    command: ["sh", "-c", "echo d1 >&2"]
+EOF
+  run_berth compose up -d
+  assert_success
   berth wait demo-web-1 demo-db-1 >/dev/null
   run_berth compose logs --no-color
   assert_success
@@ -79,9 +75,17 @@ EOF
 }
 
 @test "compose logs -f: follows until every container has stopped" {
-  basic_project
-  svc_ctr web 1 $BUSYBOX sh -c 'echo start; sleep 1; echo late'
-  svc_ctr db 1 $BUSYBOX sh -c 'echo db-start; sleep 2; echo db-late'
+  write_compose <<EOF
+services:
+  web:
+    image: $BUSYBOX
+    command: ["sh", "-c", "echo start; sleep 1; echo late"]
+  db:
+    image: $BUSYBOX
+    command: ["sh", "-c", "echo db-start; sleep 2; echo db-late"]
+EOF
+  run_berth compose up -d
+  assert_success
   run timeout 20 "$BERTH" --root "$TEST_ROOT" --runroot "$TEST_RUNROOT" compose logs -f --no-color
   assert_success
   assert_line "web-1  | late"
@@ -99,8 +103,8 @@ EOF
   run_berth compose exec -T web true
   assert_failure
   assert_output_contains 'service "web" is not running'
-  svc_ctr web 1 $BUSYBOX sleep 60
-  svc_ctr web 2 $BUSYBOX sleep 60
+  run_berth compose up -d
+  assert_success
   run_berth compose exec -T web hostname
   assert_success
   local h1=$output
@@ -122,15 +126,18 @@ EOF
 }
 
 @test "compose top and port" {
+  local hp
+  hp=$(free_port)
   write_compose <<EOF
 services:
   web:
     image: $BUSYBOX
     command: ["sleep", "60"]
+    ports:
+      - "127.0.0.1:$hp:80"
 EOF
-  local hp
-  hp=$(free_port)
-  svc_ctr web 1 -p "127.0.0.1:$hp:80" $BUSYBOX sleep 60
+  run_berth compose up -d
+  assert_success
   run_berth compose top
   assert_success
   assert_line "demo-web-1"
@@ -148,7 +155,8 @@ EOF
 
 @test "compose images: compose v2's columns" {
   basic_project
-  svc_ctr web 1 $BUSYBOX sleep 60
+  run_berth compose up -d web
+  assert_success
   run_berth compose images
   assert_success
   assert_output_matches "CONTAINER +REPOSITORY +TAG +IMAGE ID +SIZE"
