@@ -11,6 +11,7 @@
 
 #include "cli/compose_cli.h"
 #include "container/container.h"
+#include "registry/registry.h"
 #include "util/json.h"
 #include "util/signals.h"
 #include "util/units.h"
@@ -36,12 +37,16 @@ static void cup_event (void *cookie, const char *resource, const char *name, con
 struct cup
 {
   struct compose_ctx c;
+  struct reg_config reg;
+  bool have_reg;
   struct compose_project *p; /* NULL: working from labels (-p without a file) */
   char *project;
 };
 
 static void cup_release (struct cup *u)
 {
+  if (u->have_reg)
+    reg_config_release (&u->reg);
   compose_project_free (u->p);
   free (u->project);
 }
@@ -66,6 +71,13 @@ static int cup_open (struct compose_cli *cc, bool need_file, struct cup *u)
   if (compose_cli_ctx (cc, &u->c) != 0)
     return 1;
   u->c.event = cup_event;
+  if (reg_config_load (cc->ctx->config, &u->reg, &err) == 0)
+    {
+      u->have_reg = true;
+      u->c.reg = &u->reg;
+    }
+  else
+    return cli_error (&err);
   return 0;
 }
 
@@ -92,132 +104,6 @@ static int timeout_arg (const char *t, int *out)
                        t, t);
   *out = (int)v;
   return 0;
-}
-
-/* ---- attached up: temporary log streaming until reg-ccmds' compose_cli_logs is merged ---- */
-
-static volatile sig_atomic_t interrupted;
-static void on_sigint (int sig)
-{
-  (void)sig;
-  interrupted++;
-}
-
-struct follow
-{
-  struct container_rec *c;
-  char *path;
-  off_t off;
-  struct sbuf partial;
-  bool done;
-};
-
-/* TEMPORARY (until compose_cli_logs from compose_cmds.c is merged): reads each container's
- * json-file log from where it is and prints "name  | line". */
-static void follow_read (struct follow *f, size_t width)
-{
-  int fd = open (f->path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return;
-  char buf[8192];
-  ssize_t r;
-  while ((r = pread (fd, buf, sizeof buf, f->off)) > 0)
-    {
-      f->off += r;
-      sbuf_add (&f->partial, buf, (size_t)r);
-    }
-  close (fd);
-  char *s = f->partial.buf, *nl;
-  size_t used = 0;
-  while (s && (nl = memchr (s + used, '\n', f->partial.len - used)))
-    {
-      berr_t e = BERR_INIT;
-      json_t *j = json_parse_buf (s + used, (size_t)(nl - (s + used)), "log", &e);
-      used = (size_t)(nl - s) + 1;
-      if (!j)
-        {
-          berr_release (&e);
-          continue;
-        }
-      const char *line = json_get_str (j, "log");
-      if (line)
-        {
-          size_t l = strlen (line);
-          printf ("%-*s | %.*s\n", (int)width, f->c->name,
-                  (int)(l && line[l - 1] == '\n' ? l - 1 : l), line);
-        }
-      json_decref (j);
-    }
-  if (used)
-    {
-      memmove (f->partial.buf, f->partial.buf + used, f->partial.len - used);
-      f->partial.len -= used;
-      f->partial.buf[f->partial.len] = 0;
-    }
-  fflush (stdout);
-}
-
-/* Returns the index of the first container that exited when stop_at_exit, else -1 once all
- * stopped or on interrupt. */
-static int follow_logs (struct compose_ctx *c, struct container_rec **cs, size_t n,
-                        bool stop_at_exit)
-{
-  struct follow *f = xcalloc (n + 1, sizeof *f);
-  size_t width = 0;
-  for (size_t i = 0; i < n; i++)
-    {
-      f[i].c = cs[i];
-      cleanup_free char *dir = container_dir (c->e, cs[i]->id);
-      f[i].path = xasprintf ("%s/%s-json.log", dir, cs[i]->id);
-      sbuf_init (&f[i].partial);
-      if (strlen (cs[i]->name) > width)
-        width = strlen (cs[i]->name);
-    }
-  int exited = -1;
-  while (!interrupted)
-    {
-      size_t live = 0;
-      for (size_t i = 0; i < n; i++)
-        {
-          if (f[i].done)
-            continue;
-          follow_read (&f[i], width);
-          struct container_rec *r = NULL;
-          berr_t e = BERR_INIT;
-          if (container_get (c->e, cs[i]->id, &r, &e) < 0)
-            {
-              berr_release (&e);
-              f[i].done = true;
-              continue;
-            }
-          bool running
-              = container_is_running (r) || json_is_true (json_object_get (r->state, "Restarting"));
-          if (!running)
-            {
-              follow_read (&f[i], width);
-              f[i].done = true;
-              printf ("%s exited with code %lld\n", cs[i]->name,
-                      (long long)json_integer_value (json_object_get (r->state, "ExitCode")));
-              fflush (stdout);
-              if (exited < 0)
-                exited = (int)i;
-            }
-          else
-            live++;
-          container_rec_free (r);
-        }
-      if (live == 0 || (stop_at_exit && exited >= 0))
-        break;
-      struct timespec ts = { 0, 100000000L };
-      nanosleep (&ts, NULL);
-    }
-  for (size_t i = 0; i < n; i++)
-    {
-      free (f[i].path);
-      sbuf_release (&f[i].partial);
-    }
-  free (f);
-  return exited;
 }
 
 /* ---- up / create ---- */
@@ -320,25 +206,28 @@ static int do_up (struct compose_cli *cc, int argc, char **argv, bool create_onl
     rc = cli_error (&err);
   if (rc == 0 && !detach && !o.no_start)
     {
-      struct sigaction sa = { .sa_handler = on_sigint }, old_int, old_term;
-      sigemptyset (&sa.sa_mask);
-      sigaction (SIGINT, &sa, &old_int);
-      sigaction (SIGTERM, &sa, &old_term);
-      fprintf (stderr, "Attaching to %s", "");
+      fprintf (stderr, "Attaching to ");
       for (size_t i = 0; i < nstarted; i++)
         fprintf (stderr, "%s%s", i ? ", " : "", started[i]->name);
       fprintf (stderr, "\n");
-      int ex = follow_logs (&u.c, started, nstarted, abort_exit);
-      if (interrupted || (abort_exit && ex >= 0))
+      cleanup_free char *exited = NULL;
+      struct compose_logs_opts lo
+          = { .follow = true, .tail = -1, .stop_at_first_exit = abort_exit, .exited = &exited };
+      int lr = compose_cli_logs (cc, started, nstarted, &lo);
+      bool interrupted = lr > 128;
+      if (interrupted || (abort_exit && exited))
         {
           if (interrupted)
             fprintf (stderr, "Gracefully stopping... (press Ctrl+C again to force)\n");
           else
             fprintf (stderr, "Aborting on container exit...\n");
-          interrupted = 0;
+          /* A second Ctrl+C ends berth itself; the stop goes on in the engine. */
+          signal (SIGINT, SIG_DFL);
           struct compose_action_opts ao = { .timeout = timeout };
           if (compose_act (&u.c, u.project, u.p, COMPOSE_STOP, &ao, &err) < 0)
             rc = cli_error (&err);
+          else if (interrupted)
+            rc = 130;
         }
       if (abort_exit && rc == 0)
         {
@@ -347,7 +236,8 @@ static int do_up (struct compose_cli *cc, int argc, char **argv, bool create_onl
           for (size_t i = 0; i < nstarted && !pick; i++)
             {
               const char *sv = compose_label_of (started[i], COMPOSE_LABEL_SERVICE);
-              if (exit_from ? sv && strcmp (sv, exit_from) == 0 : ex >= 0 && (size_t)ex == i)
+              if (exit_from ? sv && strcmp (sv, exit_from) == 0
+                            : exited && strcmp (exited, started[i]->name) == 0)
                 pick = started[i];
             }
           struct container_rec *fresh = NULL;
@@ -356,11 +246,9 @@ static int do_up (struct compose_cli *cc, int argc, char **argv, bool create_onl
               rc = (int)json_integer_value (json_object_get (fresh->state, "ExitCode"));
               container_rec_free (fresh);
             }
-          else
+          else if (pick)
             berr_release (&err);
         }
-      sigaction (SIGINT, &old_int, NULL);
-      sigaction (SIGTERM, &old_term, NULL);
     }
   container_recs_free (started, nstarted);
   cup_release (&u);

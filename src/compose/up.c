@@ -9,6 +9,7 @@
 #include "compose/engine_int.h"
 #include "image/ref.h"
 #include "net/network.h"
+#include "registry/pull.h"
 #include "util/fs.h"
 #include "util/json.h"
 #include "util/util.h"
@@ -82,17 +83,22 @@ static int build_service (struct compose_ctx *c, const struct compose_project *p
   return 0;
 }
 
-/* The one place images come from a registry. The registry client (registry/pull.h) is not
- * in this tree yet: wire image_pull here when it lands. */
+/* The one place images come from a registry. */
 static int pull_image (struct compose_ctx *c, const char *ref, char id[DIGEST_STR_LEN], berr_t *err)
 {
-  (void)c;
-  (void)id;
-  return berr_setk (
-      err, BERR_NOT_FOUND, 0,
-      "pull access denied for %s, repository does not exist or may require "
-      "'docker login': No such image: %s (pulling is not available in this berth yet)",
-      ref, ref);
+  if (!c->reg)
+    return berr_setk (err, BERR_NOT_FOUND, 0,
+                      "pull access denied for %s (no registry configuration): No such image: %s",
+                      ref, ref);
+  compose_event (c, "Image", ref, "Pulling");
+  struct pull_opts po = { .cfg = c->reg };
+  struct pull_result res = { 0 };
+  if (image_pull (c->s, ref, &po, &res, err) < 0)
+    return berr_wrap (err, "pull %s", ref);
+  memcpy (id, res.id, DIGEST_STR_LEN);
+  pull_result_release (&res);
+  compose_event (c, "Image", ref, "Pulled");
+  return 0;
 }
 
 static int resolve_image (struct compose_ctx *c, const struct compose_project *p,

@@ -352,9 +352,37 @@ services:
 volumes:
   data: {}
 EOF
-  run_berth compose up -d
+  run_berth compose up -d --pull never
   assert_failure
   assert_output_contains "No such image: no-such-image-here:1.0"
+  nothing_created
+  # A pull that fails (a registry that refuses connections) leaves nothing either.
+  sed -i 's|no-such-image-here:1.0|127.0.0.1:1/nope:1.0|' compose.yaml
+  run_berth compose up -d
+  assert_failure
+  assert_output_contains "127.0.0.1:1/nope:1.0"
+  nothing_created
+}
+
+@test "compose up attached: logs with prefixes, --exit-code-from, --abort-on-container-exit" {
+  cat >compose.yaml <<'EOF'
+services:
+  job:
+    image: busybox:latest
+    command: ["sh", "-c", "echo job-says-hi; sleep 1; exit 4"]
+  side:
+    image: busybox:latest
+    command: ["sh", "-c", "echo side-says-hi; exec sleep 300"]
+    stop_signal: SIGKILL
+EOF
+  run_berth compose up --exit-code-from job
+  [[ $status -eq 4 ]]
+  assert_output_matches "job-1 +\\| job-says-hi"
+  assert_output_contains "side-1  | side-says-hi"
+  assert_output_contains "Aborting on container exit..."
+  run_berth compose ps -a --format '{{.Name}} {{.State}}'
+  assert_output "$(printf 'app-job-1 exited\napp-side-1 exited')"
+  run_berth compose down
   nothing_created
 }
 
