@@ -407,3 +407,38 @@ EOF
   run_berth compose down
   nothing_created
 }
+
+@test "compose down: containers that ignore SIGTERM are stopped in parallel" {
+  cat >compose.yaml <<'EOF2'
+services:
+  a:
+    image: busybox:latest
+    command: ["/usr/bin/testhelper", "sleep", "300"]
+    stop_grace_period: 2s
+  b:
+    image: busybox:latest
+    command: ["/usr/bin/testhelper", "sleep", "300"]
+    stop_grace_period: 2s
+  c:
+    image: busybox:latest
+    command: ["/usr/bin/testhelper", "sleep", "300"]
+    stop_grace_period: 2s
+    depends_on: [a]
+  d:
+    image: busybox:latest
+    command: ["/usr/bin/testhelper", "sleep", "300"]
+    stop_grace_period: 2s
+    depends_on: [a]
+EOF2
+  run_berth compose up -d
+  assert_success
+  # testhelper sleep ignores SIGTERM as PID 1: each container waits its 2 s grace period.
+  # Two dependency levels (c, d then a, b), each stopped in parallel: about 4 s, not 8.
+  local start=$SECONDS
+  run_berth compose down
+  assert_success
+  local took=$((SECONDS - start))
+  echo "down took ${took}s"
+  [[ $took -lt 7 ]]
+  nothing_created
+}
