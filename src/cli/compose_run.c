@@ -2,7 +2,7 @@
  * (<project>-<service>-run-<12hex>, labelled oneoff=True) from the service's create body, with
  * run's overrides; dependencies are brought up first (compose_up) unless --no-deps. It runs in
  * the foreground like `berth run` (this process is its monitor) and exits with its code.
- * Also the registry access of pull/push. */
+ * Also the registry access of compose pull/push (stderr, as compose prints). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,24 +10,35 @@
 #include <unistd.h>
 
 #include "cli/compose_int.h"
+#include "cli/regprogress.h"
+#include "registry/push.h"
 #include "cli/runopts.h"
 #include "util/json.h"
 
 int ccmd_pull_image (struct compose_ctx *c, struct berth_ctx *ctx, const char *image, bool quiet)
 {
   (void)c;
-  (void)ctx;
-  (void)quiet;
-  /* registry/pull.h has no implementation in this tree yet. */
-  return cli_errorf ("pull %s: pulling from a registry is not available in this berth yet", image);
+  /* compose writes its progress to stderr; the image's own pull lines go there too. */
+  return cli_pull_image (ctx, image, NULL, stderr, quiet, NULL) < 0 ? 1 : 0;
 }
 
 int ccmd_push_image (struct compose_ctx *c, struct berth_ctx *ctx, const char *image, bool quiet)
 {
-  (void)c;
-  (void)ctx;
-  (void)quiet;
-  return cli_errorf ("push %s: pushing to a registry is not available in this berth yet", image);
+  struct reg_config cfg = { 0 };
+  berr_t err = BERR_INIT;
+  if (reg_config_load (ctx->config, &cfg, &err) < 0)
+    return cli_error (&err);
+  struct regprog *rp = regprog_new (stderr, isatty (STDERR_FILENO), quiet);
+  struct push_opts o = { .cfg = &cfg, .progress = regprog_event, .cookie = rp };
+  struct push_result *res = NULL;
+  size_t n = 0;
+  int r = image_push (c->s, image, &o, &res, &n, &err);
+  regprog_free (rp);
+  reg_config_release (&cfg);
+  if (r < 0)
+    return cli_error (&err);
+  push_results_free (res, n);
+  return 0;
 }
 
 static json_t *obj_child (json_t *o, const char *key)

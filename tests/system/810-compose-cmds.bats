@@ -4,6 +4,12 @@
 
 load helpers
 load net-helpers
+load ../registry/lib
+
+teardown() {
+  _kill_wait "${REG_SERVER_PIDS[@]}"
+  berth_teardown
+}
 
 setup() {
   berth_setup
@@ -202,11 +208,48 @@ EOF
   berth rmi demo-web demo-custom:1 >/dev/null
 }
 
-@test "compose pull/push: a clear error while there is no registry client" {
-  basic_project
-  run_berth compose pull web
+@test "compose push and pull: service images to and from a registry on 127.0.0.1" {
+  REG_SERVER_PIDS=()
+  start_registry plain
+  berth tag "$BUSYBOX" "$REG/team/web:1"
+  write_compose <<EOF
+services:
+  web:
+    image: $REG/team/web:1
+    command: ["sleep", "60"]
+  local:
+    build: .
+EOF
+  printf 'FROM %s\n' "$BUSYBOX" >"$PROJ/Dockerfile"
+  run_berth compose push
+  assert_success
+  assert_output_contains "The push refers to repository [$REG/team/web]"
+  assert_output_matches "1: digest: sha256:[0-9a-f]{64} size: [0-9]+"
+  # The registry has it now, under the digest push printed.
+  local digest
+  digest=$(sed -n 's/^1: digest: \(sha256:[0-9a-f]*\) size.*/\1/p' <<<"$output")
+  run curl -sf -o /dev/null -w '%{http_code}' -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' "http://$REG/v2/team/web/manifests/$digest"
+  assert_output "200"
+  berth rmi "$REG/team/web:1" >/dev/null
+  # pull skips a service that is only built; the other comes back with the same digest.
+  run_berth compose pull
+  assert_success
+  assert_output_contains "Status: Downloaded newer image for $REG/team/web:1"
+  run_berth image inspect -f '{{json .RepoDigests}}' "$REG/team/web:1"
+  assert_output "[\"$REG/team/web@$digest\"]"
+  run_berth compose up -d --pull never web
+  assert_success
+  run_berth compose down
+  assert_success
+  # An image that is not in the registry: pull fails and says which.
+  write_compose <<EOF
+services:
+  web:
+    image: $REG/team/missing:1
+EOF
+  run_berth compose pull
   assert_failure
-  assert_output_contains "pull"
+  assert_output_contains "team/missing"
 }
 
 @test "compose run: one-off container, --rm, exit code, -e, -u, -w, --entrypoint, labels" {
