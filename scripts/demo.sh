@@ -75,6 +75,47 @@ b diff demo-ctr
 b commit -m "from the demo" demo-ctr demo/snap:1
 b rm demo-ctr
 b rmi demo/app:v1 demo/snap:1
+
+echo; echo "== registry (Debian's docker-registry on 127.0.0.1, offline)"
+regport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+mkdir -p "$DEMO/registry"
+cat >"$DEMO/registry/config.yml" <<EOF
+version: 0.1
+log: {level: error}
+storage: {filesystem: {rootdirectory: $PWD/$DEMO/registry/data}}
+http: {addr: 127.0.0.1:$regport}
+EOF
+docker-registry serve "$DEMO/registry/config.yml" >"$DEMO/registry/log" 2>&1 &
+regpid=$!
+trap 'kill $regpid 2>/dev/null || true' EXIT
+for _ in $(seq 50); do busybox wget -q -O- "http://127.0.0.1:$regport/v2/" >/dev/null 2>&1 && break; sleep 0.1; done
+b tag busybox "127.0.0.1:$regport/demo/busybox:v1"
+b push "127.0.0.1:$regport/demo/busybox:v1"
+b rmi "127.0.0.1:$regport/demo/busybox:v1"
+b pull "127.0.0.1:$regport/demo/busybox:v1"
+b run --rm "127.0.0.1:$regport/demo/busybox:v1" echo "pulled back and running"
+
+echo; echo "== compose"
+mkdir -p "$DEMO/compose"
+cat >"$DEMO/compose/compose.yaml" <<'EOF'
+services:
+  web:
+    image: busybox
+    command: ["sh", "-c", "echo web up; exec sleep 1000"]
+    depends_on: [cache]
+  cache:
+    image: busybox
+    command: ["sh", "-c", "echo cache up; exec sleep 1000"]
+    volumes: [cachedata:/data]
+volumes:
+  cachedata:
+EOF
+b compose --project-directory "$DEMO/compose" -p demo up -d
+b compose -p demo ps
+b compose -p demo exec -T web ping -c1 -W2 cache
+b compose -p demo logs
+b compose -p demo down -v
+kill $regpid 2>/dev/null || true
 b image prune -f
 b system df
 echo

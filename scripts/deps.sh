@@ -6,7 +6,7 @@ what=${1:-check}
 
 build="meson ninja-build pkg-config gcc libc6-dev libarchive-dev libjansson-dev libsqlite3-dev
 libssl-dev libcurl4-openssl-dev libseccomp-dev libcap-dev libmnl-dev libnftables-dev libyaml-dev python3"
-demo="$build busybox-static tar gzip jq"
+demo="$build busybox-static tar gzip jq docker-registry"
 check="$demo libcmocka-dev bats skopeo umoci zstd xz-utils bzip2 python3 clang-format util-linux
 procps attr clang tini runc crun libcap2-bin iproute2 nftables curl docker-registry
 apache2-utils"
