@@ -71,8 +71,14 @@ int reg_config_load (const json_t *config, struct reg_config *cfg, berr_t *err)
           || cfg_strv (config, "registry-mirrors", &cfg->mirrors, err) < 0
           || cfg_int (config, "max-download-attempts", &cfg->max_attempts, err) < 0
           || cfg_int (config, "max-concurrent-downloads", &cfg->max_downloads, err) < 0
-          || cfg_int (config, "max-concurrent-uploads", &cfg->max_uploads, err) < 0)
+          || cfg_int (config, "max-concurrent-uploads", &cfg->max_uploads, err) < 0
+          || cfg_int (config, "push-chunk-size", &cfg->push_chunk_size, err) < 0)
         goto fail;
+      if (cfg->push_chunk_size < 0)
+        {
+          berr_setk (err, BERR_INVALID, 0, "config: push-chunk-size must not be negative");
+          goto fail;
+        }
       if ((v = json_object_get (config, "registry-certs-dir")) && !json_is_null (v))
         {
           if (!json_is_string (v))

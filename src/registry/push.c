@@ -217,14 +217,15 @@ static int run_job (struct push_ctx *c, struct job *j, berr_t *err)
         return berr_set (err, errno, "open %s", j->path);
       u.fd = fd;
     }
-  struct reg_upload up = { .digest = j->digest,
-                           .size = j->size,
-                           .read_fn = src_read,
-                           .rewind_fn = src_rewind,
-                           .cookie = &u,
-                           .chunk_size = c->o->chunk_size,
-                           .progress = src_progress,
-                           .progress_cookie = &u };
+  struct reg_upload up
+      = { .digest = j->digest,
+          .size = j->size,
+          .read_fn = src_read,
+          .rewind_fn = src_rewind,
+          .cookie = &u,
+          .chunk_size = c->o->chunk_size ? c->o->chunk_size : (size_t)c->o->cfg->push_chunk_size,
+          .progress = src_progress,
+          .progress_cookie = &u };
   if (reg_blob_upload (c->rs, c->repo, &up, err) < 0)
     return -1;
   done (c, j, RP_PUSHED, NULL);

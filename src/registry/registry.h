@@ -46,6 +46,7 @@ struct reg_config
   long connect_timeout_s;  /* default 30 */
   long low_speed_time_s;   /* a transfer below 1 B/s this long is a stall; default 30 */
   char *push_compression;  /* "push-compression": "gzip" (default) or "zstd" */
+  int push_chunk_size;     /* "push-chunk-size" (bytes): > 0 uploads in PATCH chunks; 0 one PUT */
 };
 /* Fill cfg from berth's config file object (keys above; missing keys get the defaults) and the
  * environment ($DOCKER_CONFIG, $HOME). A key of the wrong type is an error naming it. */

@@ -137,3 +137,24 @@ PY
   run_berth run --rm "$REG/test/built:1" md5sum /data.txt
   assert_equal "${output%% *}" "$(md5sum <"$ctx/data.txt" | cut -d' ' -f1)"
 }
+
+@test "push: push-chunk-size uploads in PATCH chunks; the registry verifies the blobs" {
+  reg_config_set push-chunk-size 65536
+  mkdir -p "$BATS_TEST_TMPDIR/ctx"
+  printf 'FROM busybox\nRUN head -c 300000 /dev/urandom >/blob\n' >"$BATS_TEST_TMPDIR/ctx/Dockerfile"
+  berth build -q -t "$REG/test/chunked:1" "$BATS_TEST_TMPDIR/ctx" >/dev/null
+  run_berth push "$REG/test/chunked:1"
+  assert_success
+  assert_output_matches "[0-9a-f]{12}: Pushed"
+  local d1
+  d1=$(grep -E '^1: digest: ' <<<"$output" | awk '{print $3}')
+  [[ $(reg_access_count '"PATCH /v2/test/chunked/blobs/uploads/') -ge 4 ]] ||
+    fail "no chunked upload: $(reg_access_count '"PATCH /v2/test/chunked/blobs/uploads/') PATCH requests"
+  assert_equal "$(reg_manifest_digest test/chunked:1)" "$d1"
+  run skopeo copy -q --src-tls-verify=false "docker://$REG/test/chunked:1" "oci:$BATS_TEST_TMPDIR/oci:x"
+  assert_success
+  reg_config_set push-chunk-size '"big"'
+  run_berth push "$REG/test/chunked:1"
+  assert_failure
+  assert_output_contains "push-chunk-size"
+}
