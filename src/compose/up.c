@@ -288,11 +288,19 @@ static int create_one (struct compose_ctx *c, const struct compose_project *p,
   return 0;
 }
 
+/* The old container of a recreate is renamed "<id12>_<name>" until the new one exists; one
+ * still there was left by an interrupted recreate (a crash, a kill -9) and goes. */
+static bool recreate_leftover (const struct container_rec *ct)
+{
+  return strlen (ct->name) > 13 && ct->name[12] == '_' && strncmp (ct->name, ct->id, 12) == 0;
+}
+
 static int recreate_one (struct compose_ctx *c, const struct compose_project *p,
                          const struct compose_service *svc, struct container_rec *old, json_t *body,
                          const struct compose_up_opts *o, bool start, berr_t *err)
 {
   compose_event (c, "Container", old->name, "Recreate");
+  bool was_running = container_is_running (old);
   if (compose_stop_parallel (c, &old, 1, o->timeout, false, err) < 0)
     return -1;
   cleanup_free char *tmpname = xasprintf ("%.12s_%s", old->id, old->name);
@@ -301,9 +309,16 @@ static int recreate_one (struct compose_ctx *c, const struct compose_project *p,
   struct container_rec *nr = NULL;
   if (create_one (c, p, svc, body, &nr, err) < 0)
     {
+      /* The old one comes back as it was. */
       berr_t e2 = BERR_INIT;
       if (store_container_rename (c->s, old->id, old->name, &e2) < 0)
         berr_release (&e2);
+      else if (was_running)
+        {
+          struct start_opts so = { 0 };
+          if (container_start (c->e, old, &so, NULL, &e2) < 0)
+            berr_release (&e2);
+        }
       return -1;
     }
   if (container_remove (c->e, old, true, false, err) < 0)
@@ -371,7 +386,7 @@ static int converge_service (struct compose_ctx *c, const struct compose_project
   struct container_rec **extra = xcalloc (n + 1, sizeof *extra);
   size_t nextra = 0;
   for (size_t i = n; i-- > 0;)
-    if (compose_number (cs[i]) > want)
+    if (compose_number (cs[i]) > want || recreate_leftover (cs[i]))
       extra[nextra++] = cs[i];
   if (nextra)
     rc = remove_containers (c, extra, nextra, o->timeout, err);
@@ -381,7 +396,7 @@ static int converge_service (struct compose_ctx *c, const struct compose_project
     {
       struct container_rec *have = NULL;
       for (size_t i = 0; i < n; i++)
-        if (compose_number (cs[i]) == num)
+        if (compose_number (cs[i]) == num && !recreate_leftover (cs[i]))
           have = cs[i];
       cleanup_json json_t *body = NULL;
       char hash[DIGEST_STR_LEN];
@@ -499,7 +514,18 @@ int compose_up (struct compose_ctx *c, const struct compose_project *p,
         rc = berr_setk (err, BERR_INVALID, 0,
                         eq ? "no such service: %s" : "invalid scale value: %s", eq ? name : *s);
     }
-  /* Everything that can fail without side effects first: images. */
+  /* Everything that can fail without side effects first: scale values, then images. */
+  for (size_t i = 0; i < nsel && rc == 0; i++)
+    {
+      int64_t want = desired_scale (sel[i], o->scale, err);
+      if (want < 0)
+        rc = -1;
+      else if (want > 1 && sel[i]->container_name)
+        rc = berr_setk (err, BERR_INVALID, 0,
+                        "services.%s: can't set container_name and %s as container name must be "
+                        "unique",
+                        sel[i]->name, "scale");
+    }
   for (size_t i = 0; i < nsel && rc == 0; i++)
     rc = resolve_image (c, p, sel[i], o, ids[i], err);
   if (rc == 0)

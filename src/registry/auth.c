@@ -461,7 +461,7 @@ static int token_fetch (struct reg_session *s, const char *scope, const char *qu
     return berr_set (err, 0, "the registry asked for a token but named no realm");
   if (strncasecmp (realm, "https://", 8) != 0 && strncasecmp (realm, "http://", 7) != 0)
     return berr_set (err, 0, "token realm %s is not an http(s) URL", realm);
-  cleanup_free char *realm_host = url_authority (realm);
+  cleanup_free char *realm_host = url_origin (realm);
   /* basic credentials travel to the registry's own host (any port: a token server beside the
    * registry), or over https to another one */
   cleanup_free char *realm_name = url_hostname (realm);
@@ -552,6 +552,8 @@ static int token_fetch (struct reg_session *s, const char *scope, const char *qu
   json_t *ej = json_object_get (j, "expires_in");
   if (json_is_integer (ej) && json_integer_value (ej) > exp)
     exp = json_integer_value (ej);
+  if (exp > 86400) /* a day at most: no overflow below, and no token kept forever */
+    exp = 86400;
   const char *refresh = json_get_str (j, "refresh_token");
   pthread_mutex_lock (&s->lock);
   /* 10 s of margin so a token does not expire in flight */

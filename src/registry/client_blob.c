@@ -24,7 +24,7 @@ struct reg_blob_reader
   char *path;
   char *scope;
   char *digest;
-  char *home; /* authority of the registry endpoint */
+  char *home; /* origin of the registry endpoint ("" for a mirror: no credentials) */
   int64_t size;
   uint64_t delivered;
 
@@ -172,8 +172,8 @@ static void transfer_stop (struct reg_blob_reader *r)
 static int transfer_start (struct reg_blob_reader *r)
 {
   transfer_stop (r);
-  cleanup_free char *host = url_authority (r->url);
-  bool home = strcmp (host, r->home) == 0;
+  cleanup_free char *origin = url_origin (r->url);
+  bool home = strcmp (origin, r->home) == 0;
   if (home)
     {
       int rc = 0;
@@ -271,7 +271,8 @@ static int transfer_finished (struct reg_blob_reader *r)
   else if (st == 401)
     {
       cleanup_free char *host = url_authority (r->url);
-      if (strcmp (host, r->home) != 0)
+      cleanup_free char *origin = url_origin (r->url);
+      if (strcmp (origin, r->home) != 0)
         return berr_set (&r->err, 0,
                          "Get \"%s\": unauthorized: authentication asked by %s, a redirect "
                          "target that is not the registry",
@@ -404,7 +405,7 @@ int reg_blob_open (struct reg_session *s, const char *repo, const char *digest, 
   bool mirror = s->ep_read >= 0 && s->eps[s->ep_read].mirror;
   pthread_mutex_unlock (&s->lock);
   /* mirrors get no credentials (see http_do) */
-  r->home = mirror ? xstrdup ("") : url_authority (http_base (s, false));
+  r->home = mirror ? xstrdup ("") : url_origin (http_base (s, false));
   if (transfer_start (r) < 0 || pump (r, false) < 0)
     {
       berr_move (err, &r->err);

@@ -139,6 +139,13 @@ const char *http_base (struct reg_session *s, bool write);
 int http_status_error (const struct http_resp *r, berr_t *err);
 /* The host[:port] of a URL (lowercase, default port dropped); caller frees. */
 char *url_authority (const char *url);
+/* "scheme://authority" (lower case, default port dropped): what credentials are bound to, so
+ * https://host and http://host are different places (credentials never go in clear text to a
+ * host they were not meant for in clear text). */
+char *url_origin (const char *url);
+/* The origin of the registry itself (its first endpoint that is not a mirror): where requests
+ * may carry its credentials. */
+char *http_registry_origin (struct reg_session *s, bool write);
 bool url_is_https (const char *url);
 /* The host name of a URL without the port ("[::1]" kept bracketed); caller frees. */
 char *url_hostname (const char *url);

@@ -6,10 +6,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "registry/client_int.h"
@@ -196,10 +198,20 @@ static int helper_run (const char *name, const char *action, const char *input, 
       return berr_set (err, rc, "credential helper %s", prog);
     }
   /* inputs are small (a URL or one JSON object): the write cannot block on a pipe buffer */
-  void (*old) (int) = signal (SIGPIPE, SIG_IGN);
-  fs_write_all (in[1], input, strlen (input));
+  /* A helper that exits without reading must not kill berth: SIGPIPE is blocked on this
+   * thread only (pull workers may run helpers too) and a pending one taken away. */
+  sigset_t pipe_set, old_set;
+  sigemptyset (&pipe_set);
+  sigaddset (&pipe_set, SIGPIPE);
+  pthread_sigmask (SIG_BLOCK, &pipe_set, &old_set);
+  if (fs_write_all (in[1], input, strlen (input)) < 0 && errno == EPIPE)
+    {
+      struct timespec zero = { 0, 0 };
+      while (sigtimedwait (&pipe_set, NULL, &zero) < 0 && errno == EINTR)
+        ;
+    }
   close (in[1]);
-  signal (SIGPIPE, old);
+  pthread_sigmask (SIG_SETMASK, &old_set, NULL);
   size_t len;
   berr_t e = BERR_INIT;
   int r = fs_read_fd (outp[0], HELPER_OUT_MAX, out, &len, &e);

@@ -63,6 +63,12 @@ char *url_authority (const char *url)
   return auth;
 }
 
+char *url_origin (const char *url)
+{
+  cleanup_free char *a = url_authority (url);
+  return xasprintf ("%s://%s", url_is_https (url) ? "https" : "http", a);
+}
+
 char *url_hostname (const char *url)
 {
   char *a = url_authority (url);
@@ -565,6 +571,19 @@ const char *http_base (struct reg_session *s, bool write)
   return s->eps[0].base;
 }
 
+char *http_registry_origin (struct reg_session *s, bool write)
+{
+  pthread_mutex_lock (&s->lock);
+  int chosen = write ? s->ep_write : s->ep_read;
+  pthread_mutex_unlock (&s->lock);
+  if (chosen >= 0 && !s->eps[chosen].mirror)
+    return url_origin (s->eps[chosen].base);
+  for (size_t i = 0; i < s->neps; i++)
+    if (!s->eps[i].mirror)
+      return url_origin (s->eps[i].base);
+  return xstrdup ("");
+}
+
 static bool is_write (const char *m) { return strcmp (m, "GET") != 0 && strcmp (m, "HEAD") != 0; }
 
 static int rewind_body (const struct http_req *rq, struct body_src *b)
@@ -680,7 +699,8 @@ static int http_exchange (struct reg_session *s, const struct http_req *rq, cons
   for (;;)
     {
       cleanup_free char *host = url_authority (url);
-      bool same = strcmp (host, home) == 0;
+      cleanup_free char *origin = url_origin (url);
+      bool same = strcmp (origin, home) == 0;
       cleanup_free char *authz = NULL;
       unsigned gen = 0;
       if (same && rq->no_auth)
@@ -780,8 +800,7 @@ int http_do (struct reg_session *s, const struct http_req *rq, struct http_resp 
       berr_release (err);
       if (rq->url)
         {
-          cleanup_free char *home
-              = rq->home ? xstrdup (rq->home) : url_authority (http_base (s, write));
+          cleanup_free char *home = rq->home ? xstrdup (rq->home) : http_registry_origin (s, write);
           rc = http_exchange (s, rq, rq->url, home, resp, &transient, err);
         }
       else
@@ -797,7 +816,7 @@ int http_do (struct reg_session *s, const struct http_req *rq, struct http_resp 
               cleanup_free char *url = xasprintf ("%s%s", s->eps[i].base, rq->path);
               /* mirrors are anonymous pull-through caches: no credentials reach them */
               cleanup_free char *home
-                  = s->eps[i].mirror ? xstrdup ("") : url_authority (s->eps[i].base);
+                  = s->eps[i].mirror ? xstrdup ("") : url_origin (s->eps[i].base);
               berr_release (err);
               rc = http_exchange (s, rq, url, home, resp, &transient, err);
               /* any HTTP answer (even a refused login) settles the endpoint */

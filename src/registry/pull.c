@@ -446,7 +446,10 @@ int image_pull_all_tags (struct store *s, const char *repository, const struct p
       ref_release (&ref);
       return berr_setk (err, BERR_INVALID, 0, "tag can't be used with --all-tags/-a");
     }
-  int ret = reg_session_open (o->cfg, ref.domain, &sess, err);
+  int lfd = -1;
+  int ret = store_pull_lock (s, &lfd, err);
+  if (ret == 0)
+    ret = reg_session_open (o->cfg, ref.domain, &sess, err);
   if (ret == 0)
     ret = reg_tags_list (sess, ref.path, &tags, err);
   reg_session_free (sess);
@@ -471,6 +474,8 @@ int image_pull_all_tags (struct store *s, const char *repository, const struct p
       else
         pull_result_release (&(*results)[*n]);
     }
+  if (lfd >= 0)
+    close (lfd);
   ref_release (&ref);
   return ret;
 }

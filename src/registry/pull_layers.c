@@ -292,9 +292,20 @@ int pull_layers (struct pull_ctx *c, const struct manifest *m, char *const *diff
       j->d = &m->layers[i];
       j->diff_id = diff_ids[i];
       snprintf (j->id, sizeof j->id, "%.12s", digest_hex (j->d->digest));
-      for (size_t k = 0; k < i; k++)
+      for (size_t k = 0; k < i && ret == 0; k++)
         if (strcmp (p.jobs[k].d->digest, j->d->digest) == 0)
-          j->present = true; /* the same blob twice: fetched once */
+          {
+            /* the same blob twice: fetched once — and it must be the same layer twice in the
+             * configuration too (B2) */
+            if (strcmp (p.jobs[k].diff_id, j->diff_id) != 0)
+              ret = berr_set (err, 0,
+                              "layers from manifest don't match image configuration: blob %s "
+                              "is layer %zu and %zu, with diff_ids %s and %s",
+                              j->d->digest, k + 1, i + 1, p.jobs[k].diff_id, j->diff_id);
+            j->present = true;
+          }
+      if (ret < 0)
+        break;
       if (j->present)
         continue;
       pthread_mutex_lock (&c->store_mu);

@@ -369,7 +369,14 @@ static int plan_stored (struct push_ctx *c, const struct image_rec *im, char **b
     goto out;
   *body = steal_pointer (&data);
   *blen = len;
-  *mt = xstrdup (type ? type : MT_DOCKER_MANIFEST);
+  /* A manifest without mediaType can only be OCI's (Docker's schema 2 requires the field);
+   * the config's type tells, as the pull side's parser infers it. */
+  if (type == NULL)
+    {
+      const char *ct = json_string_value (json_object_get (cfg, "mediaType"));
+      type = ct && strcmp (ct, MT_DOCKER_CONFIG) == 0 ? MT_DOCKER_MANIFEST : MT_OCI_MANIFEST;
+    }
+  *mt = xstrdup (type);
   *jobs = steal_pointer (&v);
   *njobs = n;
   ret = 0;

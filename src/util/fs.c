@@ -119,10 +119,19 @@ int fs_fsync_dir (const char *path, berr_t *err)
 
 int fs_write_atomic (const char *path, const void *data, size_t len, mode_t mode, berr_t *err)
 {
-  cleanup_free char *tmp = xasprintf ("%s.tmp-%d", path, getpid ());
-  cleanup_close int fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  /* A fresh, unpredictable name created exclusively: never a file or symlink someone planted
+   * beside path (the directory may be writable by others, e.g. a user's ~/.docker written by
+   * root), and the mode is the one asked for, not an old file's. */
+  cleanup_free char *tmp = xasprintf ("%s.tmp-XXXXXX", path);
+  cleanup_close int fd = mkostemp (tmp, O_CLOEXEC);
   if (fd < 0)
     return berr_set (err, errno, "create %s", tmp);
+  if (fchmod (fd, mode) < 0)
+    {
+      int e = errno;
+      unlink (tmp);
+      return berr_set (err, e, "chmod %s", tmp);
+    }
   if (fs_write_all (fd, data, len) < 0 || fsync (fd) < 0)
     {
       int e = errno;
