@@ -193,7 +193,10 @@ fault_pull() {
 }
 
 @test "B8: a stall mid-blob times out; no half blob; a good server then works" {
-  BERTH_TIMEOUT=400
+  # Short limits so the test takes seconds (the defaults: 30 s of stall, 5 attempts).
+  reg_config_set registry-stall-timeout 2
+  reg_config_set max-download-attempts 2
+  BERTH_TIMEOUT=120
   start_faultserver stall --big 4
   run_berth pull "$FAULT/x/img:latest"
   assert_failure
