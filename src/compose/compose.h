@@ -30,6 +30,9 @@ struct compose_options
   const char *cwd;          /* where relative -f paths start; NULL: getcwd */
   bool skip_consistency;    /* no cross-service reference/port checks (compose-go's option of
                                the same name, for its test corpus) */
+  bool skip_normalization;  /* compose-go's SkipNormalization, for its test corpus: no implicit
+                               default network and no name: on top-level networks and volumes.
+                               The CLI never sets it; the engine needs the names. */
 };
 
 struct compose_port

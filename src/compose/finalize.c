@@ -452,8 +452,9 @@ static const char *const resource_order[]
         "file",     "environment", "content",     NULL };
 
 int compose_finalize (struct compose_project *p, struct cnode *tree, const struct cnode *env,
-                      bool consistency, berr_t *err)
+                      const struct compose_options *o, berr_t *err)
 {
+  bool normalize = !o->skip_normalization;
   cnode_set (tree, "name", cnode_str (p->name));
   struct cnode *services = cnode_get (tree, "services");
   if (services == NULL || services->kind == CN_NULL)
@@ -498,7 +499,8 @@ int compose_finalize (struct compose_project *p, struct cnode *tree, const struc
       if (resolve_environment (svc, env, err) < 0 || resolve_label_files (svc, err) < 0)
         return -1;
       /* Services with no networks (and no network_mode) join the default network. */
-      if (cnode_get (svc, "networks") == NULL && cnode_get (svc, "network_mode") == NULL)
+      if (normalize && cnode_get (svc, "networks") == NULL
+          && cnode_get (svc, "network_mode") == NULL)
         {
           struct cnode *m = cnode_new (CN_MAP);
           cnode_set (m, "default", cnode_new (CN_NULL));
@@ -518,7 +520,7 @@ int compose_finalize (struct compose_project *p, struct cnode *tree, const struc
     uses_default
         = uses_default || cnode_get (cnode_get (services->ents[s].val, "networks"), "default");
   struct cnode *nets = cnode_get (tree, "networks");
-  if (uses_default && cnode_get (nets, "default") == NULL)
+  if (normalize && uses_default && cnode_get (nets, "default") == NULL)
     {
       if (nets == NULL || nets->kind != CN_MAP)
         {
@@ -536,14 +538,15 @@ int compose_finalize (struct compose_project *p, struct cnode *tree, const struc
           cnode_del (tree, sections[i]);
           continue;
         }
-      if (i < 2)
+      if (normalize && i < 2)
         name_resources (p, sec);
       for (size_t k = 0; sec && k < sec->n; k++)
         order_keys (sec->ents[k].val, resource_order);
       if (sec)
         cnode_sort_keys (sec);
     }
-  if (consistency && (check_refs (tree, services, err) < 0 || check_ports (services, err) < 0))
+  if (!o->skip_consistency
+      && (check_refs (tree, services, err) < 0 || check_ports (services, err) < 0))
     return -1;
   cnode_sort_keys (services);
   order_keys (tree, top_order);

@@ -343,7 +343,7 @@ int compose_project_load (const struct compose_options *o, struct compose_projec
   for (size_t i = 0; i < env->n; i++)
     strv_push_take (&p->environment,
                     xasprintf ("%s=%s", env->ents[i].key, cnode_text (env->ents[i].val)));
-  if (compose_finalize (p, merged, env, !o->skip_consistency, err) < 0)
+  if (compose_finalize (p, merged, env, o, err) < 0)
     goto fail;
   p->tree = steal_pointer (&merged);
   if (compose_build_model (p, err) < 0)

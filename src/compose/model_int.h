@@ -5,9 +5,10 @@
 #include "compose/compose.h"
 
 /* Whole-project steps on the merged, normalised tree: env_file, profiles, default network,
- * resource names, cross-service checks, canonical key order. */
+ * resource names, cross-service checks, canonical key order.  The options' skip_consistency
+ * and skip_normalization are honoured here. */
 int compose_finalize (struct compose_project *p, struct cnode *tree, const struct cnode *env,
-                      bool consistency, berr_t *err);
+                      const struct compose_options *o, berr_t *err);
 /* The typed structs from p->tree. */
 int compose_build_model (struct compose_project *p, berr_t *err);
 

@@ -3,6 +3,7 @@
  * Runs per file, after interpolation and before merging, so that merging works on one shape
  * (ports as maps, environment as a map …) and every error still points into the file that has
  * it.  Keys that berth accepts but does not act on yet are type-checked loosely and kept. */
+#include <errno.h>
 #include <string.h>
 
 #include "compose/norm_util.h"
@@ -173,6 +174,8 @@ static const char *const logging_keys[] = { "driver", "options", NULL };
 
 #define P(...) cleanup_free char *sp_ = xasprintf (__VA_ARGS__)
 
+static int norm_fileref (struct nctx *c, struct cnode *seq, const char *path);
+
 static int norm_build (struct nctx *c, struct cnode **slot, const char *path)
 {
   struct cnode *b = *slot;
@@ -223,6 +226,8 @@ static int norm_build (struct nctx *c, struct cnode **slot, const char *path)
         r = want_strlist (c, *v, sp_);
       else if (strcmp (k, "shm_size") == 0)
         r = want_size (c, v, sp_);
+      else if (strcmp (k, "secrets") == 0)
+        r = norm_fileref (c, *v, sp_);
       if (r < 0)
         return r;
     }
@@ -412,6 +417,12 @@ static int norm_volumes (struct nctx *c, struct cnode *vols, const char *path)
         }
       else if (want_map (c, v, sp_) < 0 || norm_volume_long (c, v, sp_) < 0)
         return -1;
+      /* create_host_path defaults to true and, like compose (an opt-out field), is printed only
+       * when false; the model reads a missing one as true. */
+      struct cnode *bind = cnode_get (v, "bind");
+      const char *chp = cnode_text (cnode_get (bind, "create_host_path"));
+      if (chp && strcmp (chp, "true") == 0)
+        cnode_del (bind, "create_host_path");
       struct cnode *src = cnode_get (v, "source");
       const char *type = cnode_text (cnode_get (v, "type"));
       if (src && type && strcmp (type, "bind") == 0)
@@ -587,6 +598,38 @@ static int norm_ulimits (struct nctx *c, struct cnode *u, const char *path)
   return 0;
 }
 
+/* update_config, rollback_config and restart_policy: compose-go types their durations, so
+ * they print in Go's spelling (60s as 1m0s) whatever the loader options. */
+static int norm_deploy_policy (struct nctx *c, struct cnode *d, const char *key, const char *path)
+{
+  static const char *const update_keys[]
+      = { "parallelism", "delay", "failure_action", "monitor", "order", "max_failure_ratio", NULL };
+  static const char *const restart_keys[]
+      = { "condition", "delay", "max_attempts", "window", NULL };
+  struct cnode *m = cnode_get (d, key);
+  if (m == NULL)
+    return 0;
+  bool restart = strcmp (key, "restart_policy") == 0;
+  P ("%s.%s", path, key);
+  if (want_map (c, m, sp_) < 0 || check_keys (c, m, sp_, restart ? restart_keys : update_keys) < 0)
+    return -1;
+  for (size_t i = 0; i < m->n; i++)
+    {
+      const char *k = m->ents[i].key;
+      cleanup_free char *kp = xasprintf ("%s.%s", sp_, k);
+      int r = 0;
+      if (strcmp (k, "delay") == 0 || strcmp (k, "monitor") == 0 || strcmp (k, "window") == 0)
+        r = want_duration (c, &m->ents[i].val, kp, NULL);
+      else if (strcmp (k, "parallelism") == 0 || strcmp (k, "max_attempts") == 0)
+        r = want_int (c, m->ents[i].val, kp, NULL);
+      else if (strcmp (k, "max_failure_ratio") == 0)
+        r = want_number (c, m->ents[i].val, kp);
+      if (r < 0)
+        return r;
+    }
+  return 0;
+}
+
 static int norm_deploy (struct nctx *c, struct cnode *d, const char *path)
 {
   if (want_map (c, d, path) < 0 || check_keys (c, d, path, deploy_keys) < 0)
@@ -594,6 +637,10 @@ static int norm_deploy (struct nctx *c, struct cnode *d, const char *path)
   struct cnode *v;
   if ((v = cnode_get (d, "replicas")) && want_int (c, v, path, NULL) < 0)
     return -1;
+  static const char *const policies[] = { "update_config", "rollback_config", "restart_policy" };
+  for (size_t i = 0; i < ARRAY_SIZE (policies); i++)
+    if (norm_deploy_policy (c, d, policies[i], path) < 0)
+      return -1;
   for (size_t i = 0; i < d->n; i++)
     if (strcmp (d->ents[i].key, "labels") == 0
         && want_list_or_dict (c, &d->ents[i].val, path, false) < 0)
@@ -717,6 +764,35 @@ static int norm_label_file (struct nctx *c, struct cnode **slot, const char *pat
   return 0;
 }
 
+/* A file mode, as compose-go reads it: a YAML number (0440 is octal there, as in YAML 1.1; 288
+ * is decimal) or a string of octal digits; printed back as "0" and its octal digits. */
+static int want_file_mode (struct nctx *c, struct cnode **slot, const char *path)
+{
+  struct cnode *n = *slot;
+  if (n->kind != CN_SCALAR || n->str[0] == '\0' || n->str[0] == '-' || n->str[0] == '+')
+    return nfail (c, n, path, "invalid file mode");
+  const char *t = n->str;
+  int base = 8;
+  if (n->plain)
+    {
+      if (t[0] == '0' && (t[1] == 'o' || t[1] == 'O'))
+        t += 2;
+      else if (t[0] == '0' && (t[1] == 'x' || t[1] == 'X'))
+        base = 16, t += 2;
+      else if (t[0] != '0')
+        base = 10;
+    }
+  char *end;
+  errno = 0;
+  unsigned long long v = strtoull (t, &end, base);
+  if (*t == '\0' || *end != '\0' || errno != 0 || v > 07777)
+    return nfail (c, n, path, "invalid file mode %s", n->str);
+  struct cnode *m = cnode_strf ("0%llo", v);
+  cnode_pos_from (m, n);
+  replace_node (slot, m);
+  return 0;
+}
+
 static int norm_fileref (struct nctx *c, struct cnode *seq, const char *path)
 {
   if (want_seq (c, seq, path) < 0)
@@ -737,8 +813,14 @@ static int norm_fileref (struct nctx *c, struct cnode *seq, const char *path)
       if (cnode_get (e, "source") == NULL)
         return nfail (c, e, sp_, "source is required");
       for (size_t k = 0; k < e->n; k++)
-        if (!str_has_prefix (e->ents[k].key, "x-") && want_str (c, e->ents[k].val, sp_) < 0)
-          return -1;
+        {
+          const char *key = e->ents[k].key;
+          if (str_has_prefix (key, "x-"))
+            continue;
+          if (strcmp (key, "mode") == 0 ? want_file_mode (c, &e->ents[k].val, sp_) < 0
+                                        : want_str (c, e->ents[k].val, sp_) < 0)
+            return -1;
+        }
     }
   return 0;
 }
