@@ -35,6 +35,21 @@ count_tap() {
   printf '%-28s %4d passed %4d failed %4d skipped\n' "$name" "$p" "$f" "$s"
 }
 
+# The offline fixture images (some unit tests read tests/fixtures/out/busybox.tar too), built
+# here as the bats helpers would (same inputs digest), before the first test that needs them.
+fixtures=tests/fixtures/out
+want=$(source tests/fixtures/lib-archive.sh && la_fixture_inputs_digest)
+if [[ ! -f $fixtures/busybox.tar || $(cat "$fixtures/.inputs" 2>/dev/null) != "$want" ]]; then
+  echo "== fixtures (tests/fixtures/mkimages)"
+  rm -rf "$fixtures.new"
+  if tests/fixtures/mkimages "$fixtures.new" >"$LOG_DIR/mkimages.log" 2>&1; then
+    rm -rf "$fixtures" && mv "$fixtures.new" "$fixtures"
+  else
+    echo "mkimages failed (see $LOG_DIR/mkimages.log)" >&2
+    rm -rf "$fixtures.new"
+  fi
+fi
+
 echo "== unit tests"
 for build in "$BUILD" "$ASAN_BUILD"; do
   for t in "$build"/tests/unit/test_*; do
@@ -64,7 +79,7 @@ for f in tests/system/*.bats; do
   count_tap "$name" "$out" $?
 done
 
-echo "== fuzzing (libFuzzer, ${FUZZ_SECONDS:-20}s per target)"
+echo "== fuzzing (libFuzzer, ${FUZZ_SECONDS:-10}s per target)"
 out="$LOG_DIR/fuzz.tap"
 tests/fuzz/run.sh >"$out" 2>&1
 count_tap fuzz "$out" $?

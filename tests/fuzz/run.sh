@@ -1,13 +1,13 @@
 #!/bin/bash
 # Build the libFuzzer targets with clang (ASan + UBSan) and run each for FUZZ_SECONDS (default
-# 20), starting from the seed corpus here. Prints one TAP line per target; exits non-zero when a
+# 10), starting from the seed corpus here. Prints one TAP line per target; exits non-zero when a
 # target found a crash. New inputs found are kept in build-fuzz/corpus-<target>/ (not committed).
 #   tests/fuzz/run.sh [TARGET...]       targets: ref template layer dockerfile shell dockerignore
 #                                       copy_match compose
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 OUT=${FUZZ_BUILD:-build-fuzz}
-SECS=${FUZZ_SECONDS:-20}
+SECS=${FUZZ_SECONDS:-10}
 mkdir -p "$OUT"
 if ! command -v clang >/dev/null; then
   echo "ok 1 - fuzzing # SKIP clang is not installed"
