@@ -28,21 +28,26 @@ RUNROOT=$BENCH_WORK/berth-run
 OCI=$BENCH_WORK/skopeo-oci
 B=$(bench_quote "$BERTH" --root "$ROOT" --runroot "$RUNROOT")
 cmds=("$B pull -q $REF")
-preps=("rm -rf $(bench_quote "$ROOT" "$RUNROOT")")
+# The previous run's store is moved aside, not deleted: ext4 allocates new inodes slowly for a
+# while after many were freed (recently_deleted), which would charge the deletion to the next
+# pull. Every prepare ends with sync, so no run pays for the previous one's writeback.
+OLD=$BENCH_WORK/berth-old
+mkdir -p "$OLD"
+preps=("o=\$(mktemp -d $(bench_quote "$OLD")/XXXXXX) && mv $(bench_quote "$ROOT" "$RUNROOT") \$o/ 2>/dev/null; sync")
 warm=("$B pull -q $REF")
 if [[ ${#DOCKER[@]} -gt 0 ]]; then
   cmds+=("$(bench_quote "${DOCKER[@]}") pull -q $REF")
-  preps+=("$(bench_quote "${DOCKER[@]}") rmi -f $REF >/dev/null 2>&1 || true")
+  preps+=("$(bench_quote "${DOCKER[@]}") rmi -f $REF >/dev/null 2>&1; sync")
   warm+=("$(bench_quote "${DOCKER[@]}") pull -q $REF")
 fi
 if [[ ${#PODMAN[@]} -gt 0 ]]; then
   cmds+=("$(bench_quote "${PODMAN[@]}") pull -q --tls-verify=false $REF")
-  preps+=("$(bench_quote "${PODMAN[@]}") rmi -f $REF >/dev/null 2>&1 || true")
+  preps+=("$(bench_quote "${PODMAN[@]}") rmi -f $REF >/dev/null 2>&1; sync")
   warm+=("$(bench_quote "${PODMAN[@]}") pull -q --tls-verify=false $REF")
 fi
 if command -v skopeo >/dev/null; then
   cmds+=("skopeo copy -q --src-tls-verify=false docker://$REF oci:$OCI:latest")
-  preps+=("rm -rf $(bench_quote "$OCI")")
+  preps+=("rm -rf $(bench_quote "$OCI"); sync")
 else
   bench_skip skopeo "not installed"
 fi
