@@ -59,6 +59,16 @@ int ccmd_check_services (const struct compose_project *p, char **services)
   return 0;
 }
 
+int ccmd_open (struct compose_cli *cc, char **services, struct compose_ctx *c, char **project)
+{
+  struct compose_project *p = NULL;
+  int r = ccmd_project (cc, false, &p, project);
+  if (r == 0 && (r = ccmd_check_services (p, services)) == 0)
+    r = compose_cli_ctx (cc, c);
+  compose_project_free (p);
+  return r;
+}
+
 int ccmd_containers (struct compose_ctx *c, const char *project, char **services, bool oneoff,
                      struct container_rec ***out, size_t *n)
 {
@@ -157,16 +167,10 @@ static int cmd_clogs (struct compose_cli *cc, int argc, char **argv)
         return cli_errorf ("invalid value for \"tail\": \"%s\"", tail);
       lo.tail = v < 0 ? -1 : v;
     }
-  struct compose_project *p = NULL;
   cleanup_free char *project = NULL;
-  if ((r = ccmd_project (cc, false, &p, &project)) != 0)
-    return r;
   struct compose_ctx c;
-  if ((r = ccmd_check_services (p, args)) != 0 || (r = compose_cli_ctx (cc, &c)) != 0)
-    {
-      compose_project_free (p);
-      return r;
-    }
+  if ((r = ccmd_open (cc, args, &c, &project)) != 0)
+    return r;
   struct container_rec **cs = NULL;
   size_t n = 0;
   r = ccmd_containers (&c, project, args, false, &cs, &n);
@@ -183,7 +187,6 @@ static int cmd_clogs (struct compose_cli *cc, int argc, char **argv)
   if (r == 0)
     r = compose_cli_logs (cc, cs, n, &lo);
   container_recs_free (cs, n);
-  compose_project_free (p);
   return r;
 }
 
@@ -220,20 +223,13 @@ static int cmd_cexec (struct compose_cli *cc, int argc, char **argv)
   int r = opts_parse_flags (&spec, "berth compose exec", argc, argv, &args, OPTS_STOP_AT_FIRST_ARG);
   if (r)
     return r < 0 ? 0 : r;
-  struct compose_project *p = NULL;
   cleanup_free char *project = NULL;
-  if ((r = ccmd_project (cc, false, &p, &project)) != 0)
-    return r;
   char *one[] = { args[0], NULL };
   struct compose_ctx c;
   struct container_rec *target = NULL;
-  if ((r = ccmd_check_services (p, one)) != 0 || (r = compose_cli_ctx (cc, &c)) != 0
+  if ((r = ccmd_open (cc, one, &c, &project)) != 0
       || (r = service_container (&c, project, args[0], index, &target)) != 0)
-    {
-      compose_project_free (p);
-      return r;
-    }
-  compose_project_free (p);
+    return r;
   /* `berth exec` does the rest, with the same flags. */
   cleanup_strv char **xv = NULL;
   strv_push (&xv, "exec");
@@ -273,17 +269,10 @@ static int cmd_ctop (struct compose_cli *cc, int argc, char **argv)
   int r = opts_parse (&spec, "berth compose top", argc, argv, &args);
   if (r)
     return r < 0 ? 0 : r;
-  struct compose_project *p = NULL;
   cleanup_free char *project = NULL;
-  if ((r = ccmd_project (cc, false, &p, &project)) != 0)
-    return r;
   struct compose_ctx c;
-  if ((r = ccmd_check_services (p, args)) != 0 || (r = compose_cli_ctx (cc, &c)) != 0)
-    {
-      compose_project_free (p);
-      return r;
-    }
-  compose_project_free (p);
+  if ((r = ccmd_open (cc, args, &c, &project)) != 0)
+    return r;
   struct container_rec **cs = NULL;
   size_t n = 0;
   if ((r = ccmd_containers (&c, project, args, false, &cs, &n)) != 0)
@@ -330,20 +319,13 @@ static int cmd_cport (struct compose_cli *cc, int argc, char **argv)
   long port = strtol (args[1], &end, 10);
   if (*args[1] == '\0' || *end != '\0' || port <= 0 || port > 65535)
     return cli_errorf ("invalid port \"%s\"", args[1]);
-  struct compose_project *p = NULL;
   cleanup_free char *project = NULL;
-  if ((r = ccmd_project (cc, false, &p, &project)) != 0)
-    return r;
   char *one[] = { args[0], NULL };
   struct compose_ctx c;
   struct container_rec *target = NULL;
-  if ((r = ccmd_check_services (p, one)) != 0 || (r = compose_cli_ctx (cc, &c)) != 0
+  if ((r = ccmd_open (cc, one, &c, &project)) != 0
       || (r = service_container (&c, project, args[0], index, &target)) != 0)
-    {
-      compose_project_free (p);
-      return r;
-    }
-  compose_project_free (p);
+    return r;
   cleanup_json json_t *insp = container_inspect_json (c.e, target);
   cleanup_free char *key = xasprintf ("%ld/%s", port, protocol);
   json_t *binds
@@ -386,17 +368,10 @@ static int cmd_cimages (struct compose_cli *cc, int argc, char **argv)
   bool json = strcmp (format, "json") == 0;
   if (!json && strcmp (format, "table") != 0)
     return cli_errorf ("unsupported format \"%s\"", format);
-  struct compose_project *p = NULL;
   cleanup_free char *project = NULL;
-  if ((r = ccmd_project (cc, false, &p, &project)) != 0)
-    return r;
   struct compose_ctx c;
-  if ((r = ccmd_check_services (p, args)) != 0 || (r = compose_cli_ctx (cc, &c)) != 0)
-    {
-      compose_project_free (p);
-      return r;
-    }
-  compose_project_free (p);
+  if ((r = ccmd_open (cc, args, &c, &project)) != 0)
+    return r;
   struct container_rec **cs = NULL;
   size_t n = 0;
   if ((r = ccmd_containers (&c, project, args, false, &cs, &n)) != 0)

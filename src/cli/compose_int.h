@@ -13,6 +13,9 @@ const char *ccmd_label (const struct container_rec *c, const char *key);
 int ccmd_number (const struct container_rec *c);
 /* "no such service: x" for a name the project lacks (p NULL: no check). */
 int ccmd_check_services (const struct compose_project *p, char **services);
+/* ccmd_project (no file needed), ccmd_check_services and compose_cli_ctx in one: what the
+ * commands that work on existing containers start with. */
+int ccmd_open (struct compose_cli *cc, char **services, struct compose_ctx *c, char **project);
 /* The project's containers of these services (NULL or empty: all), oneoff: with `run` ones. */
 int ccmd_containers (struct compose_ctx *c, const char *project, char **services, bool oneoff,
                      struct container_rec ***out, size_t *n);

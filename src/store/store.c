@@ -603,7 +603,7 @@ void layer_info_release (struct layer_info *l)
   l->media_type = NULL;
 }
 
-static void layer_from_row (sqlite3_stmt *st, struct layer_info *out)
+void layer_from_row (sqlite3_stmt *st, struct layer_info *out)
 {
   memset (out, 0, sizeof *out);
   snprintf (out->diff_id, sizeof out->diff_id, "%s", col_text (st, 0));

@@ -28,6 +28,8 @@ void cleanup_stmtp (sqlite3_stmt **st);
 sqlite3_stmt *db_prep (struct store *s, const char *sql, berr_t *err);
 void bind_text (sqlite3_stmt *st, int i, const char *v);
 const char *col_text (sqlite3_stmt *st, int i);
+/* A layers row (diff_id, blob, media_type, blob_size, tar_size, size, split) into *out. */
+void layer_from_row (sqlite3_stmt *st, struct layer_info *out);
 /* BEGIN IMMEDIATE: writers serialize here (busy timeout). */
 int db_begin_write (struct store *s, berr_t *err);
 void db_rollback (struct store *s);

@@ -32,15 +32,7 @@ int store_layer_by_blob (struct store *s, const char *digest, struct layer_info 
     return 1;
   if (r != SQLITE_ROW)
     return db_err (s, err, "layer lookup by blob");
-  memset (out, 0, sizeof *out);
-  snprintf (out->diff_id, sizeof out->diff_id, "%s", col_text (st, 0));
-  if (col_text (st, 1))
-    snprintf (out->blob, sizeof out->blob, "%s", col_text (st, 1));
-  out->media_type = xstrdup (col_text (st, 2));
-  out->blob_size = sqlite3_column_int64 (st, 3);
-  out->tar_size = sqlite3_column_int64 (st, 4);
-  out->size = sqlite3_column_int64 (st, 5);
-  out->split = sqlite3_column_int (st, 6) != 0;
+  layer_from_row (st, out);
   return 0;
 }
 
