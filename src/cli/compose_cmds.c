@@ -59,6 +59,19 @@ int ccmd_check_services (const struct compose_project *p, char **services)
   return 0;
 }
 
+int ccmd_load (struct compose_cli *cc, char **services, struct compose_ctx *c,
+               struct compose_project **p)
+{
+  int r = compose_cli_load (cc, p);
+  if (r == 0
+      && ((r = ccmd_check_services (*p, services)) != 0 || (r = compose_cli_ctx (cc, c)) != 0))
+    {
+      compose_project_free (*p);
+      *p = NULL;
+    }
+  return r;
+}
+
 int ccmd_open (struct compose_cli *cc, char **services, struct compose_ctx *c, char **project)
 {
   struct compose_project *p = NULL;
@@ -567,14 +580,9 @@ static int cmd_cbuild (struct compose_cli *cc, int argc, char **argv)
   if (r)
     return r < 0 ? 0 : r;
   struct compose_project *p = NULL;
-  if ((r = compose_cli_load (cc, &p)) != 0)
-    return r;
   struct compose_ctx c;
-  if ((r = ccmd_check_services (p, args)) != 0 || (r = compose_cli_ctx (cc, &c)) != 0)
-    {
-      compose_project_free (p);
-      return r;
-    }
+  if ((r = ccmd_load (cc, args, &c, &p)) != 0)
+    return r;
   for (size_t i = 0; i < p->nservices && r == 0; i++)
     {
       const struct compose_service *svc = &p->services[i];
@@ -612,14 +620,9 @@ static int registry_cmd (struct compose_cli *cc, int argc, char **argv, bool pus
   if (r)
     return r < 0 ? 0 : r;
   struct compose_project *p = NULL;
-  if ((r = compose_cli_load (cc, &p)) != 0)
-    return r;
   struct compose_ctx c;
-  if ((r = ccmd_check_services (p, args)) != 0 || (r = compose_cli_ctx (cc, &c)) != 0)
-    {
-      compose_project_free (p);
-      return r;
-    }
+  if ((r = ccmd_load (cc, args, &c, &p)) != 0)
+    return r;
   for (size_t i = 0; i < p->nservices; i++)
     {
       const struct compose_service *svc = &p->services[i];

@@ -13,6 +13,9 @@ const char *ccmd_label (const struct container_rec *c, const char *key);
 int ccmd_number (const struct container_rec *c);
 /* "no such service: x" for a name the project lacks (p NULL: no check). */
 int ccmd_check_services (const struct compose_project *p, char **services);
+/* The project from its file (*p), ccmd_check_services and compose_cli_ctx in one. */
+int ccmd_load (struct compose_cli *cc, char **services, struct compose_ctx *c,
+               struct compose_project **p);
 /* ccmd_project (no file needed), ccmd_check_services and compose_cli_ctx in one: what the
  * commands that work on existing containers start with. */
 int ccmd_open (struct compose_cli *cc, char **services, struct compose_ctx *c, char **project);
